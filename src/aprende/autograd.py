@@ -1,0 +1,377 @@
+"""Reverse-mode automatic differentiation over a computational graph.
+
+Every differentiable operation is a ``Function``: ``forward`` computes the output from raw arrays,
+``backward`` turns the gradient of the output into the gradients of the inputs (the chain rule,
+one local step). ``Function.apply`` records the node when some input requires grad, so running
+the forward pass builds the graph (define-by-run). ``backward`` walks that graph in reverse
+topological order, iteratively, and sums the gradients that reach a tensor along every path.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from aprende.backend import get_array_module
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph (outside ``no_grad``)."""
+    return _grad_enabled
+
+
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """Turn graph recording on or off; a function call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        self.mode = bool(mode)
+        _grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator: nothing inside records a graph (inference, optimizer steps)."""
+
+    def __init__(self):
+        self.mode = False
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = True
+        return self
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: one node of the graph
+# ---------------------------------------------------------------------------------------------
+
+
+class Function:
+    """One operation of the graph: ``forward`` on arrays, ``backward`` from the output's gradient.
+
+    Subclasses write ``forward(self, *arrays, **options) -> array`` and
+    ``backward(self, grad) -> tuple`` (one gradient or None per input, shaped like that input),
+    saving on ``self`` whatever backward needs. ``self.needs[i]`` tells whether input ``i``
+    requires a gradient, so backward can skip work nobody asked for.
+    """
+
+    #: False for ops whose backward does not read their inputs' values (add, reshape, ...):
+    #: an in-place change of such an input after the forward pass does not spoil the gradient.
+    saves_inputs = True
+    parents: tuple = ()
+    needs: tuple = ()
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the forward pass on tensors and record the node when a gradient is needed."""
+        fn = cls()
+        arrays = [t.data for t in inputs]
+        try:
+            out = fn.forward(*arrays, **options)
+        except ValueError as error:
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
+        requires_grad = False
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        result = Tensor._make(out, requires_grad)
+        if requires_grad:
+            fn.parents = inputs
+            fn.needs = tuple(t.requires_grad for t in inputs)
+            if cls.saves_inputs:
+                fn.versions = tuple(t._version for t in inputs)
+            result._ctx = fn
+        return result
+
+    @classmethod
+    def name(cls) -> str:
+        """The op's name as shown in errors and graph drawings (``AddBackward`` -> ``add``)."""
+        return cls.__name__.lower()
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Free everything the node saved: the graph behind it is gone after backward."""
+        vars(self).clear()
+        self.parents = None
+
+    def check_versions(self) -> None:
+        if not self.saves_inputs:
+            return
+        for parent, version in zip(self.parents, self.versions, strict=True):
+            if parent._version != version:
+                raise RuntimeError(
+                    f"{self.name()}: one of the tensors needed for its gradient, of shape "
+                    f"{parent.shape}, was modified by an in-place operation after the forward "
+                    f"pass (version {parent._version}, expected {version})"
+                )
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum a gradient back to the shape of an input that was broadcast to ``grad.shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward engine
+# ---------------------------------------------------------------------------------------------
+
+
+def _topological_order(root) -> list:
+    """Tensors of the graph below ``root`` that need gradients, inputs before outputs.
+
+    Iterative depth-first search (a deep graph would overflow Python's recursion limit); parents
+    are visited in their recorded order, so the order is deterministic.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None:
+            if ctx.parents is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: the graph was freed "
+                    "by the first backward(); pass retain_graph=True to the first call"
+                )
+            for parent in reversed(ctx.parents):
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _store_grad(tensor, grad, stored: set) -> None:
+    """Accumulate ``grad`` into ``tensor.grad``; a stored array is never shared with another."""
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    if grad.shape != tensor.data.shape:
+        grad = get_array_module(grad).broadcast_to(grad, tensor.data.shape)
+    if tensor.grad is None:
+        if not grad.flags.owndata or id(grad) in stored or not grad.flags.writeable:
+            grad = grad.copy()
+        stored.add(id(grad))
+        tensor.grad = Tensor._make(grad, False)
+    else:
+        tensor.grad.data = tensor.grad.data + grad
+
+
+def backward(root, grad=None, retain_graph: bool = False) -> None:
+    """Backpropagate from ``root``: ∂root/∂x for every leaf x that requires grad, into ``x.grad``.
+
+    ``grad`` is ∂L/∂root (defaults to 1 for a scalar root). Each node receives the sum of the
+    gradients of all its consumers before it passes its own on (the multivariate chain rule).
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: the tensor does not require grad and has no grad_fn; "
+            "did you create it under no_grad() or from tensors with requires_grad=False?"
+        )
+    xp = get_array_module(root.data)
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs, but the "
+                f"output has shape {root.shape}; pass a gradient of that shape"
+            )
+        grad = xp.ones_like(root.data)
+    else:
+        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=root.data.dtype)
+        if grad.shape != root.data.shape:
+            raise RuntimeError(
+                f"backward: gradient of shape {tuple(grad.shape)} does not match the output's "
+                f"shape {root.shape}"
+            )
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    stored: set = set()
+    for tensor in reversed(order):
+        g = grads.pop(id(tensor), None)
+        ctx = tensor._ctx
+        if g is None:
+            if ctx is not None and not retain_graph:
+                ctx.release()
+            continue
+        if ctx is None or tensor._retains_grad:
+            _store_grad(tensor, g, stored)
+        if ctx is None:
+            continue
+        ctx.check_versions()
+        input_grads = ctx.backward(g)
+        for parent, parent_grad in zip(ctx.parents, input_grads, strict=True):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            ctx.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# gradcheck: finite differences against backward
+# ---------------------------------------------------------------------------------------------
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` when analytical and numerical gradients disagree."""
+
+
+def _outputs_as_tuple(outputs) -> tuple:
+    return outputs if isinstance(outputs, tuple | list) else (outputs,)
+
+
+def _numerical_jacobian(fn, inputs, index: int, eps: float) -> np.ndarray:
+    """J[i, j] = ∂ out_j / ∂ x_i by central differences (f(x+ε) − f(x−ε)) / 2ε."""
+    x = inputs[index].data
+    flat = x.reshape(-1)
+    rows = []
+    with no_grad():
+        for i in range(flat.size):
+            original = flat[i].item()
+            flat[i] = original + eps
+            plus = _flat_outputs(_outputs_as_tuple(fn(*inputs)))
+            flat[i] = original - eps
+            minus = _flat_outputs(_outputs_as_tuple(fn(*inputs)))
+            flat[i] = original
+            rows.append((plus - minus) / (2 * eps))
+    return np.stack(rows) if rows else np.zeros((0, 0))
+
+
+def _flat_outputs(outputs) -> np.ndarray:
+    parts = [np.asarray(o.detach().data, dtype=np.float64).reshape(-1) for o in outputs]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _analytical_jacobians(fn, inputs, checked: list) -> list:
+    """J[i, j] from backward: one pass per output element j, with a one-hot upstream gradient."""
+    outputs = _outputs_as_tuple(fn(*inputs))
+    total = sum(o.numel() for o in outputs)
+    jacobians = [np.zeros((inputs[i].numel(), total)) for i in checked]
+    column = 0
+    for output in outputs:
+        for j in range(output.numel() if output.requires_grad else 0):
+            for i in checked:
+                inputs[i].grad = None
+            one_hot = np.zeros(output.numel(), dtype=output.data.dtype)
+            one_hot[j] = 1
+            output.backward(one_hot.reshape(output.shape), retain_graph=True)
+            for k, i in enumerate(checked):
+                if inputs[i].grad is not None:
+                    jacobians[k][:, column + j] = inputs[i].grad.data.reshape(-1)
+        column += output.numel()
+    for i in checked:
+        inputs[i].grad = None
+    return jacobians
+
+
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Check ``backward`` against finite differences, as ``torch.autograd.gradcheck``.
+
+    For every input x that requires grad, the Jacobian ∂fn/∂x from backward must match the
+    central difference (fn(x + ε) − fn(x − ε)) / 2ε elementwise within ``atol + rtol·|numerical|``.
+    Use float64 inputs: float32 rounding swamps the differences.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, tuple | list) else (inputs,)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: expected at least one input with requires_grad=True")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            warnings.warn(
+                f"gradcheck: input {i} is {inputs[i].dtype}, not float64; finite differences "
+                "will be imprecise",
+                stacklevel=2,
+            )
+    analytical = _analytical_jacobians(fn, inputs, checked)
+    for k, i in enumerate(checked):
+        numerical = _numerical_jacobian(fn, inputs, i, eps)
+        if numerical.shape != analytical[k].shape:
+            numerical = numerical.reshape(analytical[k].shape)
+        close = np.abs(analytical[k] - numerical) <= atol + rtol * np.abs(numerical)
+        if not close.all():
+            if not raise_exception:
+                return False
+            bad = np.argwhere(~close)[0]
+            raise GradcheckError(
+                f"gradcheck: Jacobian mismatch for input {i} at (input element {bad[0]}, output "
+                f"element {bad[1]}): analytical {analytical[k][tuple(bad)]:.8g}, numerical "
+                f"{numerical[tuple(bad)]:.8g}\nanalytical:\n{analytical[k]}\nnumerical:\n{numerical}"
+            )
+    return True
+
+
+from aprende.tensor import Tensor  # noqa: E402 - the tensor module needs this one first

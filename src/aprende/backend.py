@@ -1,0 +1,199 @@
+"""The one place that knows the array library: devices, dtypes and random generators.
+
+Every kernel asks ``get_array_module(array)`` for ``xp`` (NumPy on "cpu", CuPy on "cuda"), so the
+same code runs on either device. GPU support lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+float = float32  # noqa: A001 - PyTorch's alias: torch.float is float32
+double = float64
+long = int64
+
+_default_dtype = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype new floating tensors get (float32, as PyTorch)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the dtype new floating tensors get; float32 or float64."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (float32, float64):
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def to_dtype(dtype) -> np.dtype | None:
+    """Normalise a dtype given as numpy dtype, type or name; None stays None."""
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"expected a dtype such as aprende.float32, got {dtype!r}") from error
+
+
+# ---------------------------------------------------------------------------------------------
+# Devices
+# ---------------------------------------------------------------------------------------------
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A device: ``device("cpu")`` or ``device("cuda")`` / ``device("cuda:0")``.
+
+    Compares equal to its string form, so ``t.device == "cpu"`` reads as in PyTorch.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | device = "cpu"):
+        if isinstance(spec, device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {spec!r}")
+        kind, _, index = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: expected 'cpu' or 'cuda[:N]', got {spec!r}")
+        self.type = kind
+        self.index = int(index) if index else (0 if kind == "cuda" else None)
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (
+            f", index={self.index})" if self.index is not None else ")"
+        )
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (ValueError, TypeError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+
+CPU = device("cpu")
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError as error:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy: pip install 'aprende[gpu]' (cupy-cuda12x) on a machine "
+            "with an NVIDIA GPU"
+        ) from error
+    return cupy
+
+
+def cuda_is_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU."""
+    try:
+        cupy = _cupy()
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - any CUDA failure means "not available"
+        return False
+
+
+def get_array_module(array):
+    """``xp`` for an array: ``numpy`` for NumPy arrays, ``cupy`` for CuPy arrays."""
+    if isinstance(array, np.ndarray | np.generic):
+        return np
+    module = type(array).__module__
+    if module.startswith("cupy"):
+        return _cupy()
+    return np
+
+
+def xp_for(dev) -> object:
+    """The array module of a device."""
+    return np if device(dev).type == "cpu" else _cupy()
+
+
+def device_of(array) -> device:
+    """The device an array lives on."""
+    if get_array_module(array) is np:
+        return CPU
+    return device(f"cuda:{array.device.id}")
+
+
+def move(array, dev):
+    """Copy an array to a device (no copy when it is already there)."""
+    dev = device(dev)
+    if device_of(array) == dev:
+        return array
+    if dev.type == "cpu":
+        return array.get()
+    cupy = _cupy()
+    with cupy.cuda.Device(dev.index):
+        return cupy.asarray(array)
+
+
+def to_numpy(array) -> np.ndarray:
+    """A NumPy array of any backend array (a GPU array is copied to the host)."""
+    if isinstance(array, np.ndarray):
+        return array
+    if get_array_module(array) is np:
+        return np.asarray(array)
+    return array.get()
+
+
+# ---------------------------------------------------------------------------------------------
+# Random generators
+# ---------------------------------------------------------------------------------------------
+
+_generator = np.random.default_rng(0)
+
+
+def default_generator() -> np.random.Generator:
+    """The global generator that ``rand``, ``randn``, init, dropout and shuffling draw from."""
+    return _generator
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed the global generator, as ``torch.manual_seed``: the same seed gives the same run."""
+    global _generator
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"manual_seed: expected a non-negative integer, got {seed!r}")
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """The global generator's state, a JSON-serialisable dict (saved in checkpoints)."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore the global generator's state from ``get_rng_state()``."""
+    _generator.bit_generator.state = state
+
+
+def generator_for(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A generator from a seed, a generator, or None (the global one)."""
+    if seed is None:
+        return _generator
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)

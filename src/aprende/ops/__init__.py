@@ -1,0 +1,1 @@
+"""Differentiable operations, grouped by kind: elementwise, reduce, shape, linalg, nn (fused)."""

@@ -1,0 +1,513 @@
+"""Elementwise operations and their derivatives; broadcasting included.
+
+Each ``Function`` keeps its backward rule right beside its forward: the local derivative of the
+operation times the gradient that arrives from above (the chain rule).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aprende import backend
+from aprende.autograd import Function, unbroadcast
+from aprende.tensor import Tensor
+
+
+def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
+    """A Tensor from a tensor, array or Python number.
+
+    A Python number takes the dtype of the tensor it meets (``x * 2`` stays float32, as in
+    PyTorch), except that a float meeting an integer tensor becomes the default float dtype.
+    """
+    if isinstance(value, Tensor):
+        return value
+    xp = np if like is None else backend.get_array_module(like.data)
+    if isinstance(value, bool | int | float) and like is not None:
+        dtype = like.dtype
+        if isinstance(value, float) and not np.issubdtype(dtype, np.floating):
+            dtype = backend.get_default_dtype()
+        elif isinstance(value, int) and dtype == np.bool_ and not isinstance(value, bool):
+            dtype = backend.int64
+        return Tensor._make(xp.asarray(value, dtype=dtype), False)
+    array = xp.asarray(value)
+    if array.dtype == np.float64 and not isinstance(value, np.ndarray | np.generic):
+        array = array.astype(backend.get_default_dtype())
+    return Tensor._make(array, False)
+
+
+def _pair(a, b) -> tuple[Tensor, Tensor]:
+    if isinstance(a, Tensor):
+        return a, as_tensor_like(b, a)
+    b_tensor = as_tensor_like(b)
+    return as_tensor_like(a, b_tensor), b_tensor
+
+
+def _xp(array):
+    return backend.get_array_module(array)
+
+
+# ---- arithmetic -------------------------------------------------------------------------------
+
+
+class Add(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, grad):
+        return unbroadcast(grad, self.shapes[0]), unbroadcast(grad, self.shapes[1])
+
+
+class Sub(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, grad):
+        grad_b = unbroadcast(-grad, self.shapes[1]) if self.needs[1] else None
+        return unbroadcast(grad, self.shapes[0]), grad_b
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        grad_a = unbroadcast(grad * self.b, self.a.shape) if self.needs[0] else None
+        grad_b = unbroadcast(grad * self.a, self.b.shape) if self.needs[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        grad_a = grad / self.b
+        grad_b = unbroadcast(-grad_a * self.a / self.b, self.b.shape) if self.needs[1] else None
+        return unbroadcast(grad_a, self.a.shape), grad_b
+
+
+class Pow(Function):
+    """a ** b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (taken as 0 where a = 0, as PyTorch)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, grad):
+        grad_a = grad_b = None
+        if self.needs[0]:
+            grad_a = unbroadcast(grad * self.b * self.a ** (self.b - 1), self.a.shape)
+        if self.needs[1]:
+            xp = _xp(self.a)
+            log_a = xp.log(xp.where(self.a == 0, 1, self.a))
+            grad_b = unbroadcast(grad * self.out * log_a, self.b.shape)
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    saves_inputs = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+def add(a, b) -> Tensor:
+    """a + b, broadcast."""
+    return Add.apply(*_pair(a, b))
+
+
+def sub(a, b) -> Tensor:
+    """a − b, broadcast."""
+    return Sub.apply(*_pair(a, b))
+
+
+def mul(a, b) -> Tensor:
+    """a · b elementwise, broadcast."""
+    return Mul.apply(*_pair(a, b))
+
+
+def div(a, b) -> Tensor:
+    """a / b elementwise, broadcast (true division: integers give floats)."""
+    a, b = _pair(a, b)
+    if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(b.dtype, np.floating):
+        a = a.to(backend.get_default_dtype())
+    return Div.apply(a, b)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** b elementwise, broadcast."""
+    return Pow.apply(*_pair(a, b))
+
+
+def neg(a) -> Tensor:
+    """−a."""
+    return Neg.apply(a)
+
+
+# ---- unary functions --------------------------------------------------------------------------
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = _xp(a).exp(a)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * self.out,)
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return _xp(a).log(a)
+
+    def backward(self, grad):
+        return (grad / self.a,)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = _xp(a).sqrt(a)
+        return self.out
+
+    def backward(self, grad):
+        return (grad / (2 * self.out),)
+
+
+class Square(Function):
+    def forward(self, a):
+        self.a = a
+        return a * a
+
+    def backward(self, grad):
+        return (2 * grad * self.a,)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return _xp(a).abs(a)
+
+    def backward(self, grad):
+        return (grad * _xp(self.a).sign(self.a),)
+
+
+class Sign(Function):
+    """sign(a): its derivative is 0 everywhere it exists (and taken as 0 at 0, as PyTorch)."""
+
+    saves_inputs = False
+
+    def forward(self, a):
+        self.shape, self.dtype = a.shape, a.dtype
+        return _xp(a).sign(a)
+
+    def backward(self, grad):
+        return (_xp(grad).zeros(self.shape, dtype=self.dtype),)
+
+
+class Clamp(Function):
+    """Clip to [low, high]; gradient 1 inside the range (bounds included), 0 outside."""
+
+    def forward(self, a, low=None, high=None):
+        self.a, self.low, self.high = a, low, high
+        return _xp(a).clip(a, low, high)
+
+    def backward(self, grad):
+        inside = True
+        if self.low is not None:
+            inside = self.a >= self.low
+        if self.high is not None:
+            inside = inside & (self.a <= self.high)
+        return (grad * inside,)
+
+
+class Maximum(Function):
+    """max(a, b) elementwise; at a tie each input gets half the gradient (as PyTorch)."""
+
+    pick_first = staticmethod(np.greater)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return _xp(a).maximum(a, b) if self.pick_first is np.greater else _xp(a).minimum(a, b)
+
+    def backward(self, grad):
+        xp = _xp(grad)
+        first = self.pick_first(self.a, self.b)
+        share_a = xp.where(self.a == self.b, 0.5, first.astype(grad.dtype)).astype(grad.dtype)
+        grad_a = unbroadcast(grad * share_a, self.a.shape) if self.needs[0] else None
+        grad_b = unbroadcast(grad * (1 - share_a), self.b.shape) if self.needs[1] else None
+        return grad_a, grad_b
+
+
+class Minimum(Maximum):
+    pick_first = staticmethod(np.less)
+
+
+class Where(Function):
+    saves_inputs = False
+
+    def forward(self, condition, a, b):
+        self.condition, self.shapes = condition, (a.shape, b.shape)
+        return _xp(a).where(condition, a, b)
+
+    def backward(self, grad):
+        zero = grad.dtype.type(0)
+        xp = _xp(grad)
+        grad_a = unbroadcast(xp.where(self.condition, grad, zero), self.shapes[0])
+        grad_b = unbroadcast(xp.where(self.condition, zero, grad), self.shapes[1])
+        return None, grad_a, grad_b
+
+
+def exp(a) -> Tensor:
+    """eᵃ; derivative eᵃ."""
+    return Exp.apply(a)
+
+
+def log(a) -> Tensor:
+    """ln a; derivative 1/a."""
+    return Log.apply(a)
+
+
+def sqrt(a) -> Tensor:
+    """√a; derivative 1/(2√a)."""
+    return Sqrt.apply(a)
+
+
+def square(a) -> Tensor:
+    """a²; derivative 2a."""
+    return Square.apply(a)
+
+
+def abs(a) -> Tensor:  # noqa: A001 - PyTorch's name
+    """|a|; derivative sign(a)."""
+    return Abs.apply(a)
+
+
+def sign(a) -> Tensor:
+    """sign(a) ∈ {−1, 0, 1}; zero gradient (the step has no useful derivative)."""
+    return Sign.apply(a)
+
+
+def clamp(a, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """a clipped to [min, max] (either may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    min = min.item() if isinstance(min, Tensor) else min
+    max = max.item() if isinstance(max, Tensor) else max
+    return Clamp.apply(a, low=min, high=max)
+
+
+clip = clamp
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum of a and b, broadcast."""
+    return Maximum.apply(*_pair(a, b))
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum of a and b, broadcast."""
+    return Minimum.apply(*_pair(a, b))
+
+
+def where(condition, a, b) -> Tensor:
+    """a where condition holds, else b (broadcast); gradient flows to the chosen side."""
+    condition = as_tensor_like(condition)
+    if condition.dtype != np.bool_:
+        raise TypeError(f"where: expected a bool condition, got {condition.dtype}")
+    a, b = _pair(a, b)
+    return Where.apply(condition, a, b)
+
+
+# ---- activations ------------------------------------------------------------------------------
+
+
+class Relu(Function):
+    def forward(self, a):
+        self.out = _xp(a).maximum(a, 0)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (self.out > 0),)
+
+
+class LeakyRelu(Function):
+    def forward(self, a, negative_slope=0.01):
+        self.a, self.slope = a, negative_slope
+        return _xp(a).where(a > 0, a, a * a.dtype.type(negative_slope))
+
+    def backward(self, grad):
+        return (_xp(grad).where(self.a > 0, grad, grad * grad.dtype.type(self.slope)),)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        xp = _xp(a)
+        # Two branches so that exp never overflows: σ(a) = 1/(1+e⁻ᵃ) = eᵃ/(1+eᵃ).
+        e = xp.exp(-xp.abs(a))
+        self.out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        return self.out
+
+    def backward(self, grad):
+        return (grad * self.out * (1 - self.out),)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = _xp(a).tanh(a)
+        return self.out
+
+    def backward(self, grad):
+        return (grad * (1 - self.out * self.out),)
+
+
+def relu(a) -> Tensor:
+    """max(0, a); derivative the step 1[a > 0]."""
+    return Relu.apply(a)
+
+
+def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
+    """a for a > 0, negative_slope·a otherwise."""
+    return LeakyRelu.apply(a, negative_slope=negative_slope)
+
+
+def sigmoid(a) -> Tensor:
+    """The logistic σ(a) = 1/(1+e⁻ᵃ); derivative σ(1−σ) (the slides' f(1−f))."""
+    return Sigmoid.apply(a)
+
+
+def tanh(a) -> Tensor:
+    """tanh(a); derivative 1 − tanh² (the slides' 1 − f²)."""
+    return Tanh.apply(a)
+
+
+# ---- copies, casts, devices -------------------------------------------------------------------
+
+
+class Clone(Function):
+    saves_inputs = False
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, grad):
+        return (grad,)
+
+
+class Cast(Function):
+    saves_inputs = False
+
+    def forward(self, a, dtype=None):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        return (grad.astype(self.dtype),)
+
+
+class ToDevice(Function):
+    saves_inputs = False
+
+    def forward(self, a, device=None):
+        self.device = backend.device_of(a)
+        return backend.move(a, device)
+
+    def backward(self, grad):
+        return (backend.move(grad, self.device),)
+
+
+def clone(a) -> Tensor:
+    """A copy with its own memory; gradient passes through."""
+    return Clone.apply(a)
+
+
+def cast(a, dtype) -> Tensor:
+    """a converted to dtype; the gradient is converted back."""
+    if a.requires_grad and not np.issubdtype(dtype, np.floating):
+        return Tensor._make(a.data.astype(dtype), False)
+    return Cast.apply(a, dtype=dtype)
+
+
+def to_device(a, device) -> Tensor:
+    """a copied to another device; the gradient is copied back."""
+    return ToDevice.apply(a, device=device)
+
+
+# ---- comparisons and logic: no gradient -------------------------------------------------------
+
+
+def _compare(ufunc, a, b) -> Tensor:
+    a, b = _pair(a, b)
+    try:
+        return Tensor._make(ufunc(a.data, b.data), False)
+    except ValueError:
+        raise RuntimeError(
+            f"{ufunc.__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
+
+
+def eq(a, b) -> Tensor:
+    """a == b elementwise (bool tensor)."""
+    return _compare(np.equal, a, b)
+
+
+def ne(a, b) -> Tensor:
+    """a != b elementwise (bool tensor)."""
+    return _compare(np.not_equal, a, b)
+
+
+def lt(a, b) -> Tensor:
+    """a < b elementwise (bool tensor)."""
+    return _compare(np.less, a, b)
+
+
+def le(a, b) -> Tensor:
+    """a <= b elementwise (bool tensor)."""
+    return _compare(np.less_equal, a, b)
+
+
+def gt(a, b) -> Tensor:
+    """a > b elementwise (bool tensor)."""
+    return _compare(np.greater, a, b)
+
+
+def ge(a, b) -> Tensor:
+    """a >= b elementwise (bool tensor)."""
+    return _compare(np.greater_equal, a, b)
+
+
+def logical_and(a, b) -> Tensor:
+    return _compare(np.logical_and, a, b)
+
+
+def logical_or(a, b) -> Tensor:
+    return _compare(np.logical_or, a, b)
+
+
+def logical_not(a) -> Tensor:
+    return Tensor._make(np.logical_not(a.data) if a.dtype == np.bool_ else ~a.data, False)
+
+
+def isnan(a) -> Tensor:
+    return Tensor._make(_xp(a.data).isnan(a.data), False)
+
+
+def isfinite(a) -> Tensor:
+    return Tensor._make(_xp(a.data).isfinite(a.data), False)
+
+
+def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    a, b = _pair(a, b)
+    return bool(_xp(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))

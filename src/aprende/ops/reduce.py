@@ -1,0 +1,322 @@
+"""Reductions (sum, mean, var, std, max, min, logsumexp) and softmax / log-softmax.
+
+``dim`` and ``keepdim`` as in PyTorch; NumPy's ``axis`` / ``keepdims`` are accepted as aliases.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from aprende import backend
+from aprende.autograd import Function
+from aprende.tensor import Tensor
+
+#: What ``max(dim)`` / ``min(dim)`` return, as ``torch.return_types.max``.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _xp(array):
+    return backend.get_array_module(array)
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
+    """``dim`` (int, tuple or None) as a sorted tuple of non-negative axes; None means all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(
+                f"{op}: dimension {d} out of range for a tensor of {ndim} dimensions "
+                f"(expected a value in [{-builtins.max(ndim, 1)}, {builtins.max(ndim, 1) - 1}])"
+            )
+        out.append(d % builtins.max(ndim, 1))
+    return tuple(sorted(set(out))) if ndim else None
+
+
+def _resolve(dim, keepdim, aliases: dict, op: str):
+    """Merge NumPy-style aliases (axis=, keepdims=) into PyTorch's dim / keepdim."""
+    if "axis" in aliases:
+        dim = aliases.pop("axis")
+    if "keepdims" in aliases:
+        keepdim = aliases.pop("keepdims")
+    if aliases:
+        raise TypeError(f"{op}: unexpected keyword arguments {sorted(aliases)}")
+    return dim, bool(keepdim)
+
+
+def _expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
+    """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
+    xp = _xp(grad)
+    if axes is not None and not keepdim:
+        grad = xp.expand_dims(grad, axes)
+    return xp.broadcast_to(grad, shape)
+
+
+def _count(shape: tuple, axes: tuple | None) -> int:
+    if axes is None:
+        return int(np.prod(shape))
+    return int(np.prod([shape[a] for a in axes]))
+
+
+class Sum(Function):
+    saves_inputs = False
+
+    def forward(self, a, axes=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        return (_expand_back(grad, self.shape, self.axes, self.keepdim),)
+
+
+class Mean(Function):
+    saves_inputs = False
+
+    def forward(self, a, axes=None, keepdim=False):
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return a.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, grad):
+        scale = grad.dtype.type(1 / builtins.max(_count(self.shape, self.axes), 1))
+        return (_expand_back(grad * scale, self.shape, self.axes, self.keepdim),)
+
+
+class Var(Function):
+    """Σ(x − x̄)² / (N − correction); gradient 2(x − x̄) / (N − correction)."""
+
+    def forward(self, a, axes=None, keepdim=False, correction=1):
+        self.centered = a - a.mean(axis=axes, keepdims=True)
+        self.axes, self.keepdim = axes, keepdim
+        self.divisor = builtins.max(_count(a.shape, axes) - correction, 0)
+        squares = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim)
+        return squares / a.dtype.type(self.divisor) if self.divisor else squares * np.nan
+
+    def backward(self, grad):
+        grad = _expand_back(grad, self.centered.shape, self.axes, self.keepdim)
+        return (grad * self.centered * grad.dtype.type(2 / self.divisor),)
+
+
+class MaxMin(Function):
+    """max or min over all elements: at ties the gradient is shared evenly (as PyTorch)."""
+
+    def forward(self, a, pick=None):
+        self.a = a
+        self.out = pick(a)
+        return self.out
+
+    def backward(self, grad):
+        hits = self.a == self.out
+        return (hits * (grad / hits.sum()).astype(grad.dtype),)
+
+
+class MaxMinDim(Function):
+    """max or min along one dim: the gradient goes to the position of the returned index."""
+
+    saves_inputs = False
+
+    def forward(self, a, dim=0, keepdim=False, arg=None):
+        xp = _xp(a)
+        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        self.indices = xp.expand_dims(arg(a, axis=dim), dim)
+        values = xp.take_along_axis(a, self.indices, axis=dim)
+        return values if keepdim else values.squeeze(dim)
+
+    def backward(self, grad):
+        xp = _xp(grad)
+        full = xp.zeros(self.shape, dtype=grad.dtype)
+        grad = grad if self.keepdim else xp.expand_dims(grad, self.dim)
+        xp.put_along_axis(full, self.indices, grad, axis=self.dim)
+        return (full,)
+
+
+class LogSumExp(Function):
+    """log Σ eˣ, computed as m + log Σ e^(x − m) with m = max x so nothing overflows."""
+
+    def forward(self, a, axes=None, keepdim=False):
+        xp = _xp(a)
+        peak = a.max(axis=axes, keepdims=True)
+        peak = xp.where(xp.isfinite(peak), peak, 0)
+        total = xp.exp(a - peak).sum(axis=axes, keepdims=True)
+        out = xp.log(total) + peak
+        self.a, self.out_kept, self.axes, self.keepdim = a, out, axes, keepdim
+        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+
+    def backward(self, grad):
+        softmax = _xp(grad).exp(self.a - self.out_kept)
+        return (_expand_back(grad, self.a.shape, self.axes, self.keepdim) * softmax,)
+
+
+class Softmax(Function):
+    """yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m); backward y ⊙ (g − Σ g ⊙ y)."""
+
+    saves_inputs = False
+
+    def forward(self, a, dim=-1):
+        xp = _xp(a)
+        e = xp.exp(a - a.max(axis=dim, keepdims=True))
+        self.out, self.dim = e / e.sum(axis=dim, keepdims=True), dim
+        return self.out
+
+    def backward(self, grad):
+        y = self.out
+        return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """log yᵢ = xᵢ − logsumexp(x); backward g − softmax ⊙ Σ g."""
+
+    saves_inputs = False
+
+    def forward(self, a, dim=-1):
+        xp = _xp(a)
+        shifted = a - a.max(axis=dim, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.dim = dim
+        return self.out
+
+    def backward(self, grad):
+        softmax = _xp(grad).exp(self.out)
+        return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
+
+
+def sum(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:  # noqa: A001
+    """Σ over ``dim`` (all elements when None)."""
+    dim, keepdim = _resolve(dim, keepdim, aliases, "sum")
+    if input.dtype == np.bool_:
+        input = input.long()
+    return Sum.apply(input, axes=normalize_dims(dim, input.ndim, "sum"), keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+    """(1/N) Σ over ``dim`` (all elements when None)."""
+    dim, keepdim = _resolve(dim, keepdim, aliases, "mean")
+    if not np.issubdtype(input.dtype, np.floating):
+        raise RuntimeError(
+            f"mean: expected a floating point tensor, got {input.dtype}; use .float() first"
+        )
+    return Mean.apply(input, axes=normalize_dims(dim, input.ndim, "mean"), keepdim=keepdim)
+
+
+def _correction(unbiased, options: dict) -> int:
+    correction = options.pop("correction", None)
+    if "ddof" in options:
+        correction = options.pop("ddof")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return correction
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, **options) -> Tensor:
+    """Variance Σ(x − x̄)² / (N − correction); unbiased (correction=1) by default, as PyTorch."""
+    correction = _correction(unbiased, options)
+    dim, keepdim = _resolve(dim, keepdim, options, "var")
+    axes = normalize_dims(dim, input.ndim, "var")
+    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, **options) -> Tensor:
+    """Standard deviation √var (unbiased by default, as PyTorch)."""
+    return var(input, dim, unbiased, keepdim, **options).sqrt()
+
+
+def _max_or_min(input, dim, keepdim, aliases, op: str):
+    dim, keepdim = _resolve(dim, keepdim, aliases, op)
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}: expected a non-empty tensor")
+    xp = _xp(input.data)
+    if dim is None:
+        return MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
+    axes = normalize_dims(dim, input.ndim, op)
+    if axes is None or len(axes) != 1:
+        raise TypeError(f"{op}: expected a single int dim, got {dim!r}")
+    arg = xp.argmax if op == "max" else xp.argmin
+    values = MaxMinDim.apply(input, dim=axes[0], keepdim=keepdim, arg=arg)
+    indices = arg(input.data, axis=axes[0])
+    indices = xp.expand_dims(indices, axes[0]) if keepdim else indices
+    return ValuesIndices(values, Tensor._make(indices.astype(np.int64), False))
+
+
+def max(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
+    """The largest element, or ``(values, indices)`` along ``dim`` (as ``torch.max``)."""
+    if isinstance(dim, Tensor):
+        from aprende.ops.elementwise import maximum
+
+        return maximum(input, dim)
+    return _max_or_min(input, dim, keepdim, aliases, "max")
+
+
+def min(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
+    """The smallest element, or ``(values, indices)`` along ``dim`` (as ``torch.min``)."""
+    if isinstance(dim, Tensor):
+        from aprende.ops.elementwise import minimum
+
+        return minimum(input, dim)
+    return _max_or_min(input, dim, keepdim, aliases, "min")
+
+
+def _arg(input, dim, keepdim, aliases, op: str) -> Tensor:
+    dim, keepdim = _resolve(dim, keepdim, aliases, op)
+    xp = _xp(input.data)
+    function = xp.argmax if op == "argmax" else xp.argmin
+    if dim is None:
+        index = function(input.data)
+        shape = (1,) * input.ndim if keepdim else ()
+        return Tensor._make(xp.asarray(index, dtype=np.int64).reshape(shape), False)
+    (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
+    index = function(input.data, axis=axis)
+    index = xp.expand_dims(index, axis) if keepdim else index
+    return Tensor._make(index.astype(np.int64), False)
+
+
+def argmax(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+    """Index of the largest element (of the flattened tensor when dim is None)."""
+    return _arg(input, dim, keepdim, aliases, "argmax")
+
+
+def argmin(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+    """Index of the smallest element (of the flattened tensor when dim is None)."""
+    return _arg(input, dim, keepdim, aliases, "argmin")
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+    """log Σ exp(x) over ``dim``, stable for inputs of any size."""
+    return LogSumExp.apply(
+        input, axes=normalize_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim
+    )
+
+
+def _single_dim(dim, ndim: int, op: str) -> int:
+    if dim is None:
+        raise TypeError(f"{op}: dim is required (the dimension that sums to one)")
+    return normalize_dims(dim, ndim, op)[0] if ndim else 0
+
+
+def softmax(input, dim: int, dtype=None) -> Tensor:
+    """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ along ``dim``; stable (the max is subtracted first)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, dim=_single_dim(dim, input.ndim, "softmax"))
+
+
+def log_softmax(input, dim: int, dtype=None) -> Tensor:
+    """log softmax(x) = x − logsumexp(x) along ``dim``; stable for inputs of ±1000."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, dim=_single_dim(dim, input.ndim, "log_softmax"))
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where some element along ``dim`` is nonzero."""
+    axes = normalize_dims(dim, input.ndim, "any")
+    return Tensor._make(_xp(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim)))
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element along ``dim`` is nonzero."""
+    axes = normalize_dims(dim, input.ndim, "all")
+    return Tensor._make(_xp(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim)))

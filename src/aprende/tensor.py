@@ -1,0 +1,659 @@
+"""Tensor: an n-dimensional array that remembers how it was computed.
+
+A tensor holds ``data`` (a NumPy array, or CuPy on "cuda"), and when it requires grad, the node
+(``grad_fn``) of the computational graph that produced it. ``backward()`` runs the chain rule
+back through that graph and leaves ∂loss/∂x in ``x.grad`` for every leaf x, as in the course's
+slide on computational graphs (micrograd's ``Value``, at tensor scale).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aprende import backend
+
+
+def _is_floating(dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)
+
+
+class Tensor:
+    """An array with reverse-mode automatic differentiation, as ``torch.Tensor``.
+
+    Build tensors with the factories (``aprende.tensor``, ``aprende.zeros``, ``aprende.randn``,
+    ...). ``data`` is the raw array; ``grad`` is a Tensor (or None) that ``backward`` fills.
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_version",
+        "_retains_grad",
+        "__weakref__",
+    )
+    # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False):
+        data = data.data if isinstance(data, Tensor) else data
+        if not hasattr(data, "dtype") or not hasattr(data, "shape"):
+            data = np.asarray(data)
+        self.data = data
+        self.grad = None
+        self._ctx = None
+        self._version = 0
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool = False) -> Tensor:
+        """Fast constructor for op outputs: no checks."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        t._version = 0
+        t._retains_grad = False
+        return t
+
+    # ---- properties --------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> backend.device:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user created (not the output of a recorded op)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The graph node that produced this tensor, or None for a leaf."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The tensor with its dimensions reversed."""
+        return _shape.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The tensor with its last two dimensions swapped (batched matrix transpose)."""
+        return _shape.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    # ---- autograd ----------------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf tensor as one whose gradient ``backward`` computes."""
+        if requires_grad and not _is_floating(self.data.dtype):
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "requires_grad_(False): this tensor is the output of a recorded op; "
+                "use .detach() to take it out of the graph"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        self._retains_grad = True
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Compute ∂self/∂x for every leaf x of the graph and add it to ``x.grad``.
+
+        ``gradient`` is ∂L/∂self; it may be omitted only when self holds a single value.
+        The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        autograd.backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory; requires_grad=False)."""
+        return Tensor._make(self.data, False)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def clone(self) -> Tensor:
+        """A differentiable copy with its own memory."""
+        return _elementwise.clone(self)
+
+    def zero_grad_(self) -> None:
+        self.grad = None
+
+    # ---- conversion --------------------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert a {self.device} tensor to NumPy; copy it to the host first "
+                "with tensor.cpu()"
+            )
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_numpy(self.data)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to Python scalars, "
+                f"got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        """The data as nested Python lists (a number for a 0-d tensor)."""
+        return backend.to_numpy(self.data).tolist()
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Move to a device and/or cast to a dtype: ``to("cuda")``, ``to(aprende.float64)``."""
+        dev, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dev, dtype = arg.device, arg.dtype
+            elif isinstance(arg, backend.device) or (
+                isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
+            ):
+                dev = arg
+            else:
+                dtype = arg
+        result = self
+        if dtype is not None and backend.to_dtype(dtype) != self.dtype:
+            result = _elementwise.cast(result, backend.to_dtype(dtype))
+        if dev is not None and backend.device(dev) != self.device:
+            result = _elementwise.to_device(result, backend.device(dev))
+        return result
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> Tensor:
+        return self.to(backend.float32)
+
+    def double(self) -> Tensor:
+        return self.to(backend.float64)
+
+    def half(self) -> Tensor:
+        return self.to(backend.float16)
+
+    def long(self) -> Tensor:
+        return self.to(backend.int64)
+
+    def int(self) -> Tensor:
+        return self.to(backend.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(backend.bool_)
+
+    def type(self, dtype=None):
+        """The dtype's name when called without arguments, else ``to(dtype)``."""
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ---- Python protocol ---------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            backend.to_numpy(self.data), separator=", ", prefix="tensor(", precision=4
+        )
+        extras = []
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
+            extras.append(f"dtype=aprende.{self.dtype}")
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of a tensor with {self.data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if not np.issubdtype(self.dtype, np.integer) or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ---- arithmetic (differentiable) ---------------------------------------------------------
+
+    def __add__(self, other):
+        return _elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return _elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return _elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return _elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return _elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return _elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return _elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _elementwise.div(other, self)
+
+    def __pow__(self, exponent):
+        return _elementwise.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _elementwise.pow(base, self)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _elementwise.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _elementwise.abs(self)
+
+    def __getitem__(self, index):
+        return _shape.getitem(self, index)
+
+    # ---- comparisons (no gradient; bool tensors) ---------------------------------------------
+
+    def __eq__(self, other):  # type: ignore[override]
+        return _elementwise.eq(self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return _elementwise.ne(self, other)
+
+    def __lt__(self, other):
+        return _elementwise.lt(self, other)
+
+    def __le__(self, other):
+        return _elementwise.le(self, other)
+
+    def __gt__(self, other):
+        return _elementwise.gt(self, other)
+
+    def __ge__(self, other):
+        return _elementwise.ge(self, other)
+
+    def __invert__(self):
+        return _elementwise.logical_not(self)
+
+    def __and__(self, other):
+        return _elementwise.logical_and(self, other)
+
+    def __or__(self, other):
+        return _elementwise.logical_or(self, other)
+
+    def eq(self, other):
+        return _elementwise.eq(self, other)
+
+    def ne(self, other):
+        return _elementwise.ne(self, other)
+
+    def lt(self, other):
+        return _elementwise.lt(self, other)
+
+    def le(self, other):
+        return _elementwise.le(self, other)
+
+    def gt(self, other):
+        return _elementwise.gt(self, other)
+
+    def ge(self, other):
+        return _elementwise.ge(self, other)
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reduce.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _reduce.all(self, dim, keepdim)
+
+    # ---- methods mirroring the functions -----------------------------------------------------
+
+    def add(self, other, alpha=1):
+        return _elementwise.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return _elementwise.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return _elementwise.mul(self, other)
+
+    def div(self, other):
+        return _elementwise.div(self, other)
+
+    def pow(self, exponent):
+        return _elementwise.pow(self, exponent)
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    def neg(self):
+        return _elementwise.neg(self)
+
+    def exp(self):
+        return _elementwise.exp(self)
+
+    def log(self):
+        return _elementwise.log(self)
+
+    def sqrt(self):
+        return _elementwise.sqrt(self)
+
+    def square(self):
+        return _elementwise.square(self)
+
+    def abs(self):
+        return _elementwise.abs(self)
+
+    def sign(self):
+        return _elementwise.sign(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return _elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _elementwise.maximum(self, other)
+
+    def minimum(self, other):
+        return _elementwise.minimum(self, other)
+
+    def relu(self):
+        return _elementwise.relu(self)
+
+    def sigmoid(self):
+        return _elementwise.sigmoid(self)
+
+    def tanh(self):
+        return _elementwise.tanh(self)
+
+    def sum(self, dim=None, keepdim=False, **aliases):
+        return _reduce.sum(self, dim, keepdim, **aliases)
+
+    def mean(self, dim=None, keepdim=False, **aliases):
+        return _reduce.mean(self, dim, keepdim, **aliases)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, **options):
+        return _reduce.var(self, dim, unbiased, keepdim, **options)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, **options):
+        return _reduce.std(self, dim, unbiased, keepdim, **options)
+
+    def max(self, dim=None, keepdim=False, **aliases):
+        return _reduce.max(self, dim, keepdim, **aliases)
+
+    def min(self, dim=None, keepdim=False, **aliases):
+        return _reduce.min(self, dim, keepdim, **aliases)
+
+    def argmax(self, dim=None, keepdim=False, **aliases):
+        return _reduce.argmax(self, dim, keepdim, **aliases)
+
+    def argmin(self, dim=None, keepdim=False, **aliases):
+        return _reduce.argmin(self, dim, keepdim, **aliases)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim):
+        return _reduce.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _reduce.log_softmax(self, dim)
+
+    def reshape(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t: expected a tensor of at most 2 dimensions, got {self.ndim}")
+        return self.T
+
+    def permute(self, *dims):
+        return _shape.permute(self, *dims)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _shape.expand(self, other.shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    # ---- in-place operations (no graph) ------------------------------------------------------
+
+    def _check_inplace(self, op: str, *others) -> None:
+        if not autograd._grad_enabled:
+            return
+        if self.requires_grad:
+            what = (
+                "a leaf tensor that requires grad"
+                if self._ctx is None
+                else ("a tensor that is part of the computational graph")
+            )
+            raise RuntimeError(
+                f"{op}: in-place operation on {what} would corrupt the gradient; do it under "
+                "aprende.no_grad() (as optimizers do) or use the out-of-place op"
+            )
+        for other in others:
+            if isinstance(other, Tensor) and other.requires_grad:
+                raise RuntimeError(
+                    f"{op}: in-place operation with an argument that requires grad is not "
+                    "recorded; use the out-of-place op"
+                )
+
+    def _inplace(self, op: str, value) -> Tensor:
+        """Write ``value`` (an array) into this tensor's memory and bump its version."""
+        self.data[...] = value
+        self._version += 1
+        return self
+
+    def _operand(self, other):
+        return other.data if isinstance(other, Tensor) else other
+
+    def add_(self, other, alpha=1) -> Tensor:
+        self._check_inplace("add_", other)
+        other = self._operand(other)
+        return self._inplace("add_", self.data + (other if alpha == 1 else alpha * other))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        self._check_inplace("sub_", other)
+        other = self._operand(other)
+        return self._inplace("sub_", self.data - (other if alpha == 1 else alpha * other))
+
+    def mul_(self, other) -> Tensor:
+        self._check_inplace("mul_", other)
+        return self._inplace("mul_", self.data * self._operand(other))
+
+    def div_(self, other) -> Tensor:
+        self._check_inplace("div_", other)
+        return self._inplace("div_", self.data / self._operand(other))
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+        self._check_inplace("clamp_")
+        xp = backend.get_array_module(self.data)
+        return self._inplace("clamp_", xp.clip(self.data, min, max))
+
+    def zero_(self) -> Tensor:
+        self._check_inplace("zero_")
+        return self._inplace("zero_", 0)
+
+    def fill_(self, value) -> Tensor:
+        self._check_inplace("fill_", value)
+        return self._inplace("fill_", self._operand(value))
+
+    def copy_(self, source) -> Tensor:
+        """Copy ``source`` (broadcast to this shape) into this tensor's memory."""
+        self._check_inplace("copy_", source)
+        source = source.data if isinstance(source, Tensor) else source
+        xp = backend.get_array_module(self.data)
+        source = backend.move(xp.asarray(source) if xp is np else source, self.device)
+        try:
+            np.broadcast_shapes(np.shape(source), self.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {np.shape(source)} cannot be broadcast to {self.shape}"
+            ) from None
+        return self._inplace("copy_", source)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+        """Fill with U(a, b) from the global (or given) generator."""
+        self._check_inplace("uniform_")
+        values = backend.generator_for(generator).uniform(a, b, size=self.shape)
+        return self._inplace("uniform_", backend.move(values.astype(self.dtype), self.device))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+        """Fill with N(mean, std²) from the global (or given) generator."""
+        self._check_inplace("normal_")
+        values = backend.generator_for(generator).normal(mean, std, size=self.shape)
+        return self._inplace("normal_", backend.move(values.astype(self.dtype), self.device))
+
+    def __setitem__(self, index, value) -> None:
+        self._check_inplace("__setitem__", value)
+        index = _shape.array_index(index)
+        value = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[index] = value
+        except (ValueError, IndexError) as error:
+            raise RuntimeError(
+                f"__setitem__: cannot assign a value of shape {np.shape(value)} into a tensor "
+                f"of shape {self.shape} at {index!r}: {error}"
+            ) from None
+        self._version += 1
+
+    def __iadd__(self, other):
+        return self.add_(other) if self._inplace_allowed() else self + other
+
+    def __isub__(self, other):
+        return self.sub_(other) if self._inplace_allowed() else self - other
+
+    def __imul__(self, other):
+        return self.mul_(other) if self._inplace_allowed() else self * other
+
+    def __itruediv__(self, other):
+        return self.div_(other) if self._inplace_allowed() else self / other
+
+    def _inplace_allowed(self) -> bool:
+        """``x += y`` is in place unless that would corrupt the graph (then it rebinds x)."""
+        return not (autograd._grad_enabled and self.requires_grad and self._ctx is not None)
+
+
+from aprende import autograd  # noqa: E402 - these modules import Tensor from here
+from aprende.ops import elementwise as _elementwise  # noqa: E402
+from aprende.ops import linalg as _linalg  # noqa: E402
+from aprende.ops import reduce as _reduce  # noqa: E402
+from aprende.ops import shape as _shape  # noqa: E402
