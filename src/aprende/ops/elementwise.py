@@ -36,10 +36,24 @@ def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors; an integer tensor meeting a float one takes the float's dtype
+    (PyTorch's promotion; NumPy would make int64 + float32 a float64)."""
     if isinstance(a, Tensor):
-        return a, as_tensor_like(b, a)
-    b_tensor = as_tensor_like(b)
-    return as_tensor_like(a, b_tensor), b_tensor
+        b = as_tensor_like(b, a)
+    else:
+        b = as_tensor_like(b)
+        a = as_tensor_like(a, b)
+    if a.dtype != b.dtype:
+        a_float, b_float = _is_float(a.dtype), _is_float(b.dtype)
+        if a_float and not b_float:
+            b = Tensor._make(b.data.astype(a.dtype), False)
+        elif b_float and not a_float:
+            a = Tensor._make(a.data.astype(b.dtype), False)
+    return a, b
+
+
+def _is_float(dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)
 
 
 def _xp(array):
@@ -141,8 +155,8 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     """a / b elementwise, broadcast (true division: integers give floats)."""
     a, b = _pair(a, b)
-    if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(b.dtype, np.floating):
-        a = a.to(backend.get_default_dtype())
+    if not _is_float(a.dtype) and not _is_float(b.dtype):
+        a, b = a.to(backend.get_default_dtype()), b.to(backend.get_default_dtype())
     return Div.apply(a, b)
 
 

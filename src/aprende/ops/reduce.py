@@ -142,7 +142,8 @@ class LogSumExp(Function):
         peak = a.max(axis=axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, 0)
         total = xp.exp(a - peak).sum(axis=axes, keepdims=True)
-        out = xp.log(total) + peak
+        with np.errstate(divide="ignore"):  # all −inf: log 0 = −inf is the right answer
+            out = xp.log(total) + peak
         self.a, self.out_kept, self.axes, self.keepdim = a, out, axes, keepdim
         return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
 
