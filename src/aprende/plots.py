@@ -1,0 +1,537 @@
+"""Plots of the course: graphs, learning curves, confusion matrices, boundaries, LR curves.
+
+Every plotting function takes data (arrays, lists or tensors), optionally ``ax=`` (draw on an
+existing matplotlib Axes) and ``path=`` (also write the figure there, PNG by the suffix), and
+returns the matplotlib ``Figure``. Figures are built with ``matplotlib.figure.Figure`` and saved
+through the Agg canvas, never through ``pyplot``: nothing opens a window, nothing changes the
+global backend, and no figure stays alive in pyplot's registry (headless servers and notebooks
+alike; a notebook displays the returned Figure).
+
+matplotlib is imported inside the functions, so ``import aprende.plots`` stays light;
+``draw_graph`` needs no matplotlib at all (it writes Graphviz DOT text).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from aprende.backend import to_numpy
+
+_GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+_MAX_SHOWN_ELEMENTS = 6
+
+
+# ---------------------------------------------------------------------------------------------
+# The computational graph, as Graphviz DOT text
+# ---------------------------------------------------------------------------------------------
+
+
+def _record_text(text: str) -> str:
+    """Escape the characters that structure a Graphviz record label."""
+    for char in '\\{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _values_text(array) -> str:
+    values = np.array2string(to_numpy(array), precision=4, separator=", ", suppress_small=True)
+    return " ".join(values.split())
+
+
+def _tensor_label(tensor) -> str:
+    """``shape | dtype`` and, for small tensors, ``data`` and ``grad`` values."""
+    fields = [f"{tuple(tensor.shape)} {np.dtype(tensor.dtype).name}"]
+    if tensor.data.size <= _MAX_SHOWN_ELEMENTS:
+        fields.append(f"data {_values_text(tensor.data)}")
+        if tensor.grad is not None:
+            fields.append(f"grad {_values_text(tensor.grad.data)}")
+    return "{ " + " | ".join(_record_text(f) for f in fields) + " }"
+
+
+def _graph_dot(tensor, rankdir: str = "LR") -> str:
+    """The computational graph behind ``tensor`` as Graphviz DOT text (micrograd's ``draw_dot``).
+
+    One record node per tensor (shape, dtype; for tensors of at most 6 elements also the values
+    and, when set, ``.grad``), one ellipse per operation (its ``grad_fn`` class name: ``Mul``,
+    ``Add``, ...), and edges input → op → output; a tensor used twice has two edges. The output
+    tensor is filled green, leaves that require grad (the parameters) blue. The graph is walked
+    iteratively from ``tensor.grad_fn`` through ``fn.parents``, so deep graphs work.
+
+    ``backward()`` frees the graph (``fn.parents`` becomes None) unless called with
+    ``retain_graph=True``: an op whose inputs are gone is drawn dashed, with a warning.
+    """
+    ids: dict[int, str] = {}
+    nodes, edges, freed = [], [], []
+
+    def tensor_id(t) -> str:
+        if id(t) not in ids:
+            ids[id(t)] = f"t{len(ids)}"
+            style = ""
+            if t is tensor:
+                style = ', style=filled, fillcolor="darkolivegreen1"'
+            elif t.grad_fn is None and t.requires_grad:
+                style = ', style=filled, fillcolor="lightblue"'
+            nodes.append(f'  {ids[id(t)]} [shape=record, label="{_tensor_label(t)}"{style}];')
+            stack.append(t)
+        return ids[id(t)]
+
+    stack: list = []
+    tensor_id(tensor)
+    op_count = 0
+    while stack:
+        t = stack.pop()
+        fn = t.grad_fn
+        if fn is None:
+            continue
+        op = f"op{op_count}"
+        op_count += 1
+        name = type(fn).__name__
+        if fn.parents is None:
+            freed.append(name)
+            nodes.append(f'  {op} [shape=ellipse, style=dashed, label="{name}\\n(graph freed)"];')
+        else:
+            nodes.append(f'  {op} [shape=ellipse, label="{name}"];')
+            edges.extend(f"  {tensor_id(parent)} -> {op};" for parent in fn.parents)
+        edges.append(f"  {op} -> {ids[id(t)]};")
+    if freed:
+        warnings.warn(
+            f"draw_graph: the inputs of {', '.join(freed)} were freed by backward(); "
+            f"call backward(retain_graph=True) to draw the whole graph",
+            stacklevel=3,
+        )
+    return "\n".join([f"digraph {{\n  rankdir={rankdir};", *nodes, *edges, "}\n"])
+
+
+def draw_graph(tensor, path=None, format: str | None = None, rankdir: str = "LR") -> str:
+    """Draw the computational graph behind ``tensor``: returns its DOT text (see ``_graph_dot``).
+
+    With ``path``, also writes the drawing there, in ``format`` (``"svg"``, ``"png"``, ``"pdf"``
+    or ``"dot"`` for the text itself; by default the path's suffix, else svg), rendered by
+    Graphviz's ``dot`` executable. When ``dot`` is not installed this does not fail: it writes
+    the DOT text next to ``path`` (suffix ``.dot``) and warns how to install Graphviz, so a
+    notebook or script goes on; render the text later with ``dot -Tsvg graph.dot -o graph.svg``.
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    dot = _graph_dot(tensor, rankdir)
+    if path is None:
+        return dot
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    if fmt not in _GRAPH_FORMATS:
+        raise ValueError(f"draw_graph: format must be one of {_GRAPH_FORMATS}, got {fmt!r}")
+    if fmt == "dot":
+        path.write_text(dot)
+        return dot
+    executable = shutil.which("dot")
+    if executable is None:
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(dot)
+        warnings.warn(
+            f"draw_graph: Graphviz's `dot` executable is not installed (not on PATH), so "
+            f"{path} was not rendered; the DOT text was written to {dot_path}. Install "
+            f"Graphviz (apt install graphviz, brew install graphviz or conda install graphviz) "
+            f"and run: dot -T{fmt} {dot_path} -o {path}",
+            stacklevel=2,
+        )
+        return dot
+    result = subprocess.run(
+        [executable, f"-T{fmt}", "-o", os.fspath(path)], input=dot, text=True, capture_output=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"draw_graph: Graphviz's dot failed: {result.stderr.strip()}")
+    return dot
+
+
+# ---------------------------------------------------------------------------------------------
+# matplotlib helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _figure(ax=None, ncols: int = 1, size: tuple[float, float] = (5.5, 4.0)):
+    """``(figure, [axes...])``: ``ax``'s figure, or a new headless one with ``ncols`` axes."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("aprende.plots needs matplotlib: pip install 'aprende[plots]'") from error
+    if ax is not None:
+        axes = list(ax) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
+        if len(axes) != ncols:
+            raise ValueError(f"expected {ncols} Axes in ax=, got {len(axes)}")
+        return axes[0].figure, axes
+    figure = Figure(figsize=(size[0] * ncols, size[1]), layout="constrained")
+    return figure, list(np.atleast_1d(figure.subplots(1, ncols)))
+
+
+def _finish(figure, path):
+    """Write the figure to ``path`` when given (format by suffix, PNG by default)."""
+    if path is not None:
+        figure.savefig(os.fspath(path), dpi=100)
+    return figure
+
+
+def _epoch_axis(axis, ylabel: str, title: str) -> None:
+    """Label an axes whose x is the epoch number (whole numbers only) and grid it."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set(xlabel="epoch", ylabel=ylabel, title=title)
+    axis.grid(alpha=0.3, which="both")
+
+
+def _history_dict(history) -> dict[str, np.ndarray]:
+    """Per-epoch series from a mapping, an object with a ``.history`` mapping (Keras) or a list
+    of per-epoch rows (``csv.DictReader`` of ``history.csv``)."""
+    history = getattr(history, "history", history)
+    if isinstance(history, Sequence) and history and isinstance(history[0], Mapping):
+        keys = history[0].keys()
+        history = {k: [row.get(k) for row in history] for k in keys}
+    if not hasattr(history, "keys"):
+        raise TypeError(
+            "expected a history: a mapping name -> per-epoch values, an object with a "
+            f".history mapping, or a list of per-epoch rows; got {type(history).__name__}"
+        )
+    return {
+        k: np.array([np.nan if v in (None, "") else v for v in history[k]], dtype=float)
+        for k in history.keys()
+    }
+
+
+def _series(history: dict, name: str) -> np.ndarray:
+    if name not in history:
+        raise KeyError(f"history has no {name!r}; it has {sorted(history)}")
+    return history[name]
+
+
+def _lower_is_better(metric: str) -> bool:
+    """Losses and errors are minimised; every other metric (accuracy, F1, R²...) maximised."""
+    return any(word in metric.lower() for word in ("loss", "error", "mse", "mae", "rmse"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training curves
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_learning_curves(history, metrics: Sequence[str] = ("loss",), ax=None, path=None):
+    """Learning curves: per epoch, training vs validation of each metric, one subplot each.
+
+    ``history`` maps names to per-epoch values (``{"loss": [...], "val_loss": [...],
+    "accuracy": [...], ...}``), or has such a mapping as ``.history`` (Keras), or is a list of
+    per-epoch rows. For each name ``m`` in ``metrics`` the curve ``m`` is drawn as training and
+    ``val_m`` (when present) as validation, with the best validation epoch marked (lowest for
+    losses and errors, highest otherwise): validation rising while training keeps falling is
+    overfitting; both high and flat is underfitting. ``ax``: one Axes per metric.
+    """
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    series = _history_dict(history)
+    figure, axes = _figure(ax, len(metrics))
+    for axis, metric in zip(axes, metrics, strict=True):
+        train = _series(series, metric)
+        epochs = np.arange(1, len(train) + 1)
+        axis.plot(epochs, train, marker=".", label="training")
+        val_name = f"val_{metric}"
+        if val_name in series and np.isfinite(series[val_name]).any():
+            val = series[val_name]
+            axis.plot(np.arange(1, len(val) + 1), val, marker=".", label="validation")
+            best = np.nanargmin(val) if _lower_is_better(metric) else np.nanargmax(val)
+            axis.axvline(best + 1, color="gray", linestyle="--", label=f"best epoch {best + 1}")
+            axis.plot([best + 1], [val[best]], "k*", markersize=10)
+        _epoch_axis(axis, metric, metric)
+        axis.legend()
+    return _finish(figure, path)
+
+
+def plot_lr(history_or_lrs, ax=None, path=None):
+    """The learning rate per epoch (log y): a sequence of rates, or a history with ``"lr"``."""
+    history = getattr(history_or_lrs, "history", history_or_lrs)
+    rows = isinstance(history, Sequence) and len(history) and isinstance(history[0], Mapping)
+    if isinstance(history, Mapping) or rows:
+        lrs = _series(_history_dict(history), "lr")
+    else:
+        lrs = np.asarray(history, dtype=float)
+    figure, (axis,) = _figure(ax)
+    axis.plot(np.arange(1, len(lrs) + 1), lrs, marker=".")
+    axis.set_yscale("log")
+    _epoch_axis(axis, "learning rate", "learning rate")
+    return _finish(figure, path)
+
+
+def plot_lr_finder(lrs, losses, suggestion: float | None = None, ax=None, path=None):
+    """The LR range test: loss against learning rate (log x), with its three regimes shaded.
+
+    Rates before the loss starts to fall (by 10% of its total drop) are *too low*, rates from
+    there to the lowest loss are *good*, rates past the lowest loss are *too high* (the loss
+    climbs, then diverges; non-finite losses are left out). ``suggestion`` is marked.
+    """
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    if lrs.shape != losses.shape or lrs.ndim != 1:
+        raise ValueError(
+            f"plot_lr_finder: expected lrs and losses of the same shape (K,), got {lrs.shape} "
+            f"and {losses.shape}"
+        )
+    finite = np.isfinite(losses)
+    if not finite.any():
+        raise ValueError("plot_lr_finder: every loss is NaN or infinite")
+    lrs, losses = lrs[finite], losses[finite]
+    figure, (axis,) = _figure(ax)
+    axis.plot(lrs, losses)
+    axis.set_xscale("log")
+    lowest = int(np.argmin(losses))
+    drop = losses[0] - losses[lowest]
+    start = int(np.argmax(losses < losses[0] - 0.1 * drop)) if drop > 0 else lowest
+    regions = [
+        (lrs[0], lrs[start], "tab:orange", "too low"),
+        (lrs[start], lrs[lowest], "tab:green", "good"),
+        (lrs[lowest], lrs[-1], "tab:red", "too high"),
+    ]
+    for left, right, color, label in regions:
+        if right > left:
+            axis.axvspan(left, right, color=color, alpha=0.12, label=label)
+    if suggestion is not None:
+        axis.axvline(suggestion, color="k", linestyle="--", label=f"suggested lr {suggestion:.2g}")
+    axis.set(xlabel="learning rate (log)", ylabel="loss", title="LR range test")
+    axis.legend()
+    return _finish(figure, path)
+
+
+def plot_optimizer_comparison(
+    curves: Mapping[str, Sequence[float]],
+    ax=None,
+    path=None,
+    log: bool = True,
+    xlabel: str = "epoch",
+):
+    """Loss curves of several optimizers on one set of axes (log y when ``log``)."""
+    figure, (axis,) = _figure(ax)
+    for name, losses in curves.items():
+        losses = np.asarray(losses, dtype=float)
+        axis.plot(np.arange(1, len(losses) + 1), losses, label=name)
+    if log:
+        axis.set_yscale("log")
+    axis.set(xlabel=xlabel, ylabel="loss", title="optimizer comparison")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend()
+    return _finish(figure, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def plot_confusion_matrix(
+    cm,
+    class_names: Sequence[str] | None = None,
+    normalize: str | None = None,
+    ax=None,
+    path=None,
+):
+    """The confusion matrix as a heatmap with the count in each cell.
+
+    ``cm`` (C, C) has the true class on rows and the predicted class on columns (scikit-learn's
+    layout; the slides draw its transpose). ``normalize="true"`` also shows the rates by true
+    class, cmᵢⱼ / Σⱼ cmᵢⱼ: the diagonal reads TPR (sensitivity, recall) and the rest of a row
+    its misses (FNR); ``"pred"`` the rates by predicted class, cmᵢⱼ / Σᵢ cmᵢⱼ: the diagonal
+    reads PPV (precision). Colours follow the rates when shown, else the counts.
+    """
+    cm = np.asarray(cm, dtype=float)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"plot_confusion_matrix: expected a square matrix (C, C), got {cm.shape}")
+    n = cm.shape[0]
+    names = [str(c) for c in (class_names if class_names is not None else range(n))]
+    if len(names) != n:
+        raise ValueError(f"plot_confusion_matrix: expected {n} class names, got {len(names)}")
+    if normalize not in (None, "true", "pred"):
+        raise ValueError(
+            f"plot_confusion_matrix: normalize must be None, 'true' or 'pred', got {normalize!r}"
+        )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        axis_sum = {"true": cm.sum(axis=1, keepdims=True), "pred": cm.sum(axis=0, keepdims=True)}
+        rates = cm / axis_sum[normalize] if normalize else None
+    shown = rates if normalize else cm
+    figure, (axis,) = _figure(ax, size=(max(4.5, 1.0 + 0.7 * n), max(4.0, 0.6 + 0.7 * n)))
+    image = axis.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    figure.colorbar(image, ax=axis)
+    threshold = np.nanmax(shown) / 2 if np.isfinite(shown).any() else 0
+    for i in range(n):
+        for j in range(n):
+            text = f"{cm[i, j]:g}"
+            if normalize:
+                text += "\n" + ("n/a" if np.isnan(rates[i, j]) else f"{rates[i, j]:.2f}")
+            color = "white" if shown[i, j] > threshold else "black"
+            axis.text(j, i, text, ha="center", va="center", color=color, fontsize=9)
+    titles = {
+        None: "confusion matrix (counts)",
+        "true": "rates by row: diagonal = TPR (recall)",
+        "pred": "rates by column: diagonal = PPV (precision)",
+    }
+    axis.set(
+        xticks=range(n),
+        yticks=range(n),
+        xticklabels=names,
+        yticklabels=names,
+        xlabel="predicted class",
+        ylabel="true class",
+        title=titles[normalize],
+    )
+    return _finish(figure, path)
+
+
+def plot_regression(y_true, y_pred, ax=None, path=None, output_names: Sequence[str] | None = None):
+    """Predicted against true values with the identity line y = ŷ, one subplot per output.
+
+    ``y_true`` and ``y_pred`` have the same shape, (N,) or (N, K); points on the line are
+    perfect predictions, a cloud tilted flatter than it is a model that regresses to the mean.
+    """
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    if y_true.shape != y_pred.shape or y_true.ndim not in (1, 2):
+        raise ValueError(
+            f"plot_regression: expected y_true and y_pred of the same shape (N,) or (N, K), "
+            f"got {y_true.shape} and {y_pred.shape}"
+        )
+    y_true, y_pred = y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
+    k = y_true.shape[1]
+    names = (
+        list(output_names)
+        if output_names is not None
+        else (["output"] if k == 1 else [f"output {i}" for i in range(k)])
+    )
+    if len(names) != k:
+        raise ValueError(f"plot_regression: expected {k} output names, got {len(names)}")
+    figure, axes = _figure(ax, k, size=(4.5, 4.0))
+    for i, axis in enumerate(axes):
+        axis.scatter(y_true[:, i], y_pred[:, i], s=12, alpha=0.7)
+        low = min(y_true[:, i].min(), y_pred[:, i].min())
+        high = max(y_true[:, i].max(), y_pred[:, i].max())
+        axis.plot([low, high], [low, high], "k--", label="y = ŷ")
+        axis.set(xlabel="true", ylabel="predicted", title=names[i])
+        axis.legend()
+    return _finish(figure, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2-D classifiers
+# ---------------------------------------------------------------------------------------------
+
+
+def _predictor(model) -> Callable[[np.ndarray], np.ndarray]:
+    """A function (M, 2) float array -> (M,) or (M, C) NumPy array from ``model``.
+
+    An object with ``predict`` (scikit-learn, ``aprende.classic``) is called on the array; an
+    ``aprende`` module (it has ``forward``) on a float32 tensor without recording a graph; any
+    other callable on the array.
+    """
+    if hasattr(model, "predict"):
+        return lambda grid: np.asarray(model.predict(grid))
+    if hasattr(model, "forward"):
+        from aprende import float32, no_grad, tensor
+
+        def call_module(grid):
+            with no_grad():
+                return np.asarray(model(tensor(grid, dtype=float32)))
+
+        return call_module
+    if callable(model):
+        return lambda grid: np.asarray(model(grid))
+    raise TypeError(f"expected a callable or an object with predict(), got {type(model).__name__}")
+
+
+def plot_decision_boundary(model, X, y, ax=None, resolution: int = 200, path=None):
+    """The regions a 2-D classifier assigns to each class, with the points (X, y) on top.
+
+    ``model`` maps an (M, 2) array of grid points to labels (M,), to class scores (M, C) (the
+    argmax is taken), or to one score per point (M,): a score in [0, 1] is read as a
+    probability (boundary at 0.5), any other as a margin or logit (boundary at 0). It may be a
+    callable, an object with ``predict`` or an ``aprende`` module. X is (N, 2), y (N,).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"plot_decision_boundary: expected X of shape (N, 2) and y of shape (N,), got "
+            f"{X.shape} and {y.shape}"
+        )
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = np.where(high > low, 0.1 * (high - low), 1.0)
+    g1, g2 = np.meshgrid(
+        np.linspace(low[0] - margin[0], high[0] + margin[0], resolution),
+        np.linspace(low[1] - margin[1], high[1] + margin[1], resolution),
+    )
+    out = _predictor(model)(np.column_stack([g1.ravel(), g2.ravel()]))
+    if out.ndim == 2 and out.shape[1] > 1:
+        out = out.argmax(axis=1)
+    out = out.reshape(g1.shape)
+    figure, (axis,) = _figure(ax)
+    classes = np.unique(y)
+    is_labels = out.dtype.kind in "biuU" or np.isin(out, classes).all()
+    if is_labels:
+        # Regions coloured by class index, in the same colours as the points.
+        index = np.searchsorted(classes, out).clip(0, len(classes) - 1)
+        levels = np.arange(len(classes) + 1) - 0.5
+        axis.contourf(g1, g2, index, levels=levels, cmap="coolwarm", alpha=0.3)
+    else:
+        # Levels symmetric about the boundary, so its colour is the neutral middle of the map.
+        if out.min() >= 0 and out.max() <= 1:
+            threshold, levels = 0.5, np.linspace(0, 1, 21)
+        else:
+            spread = max(float(np.abs(out).max()), 1e-12)
+            threshold, levels = 0.0, np.linspace(-spread, spread, 21)
+        axis.contourf(g1, g2, out, levels=levels, cmap="coolwarm", alpha=0.3)
+        axis.contour(g1, g2, out, levels=[threshold], colors="k", linewidths=1.5)
+    point_index = np.searchsorted(classes, y)
+    axis.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=point_index,
+        cmap="coolwarm",
+        vmin=0,
+        vmax=max(len(classes) - 1, 1),
+        edgecolors="k",
+        s=25,
+    )
+    axis.set(xlabel="x1", ylabel="x2", title="decision regions")
+    return _finish(figure, path)
+
+
+def plot_hyperplane(
+    w,
+    b,
+    ax=None,
+    path=None,
+    xlim: tuple[float, float] | None = None,
+    label: str = "w1 x1 + w2 x2 + b = 0",
+    **line_options,
+):
+    """The line w1 x1 + w2 x2 + b = 0 a perceptron or ADALINE draws in the plane.
+
+    ``w`` has 2 elements (shape (2,) or scikit-learn's (1, 2)), ``b`` is a number. On an existing
+    ``ax`` (e.g. from ``plot_decision_boundary``) the line spans its x range and the view is left
+    as it was; on a new figure it spans ``xlim`` (default (-1, 1)).
+    """
+    w = np.asarray(w, dtype=float).reshape(-1)
+    b = float(np.asarray(b, dtype=float).reshape(-1)[0])
+    if w.shape != (2,):
+        raise ValueError(f"plot_hyperplane: expected w with 2 elements, got shape {w.shape}")
+    if not w.any():
+        raise ValueError("plot_hyperplane: w is zero, so w1 x1 + w2 x2 + b = 0 is no line")
+    figure, (axis,) = _figure(ax)
+    limits = (axis.get_xlim(), axis.get_ylim()) if ax is not None else None
+    x_low, x_high = xlim or (limits[0] if limits else (-1.0, 1.0))
+    if w[1] != 0:
+        x1 = np.array([x_low, x_high])
+        axis.plot(x1, -(w[0] * x1 + b) / w[1], label=label, **{"color": "k", **line_options})
+    else:
+        axis.axvline(-b / w[0], label=label, **{"color": "k", **line_options})
+    if limits:
+        axis.set(xlim=limits[0], ylim=limits[1])
+    axis.legend()
+    return _finish(figure, path)
