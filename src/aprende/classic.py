@@ -156,7 +156,7 @@ class Perceptron(_LinearBinaryClassifier):
             if mistakes == 0:
                 self.converged_ = True
                 break
-            errors_now = int(np.sum(t * (X @ w + b) <= 0))
+            errors_now = int(np.sum((X @ w + b > 0) != (t > 0)))  # what predict gets wrong
             if errors_now < best_errors:
                 best_errors, best = errors_now, (w.copy(), b)
         if not self.converged_:
