@@ -1,0 +1,477 @@
+"""The training loop: ``fit``, ``evaluate``, ``predict`` and the slides' ``train_model``.
+
+One epoch is the slides' loop: for each mini-batch, ``optimizer.zero_grad()``, forward,
+``loss = criterion(outputs, labels)``, ``loss.backward()``, ``optimizer.step()``. ``fit`` adds
+what a real run needs around it: validation, metrics, callbacks, a learning-rate schedule,
+checkpoints that let a killed run resume exactly where it was, and a guard against a loss
+that turns NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from aprende import backend
+from aprende.autograd import no_grad
+from aprende.tensor import Tensor
+from aprende.training import checkpoint as ckpt
+from aprende.training.callbacks import (
+    Callback,
+    CallbackList,
+    LearningRateScheduler,
+    ProgressBar,
+)
+from aprende.training.history import History
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped before the step that would spoil the
+    weights, and the last good checkpoint (if any) is untouched."""
+
+
+class Run:
+    """What callbacks see of a run: the model, optimizer, history, and a stop flag."""
+
+    def __init__(self, model, optimizer, history: History):
+        self.model, self.optimizer, self.history = model, optimizer, history
+        self.stop_training = False
+        self.resumed = False
+
+
+# ---- outputs -> predictions -> metrics -------------------------------------------------------
+
+
+def _output_kind(criterion) -> str:
+    """How to read a model's outputs, from the loss it is trained with."""
+    name = type(criterion).__name__
+    if name in ("CrossEntropyLoss", "NLLLoss"):
+        return "multiclass"
+    if name == "BCEWithLogitsLoss":
+        return "logits"
+    if name == "BCELoss":
+        return "probabilities"
+    return "regression"
+
+
+def predictions(outputs: np.ndarray, kind: str) -> np.ndarray:
+    """Class labels from scores (argmax over dim 1, or a threshold), values for regression."""
+    if kind == "multiclass":
+        return outputs.argmax(axis=1)
+    if kind == "logits":
+        return (outputs > 0).astype(np.int64)
+    if kind == "probabilities":
+        return (outputs > 0.5).astype(np.int64)
+    return outputs
+
+
+def _labels(targets: np.ndarray, outputs: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "multiclass" and targets.shape == outputs.shape:  # probability / one-hot targets
+        return targets.argmax(axis=1)
+    if kind in ("logits", "probabilities"):
+        return (targets > 0.5).astype(np.int64)
+    return targets
+
+
+def _accuracy(y_true, y_pred) -> float:
+    """Fraction of labels predicted right, over every element (per-element and multi-label
+    tasks included: there it is the per-label accuracy, 1 − Hamming loss)."""
+    return float(np.mean(y_true.reshape(y_pred.shape) == y_pred))
+
+
+def _metric_function(name: str, kind: str):
+    if name in ("accuracy", "acc"):
+        return _accuracy
+    from aprende import metrics
+
+    average = "binary" if kind in ("logits", "probabilities") else "macro"
+    table = {
+        "precision": lambda t, p: metrics.precision_score(t, p, average=average),
+        "recall": lambda t, p: metrics.recall_score(t, p, average=average),
+        "f1": lambda t, p: metrics.f1_score(t, p, average=average),
+        "mse": metrics.mean_squared_error,
+        "mae": metrics.mean_absolute_error,
+        "rmse": lambda t, p: math.sqrt(metrics.mean_squared_error(t, p)),
+        "r2": metrics.r2_score,
+    }
+    if name not in table:
+        raise ValueError(
+            f"unknown metric {name!r}; expected one of {['accuracy', *table]} or a callable "
+            "metric(y_true, y_pred)"
+        )
+    return table[name]
+
+
+def compute_metrics(metrics, targets, outputs, kind: str) -> dict:
+    """Each metric on the epoch's targets and outputs (labels for classification)."""
+    if not metrics:
+        return {}
+    y_pred = predictions(outputs, kind)
+    y_true = _labels(targets, outputs, kind)
+    if kind != "regression":
+        y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
+    results = {}
+    for metric in metrics:
+        name = metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
+        function = _metric_function(metric, kind) if isinstance(metric, str) else metric
+        results[name] = float(function(y_true, y_pred))
+    return results
+
+
+def _to_numpy(t) -> np.ndarray:
+    return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
+
+
+# ---- one pass over the data ------------------------------------------------------------------
+
+
+def _parameters(model) -> list:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _penalty(model, l1: float, l2: float):
+    """L1 (λ₁ Σ|w|) and L2 ((λ₂/2) Σ w², the same as SGD's weight_decay=λ₂) on the weights
+    (parameters with two or more dims: biases and batch-norm parameters are left alone)."""
+    total = None
+    for p in model.parameters():
+        if p.ndim < 2 or not p.requires_grad:
+            continue
+        term = None
+        if l1:
+            term = p.abs().sum() * l1
+        if l2:
+            squares = (p * p).sum() * (l2 / 2)
+            term = squares if term is None else term + squares
+        total = term if total is None else total + term
+    return total
+
+
+def _hard_example_sampler(loader):
+    sampler = getattr(loader, "sampler", None)
+    return sampler if type(sampler).__name__ == "HardExampleSampler" else None
+
+
+def _per_example_losses(criterion, outputs, targets) -> np.ndarray:
+    """Each example's loss (the criterion with reduction='none', averaged over extra dims)."""
+    reduction = criterion.reduction
+    criterion.reduction = "none"
+    try:
+        with no_grad():
+            losses = _to_numpy(criterion(outputs, targets))
+    finally:
+        criterion.reduction = reduction
+    return losses.reshape(losses.shape[0], -1).mean(axis=1) if losses.ndim > 1 else losses
+
+
+def train_one_epoch(
+    model,
+    optimizer,
+    criterion,
+    loader,
+    *,
+    epoch: int,
+    device,
+    callbacks,
+    metrics,
+    kind,
+    grad_clip=None,
+    l1=0.0,
+    l2=0.0,
+) -> dict:
+    """One pass of mini-batch gradient descent over ``loader``; returns the epoch's logs."""
+    model.train()
+    total, count = 0.0, 0
+    kept_targets, kept_outputs = [], []
+    sampler = _hard_example_sampler(loader)
+    for batch, (inputs, targets) in enumerate(loader):
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = criterion(outputs, targets)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}: training "
+                "stopped before this step touched the weights; lower the learning rate, clip "
+                "gradients or check the data (the last good checkpoint is kept)"
+            )
+        penalty = _penalty(model, l1, l2) if (l1 or l2) else None
+        (loss if penalty is None else loss + penalty).backward()
+        if grad_clip:
+            from aprende.nn.utils import clip_grad_norm_
+
+            clip_grad_norm_(_parameters(model), grad_clip)
+        optimizer.step()
+        if sampler is not None:
+            sampler.update(loader.batch_indices, _per_example_losses(criterion, outputs, targets))
+        size = len(inputs)
+        total, count = total + value * size, count + size
+        if metrics:
+            kept_targets.append(_to_numpy(targets))
+            kept_outputs.append(_to_numpy(outputs.detach()))
+        callbacks.on_batch_end(batch, {"loss": value, "size": size})
+    logs = {"loss": total / max(count, 1)}
+    if metrics:
+        outputs = np.concatenate(kept_outputs)
+        logs.update(compute_metrics(metrics, np.concatenate(kept_targets), outputs, kind))
+    logs["samples"] = count
+    return logs
+
+
+def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
+    """Loss and metrics of ``model`` (in eval mode, no graph) over every batch of ``loader``."""
+    model.eval()
+    kind = _output_kind(criterion)
+    total, count = 0.0, 0
+    kept_targets, kept_outputs = [], []
+    with no_grad():
+        for inputs, targets in loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)
+            if criterion is not None:
+                total += criterion(outputs, targets).item() * len(inputs)
+            count += len(inputs)
+            kept_targets.append(_to_numpy(targets))
+            kept_outputs.append(_to_numpy(outputs))
+    logs = {"loss": total / max(count, 1)} if criterion is not None else {}
+    if count:
+        outputs = np.concatenate(kept_outputs)
+        logs.update(compute_metrics(metrics, np.concatenate(kept_targets), outputs, kind))
+    return logs
+
+
+def predict(model, x, batch_size: int | None = 1024, device="cpu") -> Tensor:
+    """The model's outputs for ``x`` (array or tensor), in eval mode, in batches, no graph."""
+    model.eval()
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if batch_size is None or len(x) <= batch_size:
+        with no_grad():
+            return model(x.to(device))
+    with no_grad():
+        parts = [model(x[i : i + batch_size].to(device)) for i in range(0, len(x), batch_size)]
+    xp = backend.get_array_module(parts[0].data)
+    return Tensor(xp.concatenate([p.data for p in parts]))
+
+
+# ---- fit ---------------------------------------------------------------------------------------
+
+
+class _Checkpointer(Callback):
+    """Writes the run's checkpoint after every epoch, and ``best`` when ``monitor`` improves."""
+
+    def __init__(self, directory, monitor: str, components: dict):
+        self.directory, self.monitor, self.components = Path(directory), monitor, components
+        self.best = None
+        self.stopped = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        improved = value is not None and (self.best is None or value < self.best)
+        if improved:
+            self.best = value
+        self.stopped = self.run.stop_training
+        ckpt.save_checkpoint(
+            self.run.model,
+            self.run.optimizer,
+            epoch,
+            self.directory,
+            best=improved,
+            history=self.run.history,
+            metrics=logs,
+            **self.components,
+        )
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "stopped": self.stopped}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.stopped = state["best"], state["stopped"]
+
+
+def _current_lr(optimizer) -> float:
+    return float(optimizer.param_groups[0]["lr"])
+
+
+def _resume(directory, run: Run, components: dict, callbacks: CallbackList, loaders) -> int:
+    """Restore a run from its newest checkpoint; the epoch to continue from (0 if none)."""
+    path = ckpt.latest_checkpoint(directory)
+    if path is None:
+        return 0
+    saved = ckpt.load_state(path)
+    ckpt.restore_model(run.model, saved)
+    run.optimizer.load_state_dict(saved["state"]["optimizer"])
+    scheduler = components.get("scheduler")
+    if scheduler is not None and saved["state"]["scheduler"] is not None:
+        scheduler.load_state_dict(saved["state"]["scheduler"])
+    for name, obj in (components.get("preprocessing") or {}).items():
+        obj.load_state_dict(saved["state"]["preprocessing"][name])
+    states = saved["state"]["callbacks"]
+    for key, callback in components["callbacks"].items():
+        if key in states:
+            callback.load_state_dict(states[key])
+    run.history.load_state_dict(
+        {"history": saved["history"], "epoch": list(range(saved["epoch"] + 1))}
+    )
+    ckpt.restore_rng(saved, loaders)
+    run.resumed = True
+    return saved["epoch"] + 1
+
+
+def fit(
+    model,
+    optimizer,
+    criterion,
+    train_loader,
+    val_loader=None,
+    epochs: int = 10,
+    metrics=(),
+    callbacks=(),
+    scheduler=None,
+    device="cpu",
+    checkpoint_dir=None,
+    resume: bool = True,
+    verbose: int = 1,
+    grad_clip: float | None = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    monitor: str | None = None,
+    preprocessing: dict | None = None,
+    config: dict | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` epochs and return the per-epoch ``History``.
+
+    Each epoch runs mini-batch SGD over ``train_loader`` (w ← w − η ∂J/∂w through the
+    optimizer), then scores ``val_loader``; logs hold ``loss``, each metric, ``val_*``, ``lr``,
+    ``time`` and ``samples_per_s``. ``scheduler`` steps once per epoch (``ReduceLROnPlateau``
+    on ``monitor``, default ``val_loss``, else ``loss``). With ``checkpoint_dir`` every epoch
+    ends with an atomic checkpoint (and ``best`` when ``monitor`` improves), and with
+    ``resume`` a run started again continues from the newest one exactly as if never stopped.
+    ``l1``/``l2`` add λ₁Σ|w| and (λ₂/2)Σw² on the weights; ``grad_clip`` clips the gradient
+    norm. A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and batch.
+    """
+    if epochs < 0:
+        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    monitor = monitor or ("val_loss" if val_loader is not None else "loss")
+    metrics = list(metrics or ())
+    kind = _output_kind(criterion)
+    model.to(device)
+    history = History()
+    run = Run(model, optimizer, history)
+    user_callbacks = list(callbacks or ())
+    if scheduler is not None:
+        user_callbacks.append(LearningRateScheduler(scheduler, monitor))
+    stateful = {f"{i}.{type(c).__name__}": c for i, c in enumerate(user_callbacks)}
+    checkpointer = None
+    if checkpoint_dir is not None:
+        components = {
+            "scheduler": scheduler,
+            "preprocessing": preprocessing,
+            "callbacks": stateful,
+            "loaders": [train_loader],
+            "config": config,
+        }
+        checkpointer = _Checkpointer(checkpoint_dir, monitor, components)
+        stateful["checkpointer"] = checkpointer
+    all_callbacks = list(user_callbacks)
+    if verbose:
+        all_callbacks.append(ProgressBar(epochs, _batches(train_loader)))
+    if checkpointer is not None:
+        all_callbacks.append(checkpointer)  # last: it saves what the others have just updated
+    callback_list = CallbackList(all_callbacks)
+    callback_list.set_run(run)
+    start = 0
+    if checkpoint_dir is not None and resume:
+        start = _resume(
+            checkpoint_dir,
+            run,
+            {**components, "callbacks": stateful},
+            callback_list,
+            [train_loader],
+        )
+        if start and verbose:
+            print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
+        if checkpointer.stopped:
+            start = epochs  # the run had already stopped early: nothing left to do
+    callback_list.on_train_begin()
+    for epoch in range(start, epochs):
+        callback_list.on_epoch_begin(epoch)
+        began = time.perf_counter()
+        logs = train_one_epoch(
+            model,
+            optimizer,
+            criterion,
+            train_loader,
+            epoch=epoch,
+            device=device,
+            callbacks=callback_list,
+            metrics=metrics,
+            kind=kind,
+            grad_clip=grad_clip,
+            l1=l1,
+            l2=l2,
+        )
+        samples = logs.pop("samples")
+        if val_loader is not None:
+            logs.update(
+                {
+                    f"val_{k}": v
+                    for k, v in evaluate(model, val_loader, criterion, metrics, device).items()
+                }
+            )
+        seconds = time.perf_counter() - began
+        logs.update(lr=_current_lr(optimizer), time=seconds, samples_per_s=samples / seconds)
+        history.append(epoch, logs)
+        callback_list.on_epoch_end(epoch, logs)
+        if run.stop_training:
+            break
+    callback_list.on_train_end()
+    return history
+
+
+def _batches(loader) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+# ---- the slides' training function -------------------------------------------------------------
+
+
+def train_model(
+    model,
+    optimizer,
+    criterion,
+    train_loader,
+    num_epochs: int = 10,
+    checkpoint_dir="checkpoints",
+    device="cpu",
+):
+    """The course slides' training code, as written there, with checkpoints to resume from.
+
+    ``start_epoch, model, optimizer = load_checkpoint(model, optimizer, checkpoint_dir)``, then
+    for each epoch and mini-batch: ``zero_grad``, forward, loss, ``backward``, ``step``; the
+    epoch ends with ``save_checkpoint``. Returns the model and the mean loss of each epoch run.
+    """
+    start_epoch, model, optimizer = ckpt.load_checkpoint(model, optimizer, checkpoint_dir)
+    model.to(device)
+    losses = []
+    for epoch in range(start_epoch, num_epochs):
+        model.train()
+        running = 0.0
+        for batch_data, batch_labels in train_loader:
+            optimizer.zero_grad()
+            batch_data = batch_data.to(device)
+            batch_labels = batch_labels.to(device)
+            outputs = model(batch_data)
+            loss = criterion(outputs, batch_labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item()
+        losses.append(running / max(len(train_loader), 1))
+        print(f"Epoch {epoch + 1}/{num_epochs}: loss {losses[-1]:.4f}")
+        ckpt.save_checkpoint(model, optimizer, epoch, checkpoint_dir)
+    return model, losses
