@@ -162,7 +162,7 @@ def _figure(ax=None, ncols: int = 1, size: tuple[float, float] = (5.5, 4.0)):
     except ImportError as error:
         raise ImportError("aprende.plots needs matplotlib: pip install 'aprende[plots]'") from error
     if ax is not None:
-        axes = list(ax) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
+        axes = list(np.ravel(ax)) if isinstance(ax, (Sequence, np.ndarray)) else [ax]
         if len(axes) != ncols:
             raise ValueError(f"expected {ncols} Axes in ax=, got {len(axes)}")
         return axes[0].figure, axes
@@ -186,7 +186,7 @@ def _epoch_axis(axis, ylabel: str, title: str) -> None:
     axis.grid(alpha=0.3, which="both")
 
 
-def _history_dict(history) -> dict[str, np.ndarray]:
+def _history_dict(history) -> Mapping:
     """Per-epoch series from a mapping, an object with a ``.history`` mapping (Keras) or a list
     of per-epoch rows (``csv.DictReader`` of ``history.csv``)."""
     history = getattr(history, "history", history)
@@ -198,16 +198,15 @@ def _history_dict(history) -> dict[str, np.ndarray]:
             "expected a history: a mapping name -> per-epoch values, an object with a "
             f".history mapping, or a list of per-epoch rows; got {type(history).__name__}"
         )
-    return {
-        k: np.array([np.nan if v in (None, "") else v for v in history[k]], dtype=float)
-        for k in history.keys()
-    }
+    return history
 
 
-def _series(history: dict, name: str) -> np.ndarray:
+def _series(history: Mapping, name: str) -> np.ndarray:
+    """One per-epoch series as floats; a missing value (None, or "" in a CSV row) is NaN."""
     if name not in history:
-        raise KeyError(f"history has no {name!r}; it has {sorted(history)}")
-    return history[name]
+        raise KeyError(f"history has no {name!r}; it has {sorted(history.keys())}")
+    values = [np.nan if v is None or (isinstance(v, str) and not v) else v for v in history[name]]
+    return np.asarray(values, dtype=float)
 
 
 def _lower_is_better(metric: str) -> bool:
@@ -238,8 +237,8 @@ def plot_learning_curves(history, metrics: Sequence[str] = ("loss",), ax=None, p
         epochs = np.arange(1, len(train) + 1)
         axis.plot(epochs, train, marker=".", label="training")
         val_name = f"val_{metric}"
-        if val_name in series and np.isfinite(series[val_name]).any():
-            val = series[val_name]
+        val = _series(series, val_name) if val_name in series else np.array([np.nan])
+        if np.isfinite(val).any():
             axis.plot(np.arange(1, len(val) + 1), val, marker=".", label="validation")
             best = np.nanargmin(val) if _lower_is_better(metric) else np.nanargmax(val)
             axis.axvline(best + 1, color="gray", linestyle="--", label=f"best epoch {best + 1}")
@@ -253,7 +252,7 @@ def plot_lr(history_or_lrs, ax=None, path=None):
     """The learning rate per epoch (log y): a sequence of rates, or a history with ``"lr"``."""
     history = getattr(history_or_lrs, "history", history_or_lrs)
     rows = isinstance(history, Sequence) and len(history) and isinstance(history[0], Mapping)
-    if isinstance(history, Mapping) or rows:
+    if hasattr(history, "keys") or rows:
         lrs = _series(_history_dict(history), "lr")
     else:
         lrs = np.asarray(history, dtype=float)
