@@ -1,0 +1,127 @@
+"""DataLoader: batches of a dataset, reshuffled every epoch, for the slides' three SGD regimes.
+
+- ``batch_size=1``: instantaneous (online) gradient descent, one example per update;
+- ``batch_size=B``: mini-batch gradient descent;
+- ``batch_size=None``: global (full-batch) gradient descent, the whole set as one batch per epoch.
+  (In PyTorch ``batch_size=None`` turns batching off and yields single examples; here it means
+  the whole set, the regime the slides name.)
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import numbers
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from aprende import backend
+from aprende.data.dataset import Dataset
+from aprende.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from aprende.tensor import Tensor
+
+
+def default_collate(batch: list):
+    """Stacks a list of examples into a batch, as ``torch.utils.data.default_collate``.
+
+    Tensors and arrays are stacked along a new first dimension (B, ...) into a Tensor (dtype
+    kept); Python floats become float64, ints int64, as in PyTorch; strings stay a list; dicts,
+    tuples and lists are collated field by field (a tuple gives a list, as in PyTorch).
+    """
+    if not batch:
+        raise ValueError("default_collate: expected a non-empty list of examples")
+    first = batch[0]
+    if (
+        isinstance(first, Tensor)
+        or hasattr(first, "__array_interface__")
+        or (hasattr(first, "__cuda_array_interface__"))
+    ):
+        arrays = [e.data if isinstance(e, Tensor) else e for e in batch]
+        return Tensor(backend.get_array_module(arrays[0]).stack(arrays))
+    if isinstance(first, str | bytes):
+        return list(batch)
+    if isinstance(first, bool | numbers.Number):
+        dtype = np.float64 if isinstance(first, float) else None
+        return Tensor(np.asarray(batch, dtype=dtype))
+    if isinstance(first, collections.abc.Mapping):
+        return {key: default_collate([example[key] for example in batch]) for key in first}
+    if isinstance(first, collections.abc.Sequence):
+        if any(len(example) != len(first) for example in batch):
+            raise RuntimeError("default_collate: each example in the batch should be of equal size")
+        fields = [default_collate(list(column)) for column in zip(*batch, strict=True)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
+    raise TypeError(
+        "default_collate: batch must contain tensors, NumPy arrays, numbers, strings, dicts or "
+        f"lists; found {type(first).__name__}"
+    )
+
+
+class DataLoader:
+    """Iterates over a dataset in batches, as ``torch.utils.data.DataLoader``.
+
+    Args:
+        dataset: a Dataset (or anything with ``__len__`` and ``__getitem__``).
+        batch_size: examples per batch: 1 (instantaneous SGD, the default as in PyTorch),
+            B (mini-batch), or None: the whole dataset as one batch per epoch (full-batch
+            gradient descent; this differs from PyTorch, where None disables batching).
+        shuffle: draw a new random order every epoch.
+        sampler: a Sampler (or iterable of indices) fixing the order; excludes ``shuffle``.
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+        collate_fn: merges a list of examples into a batch. When None, datasets that can gather a
+            batch at once (``Dataset.get_batch``: ``TensorDataset``, ``ArrayDataset``, their
+            ``Subset``) do so with one fancy index per array; others use ``default_collate``.
+        generator: a seed, an ``np.random.Generator``, or None for
+            ``aprende.backend.default_generator()`` (seeded by ``aprende.manual_seed``).
+
+    Each batch is drawn when an epoch starts, from ``loader.generator``: saving
+    ``loader.generator.bit_generator.state`` with a checkpoint and restoring it on resume
+    continues the exact same data order. ``len(loader)`` is the number of batches per epoch;
+    ``loader.batch_indices`` holds the dataset indices of the batch last yielded (to feed
+    per-example losses to ``HardExampleSampler.update``).
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size: int | None = 1,
+        shuffle: bool = False,
+        sampler: Sampler | None = None,
+        drop_last: bool = False,
+        collate_fn: Callable | None = None,
+        generator=None,
+    ):
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self._generator = None if generator is None else backend.generator_for(generator)
+        if sampler is None:
+            sampler = (
+                RandomSampler(dataset, generator=self._generator)
+                if shuffle
+                else SequentialSampler(dataset)
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.drop_last = bool(drop_last)
+        self.sampler = sampler
+        self.batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.collate_fn = collate_fn
+        self.batch_indices: np.ndarray | None = None
+
+    @property
+    def generator(self) -> np.random.Generator:
+        """The generator that shuffles (the global one when none was given)."""
+        return self._generator if self._generator is not None else backend.default_generator()
+
+    def _fetch(self, indices: np.ndarray):
+        if self.collate_fn is None and isinstance(self.dataset, Dataset):
+            return self.dataset.get_batch(indices)
+        collate = default_collate if self.collate_fn is None else self.collate_fn
+        return collate([self.dataset[int(i)] for i in indices])
+
+    def __iter__(self) -> Iterator:
+        for indices in self.batch_sampler:
+            self.batch_indices = indices
+            yield self._fetch(indices)
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler)
