@@ -1,0 +1,63 @@
+"""Neural networks: modules, layers, activations, losses, initialisation, as ``torch.nn``.
+
+``aprende.nn.functional`` (as ``F``) holds the stateless functions, ``aprende.nn.init`` the
+initialisers, ``aprende.nn.utils`` gradient clipping and the L1 penalty.
+"""
+
+from aprende.nn import functional, init, utils
+from aprende.nn.activation import (
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Sign,
+    Softmax,
+    Tanh,
+)
+from aprende.nn.batchnorm import BatchNorm1d
+from aprende.nn.container import ModuleList, Sequential
+from aprende.nn.dropout import Dropout
+from aprende.nn.flatten import Flatten
+from aprende.nn.linear import Linear
+from aprende.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from aprende.nn.mlp import MLP
+from aprende.nn.module import Module, Parameter
+from aprende.nn.noise import GaussianNoise
+
+__all__ = [
+    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "GaussianNoise",
+    "Identity",
+    "L1Loss",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Sign",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

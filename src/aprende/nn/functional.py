@@ -1,0 +1,82 @@
+"""``aprende.nn.functional`` (import as ``F``): the stateless form of every layer and loss.
+
+Activations re-export the core ops; ``linear``, ``dropout``, ``batch_norm`` and the losses are
+the fused ops of ``aprende.ops.nn`` (one graph node each, hand-written backward). Names,
+arguments and defaults follow ``torch.nn.functional``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from aprende.ops import elementwise as _elementwise
+from aprende.ops import reduce as _reduce
+from aprende.ops.elementwise import sigmoid, sign, tanh
+from aprende.ops.nn import (
+    batch_norm,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    l1_loss,
+    linear,
+    mse_loss,
+    nll_loss,
+)
+from aprende.tensor import Tensor
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x); derivative the step 1[x > 0]. ``inplace`` is accepted for PyTorch
+    compatibility; the result is always a new tensor."""
+    return _elementwise.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise; derivative 1 or negative_slope. ``inplace`` is
+    accepted for PyTorch compatibility; the result is always a new tensor."""
+    return _elementwise.leaky_relu(input, negative_slope)
+
+
+def _implicit_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-D inputs, else 1."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ along ``dim`` (stable: the max is subtracted first)."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input.ndim)
+    return _reduce.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """log softmax(x) = x − logsumexp(x) along ``dim``; pair it with ``nll_loss``."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.ndim)
+    return _reduce.log_softmax(input, dim, dtype=dtype)
+
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "sign",
+    "softmax",
+    "tanh",
+]
