@@ -74,10 +74,10 @@ def _controlled_rounding(class_counts: np.ndarray, split_counts: np.ndarray) -> 
     ideal = np.outer(class_counts, split_counts)
     table, remainder = ideal // n, ideal % n
     up = np.zeros(table.shape, dtype=bool)
-    split_left = split_counts - table.sum(axis=0)
+    allowed, split_left = remainder > 0, split_counts - table.sum(axis=0)
     for c in range(len(class_counts)):
         for _ in range(class_counts[c] - table[c].sum()):
-            _augment(c, up, remainder > 0, split_left)
+            _augment(c, up, allowed, split_left)
     return table + up
 
 
@@ -91,15 +91,18 @@ def _augment(start: int, up: np.ndarray, allowed: np.ndarray, split_left: np.nda
     queue = deque([start])
     while queue:
         c = queue.popleft()
-        for s in np.flatnonzero(allowed[c] & ~up[c]):
-            if split_left[s] > 0:
-                split_left[s] -= 1
-                up[c, s] = True
-                while c != start:  # each class on the path hands its split to the one before
-                    c_prev, s_given = came_from[c]
-                    up[c, s_given], up[c_prev, s_given] = False, True
-                    c = c_prev
-                return
+        candidates = allowed[c] & ~up[c]
+        free = np.flatnonzero(candidates & (split_left > 0))
+        if free.size:
+            s = free[0]
+            split_left[s] -= 1
+            up[c, s] = True
+            while c != start:  # each class on the path hands its split to the one before
+                c_prev, s_given = came_from[c]
+                up[c, s_given], up[c_prev, s_given] = False, True
+                c = c_prev
+            return
+        for s in np.flatnonzero(candidates):
             for c_next in np.flatnonzero(up[:, s]):
                 if c_next != start and c_next not in came_from:
                     came_from[c_next] = (c, s)
@@ -130,10 +133,11 @@ def _stratified_parts(labels, sizes, generator, shuffle: bool) -> list[np.ndarra
             f"train_val_test_split: stratify should be 1-D class labels, got shape {labels.shape}"
         )
     _, y = np.unique(labels, return_inverse=True)
-    table = _controlled_rounding(np.bincount(y), np.asarray(sizes))
+    class_counts = np.bincount(y)
+    table = _controlled_rounding(class_counts, np.asarray(sizes))
+    by_class = np.split(np.argsort(y, kind="stable"), np.cumsum(class_counts)[:-1])
     parts: list[list[np.ndarray]] = [[] for _ in sizes]
-    for c, row in enumerate(table):
-        members = np.flatnonzero(y == c)
+    for members, row in zip(by_class, table, strict=True):
         if shuffle:
             members = generator.permutation(members)
         for part, chunk in zip(parts, np.split(members, np.cumsum(row)[:-1]), strict=True):
