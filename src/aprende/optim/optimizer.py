@@ -1,0 +1,339 @@
+"""Optimizer: what every gradient-descent rule shares, as ``torch.optim.Optimizer``.
+
+The base class owns the parameter groups, the per-parameter state, ``zero_grad``, the state dict
+and the step skeleton; each optimizer (SGD, Adagrad, RMSprop, Adam, AdamW) writes only its update
+rule ``_update``. An update runs in place on the raw arrays (``p.data``), a handful of NumPy
+ufunc calls with ``out=`` per parameter, into scratch arrays that are reused from step to step.
+
+Float32 denormals: where a gradient is exactly zero (a dead ReLU unit), state such as a momentum
+buffer or Adam's moments decays geometrically, sinks below the smallest normal float32
+(``np.finfo(np.float32).tiny`` ≈ 1.18e-38) and lingers there as denormal numbers, which the CPU
+computes with many times slower. Update rules therefore flush such entries to zero after every
+step (``_Workspace.flush_denormals``); a value below 1.18e-38 changes no result at float32
+precision, so the results still match PyTorch's to rounding.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from aprende import backend
+from aprende.autograd import enable_grad, no_grad
+from aprende.tensor import Tensor
+
+
+class _Workspace:
+    """Scratch arrays shaped like one parameter, for the intermediate results of its update.
+
+    The workspaces of all parameters of one dtype and device are views of the same flat buffers
+    (updates run one parameter at a time), so scratch costs twice the largest parameter, not
+    twice the model. Update rules write here instead of allocating every step, and never into
+    ``p.grad`` (a gradient array may be a view shared with other arrays).
+    """
+
+    __slots__ = ("xp", "a", "b", "mask", "tiny")
+
+    def __init__(self, xp, a, b, mask, tiny: float):
+        self.xp, self.a, self.b, self.mask, self.tiny = xp, a, b, mask, tiny
+
+    def gradient(self, param, grad, weight_decay: float, maximize: bool):
+        """g ← ∂J/∂w + λw (L2 weight decay), with −∂J/∂w when maximizing J.
+
+        Returns ``grad`` itself when there is nothing to add, else the result in scratch ``a``.
+        """
+        if not weight_decay and not maximize:
+            return grad
+        xp, out = self.xp, self.a
+        if not weight_decay:
+            return xp.negative(grad, out=out)
+        xp.multiply(param, weight_decay, out=out)
+        return (xp.subtract if maximize else xp.add)(out, grad, out=out)
+
+    def lerp_(self, start, end, weight: float) -> None:
+        """start ← start + weight·(end − start): an exponential moving average, in place."""
+        xp, step = self.xp, self.b
+        xp.subtract(end, start, out=step)
+        xp.multiply(step, weight, out=step)
+        xp.add(start, step, out=start)
+
+    def flush_denormals(self, array, nonnegative: bool = False) -> None:
+        """Set the entries smaller in magnitude than the smallest normal number to zero.
+
+        Uses scratch ``a`` (for |x|) unless the array is known to be non-negative.
+        """
+        xp = self.xp
+        magnitude = array if nonnegative else xp.abs(array, out=self.a)
+        xp.less(magnitude, self.tiny, out=self.mask)
+        xp.copyto(array, 0, where=self.mask)
+
+
+_SET_MESSAGE = (
+    "optimizer parameters need to be organized in ordered collections, but the ordering of "
+    "tensors in sets will change between runs; use a list instead"
+)
+
+
+def _as_python_number(value):
+    """NumPy scalars as Python numbers: a float64 scalar would make float32 updates float64."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_as_python_number(v) for v in value)
+    return value
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups, per-parameter state and the step loop.
+
+    ``params`` is an iterable of tensors that require grad (``model.parameters()``) or of
+    dicts, each a parameter group ``{"params": [...], "lr": ..., ...}`` whose missing
+    hyperparameters come from ``defaults``. ``state[p]`` holds what the rule remembers for
+    parameter ``p`` (momentum buffers, moment estimates, the step count).
+
+    Subclasses implement ``_update(param, grad, state, group, work)`` on raw arrays: ``param``
+    is updated in place, ``grad`` must not be written, ``work`` is the parameter's
+    ``_Workspace``.
+    """
+
+    def __init__(self, params, defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got a single {type(params).__name__}; pass [tensor] or "
+                "model.parameters()"
+            )
+        if isinstance(params, set):
+            raise TypeError(_SET_MESSAGE)
+        self.defaults = {key: _as_python_number(value) for key, value in defaults.items()}
+        self.state: defaultdict[Tensor, dict] = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        self._workspaces: dict[Tensor, _Workspace] = {}
+        self._pools: dict = {}
+        self._step_count = 0
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join([*lines, ")"])
+
+    # ---- parameter groups --------------------------------------------------------------------
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters, with its own hyperparameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group.get("params")
+        if params is None:
+            raise ValueError("param_group must have a 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(_SET_MESSAGE)
+        group = {"params": list(params)}
+        for param in group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(param).__name__}"
+                )
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for key, value in param_group.items():
+            if key != "params":
+                group[key] = _as_python_number(value)
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        new_ids = [id(p) for p in group["params"]]
+        if len(set(new_ids)) != len(new_ids):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if not existing.isdisjoint(new_ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+        self._workspaces.clear()  # a larger parameter may need larger scratch buffers
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter (``p.grad = None``, or zeros if asked).
+
+        With ``set_to_none=False`` the grad tensor keeps its identity and gets a fresh array
+        of zeros: the old array may be a view shared with other arrays, so it is not written.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data = backend.get_array_module(p.grad.data).zeros_like(p.grad.data)
+
+    # ---- the step skeleton -------------------------------------------------------------------
+
+    def step(self, closure: Callable[[], object] | None = None):
+        """Update every parameter that has a gradient with the optimizer's rule.
+
+        ``closure``, if given, re-evaluates the model and returns the loss (it runs with
+        gradients enabled, before the update); its value is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state.update(self._init_state(p.data, group))
+                    work = self._workspaces.get(p) or self._new_workspace(p)
+                    self._update(p.data, grad.data, state, group, work)
+                    p._version += 1  # as an in-place op: a graph that saved p now fails loudly
+        self._step_count += 1
+        return loss
+
+    def _init_state(self, param, group: dict) -> dict:
+        """The state a parameter starts with at its first step (arrays like ``param``)."""
+        return {}
+
+    def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _zeros_like(param) -> Tensor:
+        return Tensor._make(backend.get_array_module(param).zeros_like(param))
+
+    def _new_workspace(self, p: Tensor) -> _Workspace:
+        data = p.data
+        xp = backend.get_array_module(data)
+        key = (data.dtype, backend.device_of(data))
+        pool = self._pools.get(key)
+        if pool is None or pool[0].size < data.size:
+            size = max(
+                q.data.size
+                for g in self.param_groups
+                for q in g["params"]
+                if (q.data.dtype, backend.device_of(q.data)) == key
+            )
+            size = max(size, data.size)
+            pool = (xp.empty(size, data.dtype), xp.empty(size, data.dtype), xp.empty(size, bool))
+            self._pools[key] = pool
+        a, b, mask = (buffer[: data.size].reshape(data.shape) for buffer in pool)
+        tiny = float(np.finfo(data.dtype).tiny)
+        work = self._workspaces[p] = _Workspace(xp, a, b, mask, tiny)
+        return work
+
+    # ---- state dict --------------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """The optimizer's state in PyTorch's layout: ``{"state": ..., "param_groups": ...}``.
+
+        ``state`` maps each parameter's integer index (counted across the groups in order) to
+        its state: Tensors (the live buffers, not copies; ``copy.deepcopy`` to snapshot in
+        memory) and Python numbers. ``param_groups`` lists each group's hyperparameters with
+        ``"params"`` as a list of those indices. Tensors go to safetensors, the rest to JSON.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        start = 0
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            for i, p in enumerate(group["params"], start):
+                index.setdefault(id(p), i)
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {index[id(p)]: dict(values) for p, values in self.state.items() if values}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state from ``state_dict()``: hyperparameters and per-parameter state.
+
+        The groups must match this optimizer's in number and sizes (``ValueError`` otherwise).
+        State arrays (Tensors, NumPy arrays, or PyTorch tensors) are copied to each parameter's
+        dtype and device; integer keys written as strings (JSON) are accepted.
+        """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(
+                "load_state_dict: expected a dict with 'state' and 'param_groups' (from "
+                f"Optimizer.state_dict()), got {_describe(state_dict)}"
+            )
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups: "
+                f"the optimizer has {len(self.param_groups)}, the state dict {len(saved_groups)}"
+            )
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(group['params'])} parameters, "
+                    f"the state dict's {len(saved['params'])}"
+                )
+            missing = sorted(set(self.defaults) - set(saved))
+            if missing:
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} lacks {missing}, which "
+                    f"{type(self).__name__} needs: was it saved from another optimizer?"
+                )
+        params_by_index = {
+            index: p
+            for group, saved in zip(self.param_groups, saved_groups, strict=True)
+            for index, p in zip(saved["params"], group["params"], strict=True)
+        }
+        state: defaultdict[Tensor, dict] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            p = params_by_index.get(int(key))
+            if p is None:
+                raise ValueError(
+                    f"loaded state dict has state for parameter {key}, which no group lists"
+                )
+            state[p] = {name: _state_value(name, v, p) for name, v in values.items()}
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+            loaded = {
+                # JSON turns tuples (betas) into lists
+                key: tuple(value) if isinstance(value, list) else copy.deepcopy(value)
+                for key, value in saved.items()
+                if key != "params"
+            }
+            groups.append({"params": group["params"], **loaded})
+        self.state = state
+        self.param_groups = groups
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(map(str, value))}"
+    return type(value).__name__
+
+
+def _state_value(name: str, value, p: Tensor):
+    """A loaded state entry: a Python number stays one, an array becomes a Tensor like ``p``."""
+    if name == "step":
+        return int(float(value))  # PyTorch saves the step as a float tensor
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    array = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
+    if array.shape != p.shape:
+        raise ValueError(
+            f"loaded state dict's {name!r} has shape {array.shape}, but its parameter has "
+            f"shape {p.shape}"
+        )
+    return Tensor._make(backend.move(array.astype(p.dtype, copy=True), p.device))
