@@ -112,25 +112,22 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the forward pass on tensors and record the node when a gradient is needed."""
         fn = cls()
-        arrays = [t.data for t in inputs]
         try:
-            out = fn.forward(*arrays, **options)
+            out = fn.forward(*[t.data for t in inputs], **options)
         except ValueError as error:
-            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            shapes = " and ".join(str(tuple(t.data.shape)) for t in inputs)
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
-        requires_grad = False
-        if _grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    requires_grad = True
-                    break
-        result = Tensor._make(out, requires_grad)
-        if requires_grad:
-            fn.parents = inputs
-            fn.needs = tuple(t.requires_grad for t in inputs)
-            if cls.saves_inputs:
-                fn.versions = tuple(t._version for t in inputs)
-            result._ctx = fn
+        if not _grad_enabled:
+            return Tensor._make(out, False)
+        needs = tuple([t.requires_grad for t in inputs])
+        if True not in needs:
+            return Tensor._make(out, False)
+        result = Tensor._make(out, True)
+        fn.parents = inputs
+        fn.needs = needs
+        if cls.saves_inputs:
+            fn.versions = tuple([t._version for t in inputs])
+        result._ctx = fn
         return result
 
     @classmethod
@@ -178,32 +175,30 @@ def unbroadcast(grad, shape: tuple):
 
 
 def _topological_order(root) -> list:
-    """Tensors of the graph below ``root`` that need gradients, inputs before outputs.
+    """The non-leaf tensors of the graph below ``root``, inputs before outputs.
 
     Iterative depth-first search (a deep graph would overflow Python's recursion limit); parents
-    are visited in their recorded order, so the order is deterministic.
+    are visited in their recorded order, so the order is deterministic. Leaves need no place in
+    the order: they only receive gradients.
     """
-    order, visited = [], set()
+    order, visited = [], {id(root)}
     stack = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
         stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            if ctx.parents is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time: the graph was freed "
-                    "by the first backward(); pass retain_graph=True to the first call"
-                )
-            for parent in reversed(ctx.parents):
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        parents = node._ctx.parents
+        if parents is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: the graph was freed "
+                "by the first backward(); pass retain_graph=True to the first call"
+            )
+        for parent in reversed(parents):
+            if parent._ctx is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, False))
     return order
 
 
@@ -248,24 +243,26 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
                 f"backward: gradient of shape {tuple(grad.shape)} does not match the output's "
                 f"shape {root.shape}"
             )
-    order = _topological_order(root)
+    if root._ctx is None:  # a leaf: its gradient is the one given
+        _store_grad(root, grad, set())
+        return
     grads = {id(root): grad}
     stored: set = set()
-    for tensor in reversed(order):
-        g = grads.pop(id(tensor), None)
+    for tensor in reversed(_topological_order(root)):
         ctx = tensor._ctx
-        if g is None:
-            if ctx is not None and not retain_graph:
+        g = grads.pop(id(tensor), None)
+        if g is None:  # no path from root reaches this node with a gradient
+            if not retain_graph:
                 ctx.release()
             continue
-        if ctx is None or tensor._retains_grad:
+        if tensor._retains_grad:
             _store_grad(tensor, g, stored)
-        if ctx is None:
-            continue
         ctx.check_versions()
-        input_grads = ctx.backward(g)
-        for parent, parent_grad in zip(ctx.parents, input_grads, strict=True):
+        for parent, parent_grad in zip(ctx.parents, ctx.backward(g), strict=True):
             if parent_grad is None or not parent.requires_grad:
+                continue
+            if parent._ctx is None:  # a leaf: accumulate into .grad right away
+                _store_grad(parent, parent_grad, stored)
                 continue
             key = id(parent)
             previous = grads.get(key)
