@@ -60,7 +60,7 @@ def _to_float(cells: np.ndarray, names: list[str], path: Path, header: bool) -> 
                 except ValueError:
                     raise ValueError(
                         f"load_csv: {path} line {i + 1 + header}, column {names[j]!r}: expected a "
-                        f"number, got {cell!r} (only the target column may hold text labels)"
+                        f"number, got {str(cell)!r} (only the target column may hold text labels)"
                     ) from None
         raise
 
