@@ -88,40 +88,42 @@ def load_digits() -> DataBundle:
     )
 
 
-def load_diabetes() -> DataBundle:
-    """Diabetes progression: X (442, 10) float32 (age, sex, body-mass index, blood pressure and
-    six blood serum measurements, each centred and scaled as scikit-learn ships them),
-    y (442,) float32, a measure of disease progression one year later; regression."""
-    bunch = _sklearn_bunch("load_diabetes")
+def _regression(loader: str, name: str, target_names: list[str], description: str) -> DataBundle:
+    bunch = _sklearn_bunch(loader)
     return DataBundle(
         bunch.data.astype(np.float32),
         bunch.target.astype(np.float32),
         DatasetInfo(
-            name="diabetes",
-            task="regression",
+            name=name,
+            task="regression" if bunch.target.ndim == 1 else "multioutput_regression",
             feature_names=list(bunch.feature_names),
-            target_names=["disease_progression"],
-            description="Efron et al. (2004): 10 baseline variables of 442 diabetes patients "
-            "and a quantitative measure of disease progression one year after baseline.",
+            target_names=target_names,
+            description=description,
             n_samples=len(bunch.target),
         ),
+    )
+
+
+def load_diabetes() -> DataBundle:
+    """Diabetes progression: X (442, 10) float32 (age, sex, body-mass index, blood pressure and
+    six blood serum measurements, each centred and scaled as scikit-learn ships them),
+    y (442,) float32, a measure of disease progression one year later; regression."""
+    return _regression(
+        "load_diabetes",
+        "diabetes",
+        ["disease_progression"],
+        "Efron et al. (2004): 10 baseline variables of 442 diabetes patients and a "
+        "quantitative measure of disease progression one year after baseline.",
     )
 
 
 def load_linnerud() -> DataBundle:
     """Linnerud exercise and physiology: X (20, 3) float32 (chins, sit-ups, jumps),
     y (20, 3) float32 (weight, waist, pulse); multi-output regression."""
-    bunch = _sklearn_bunch("load_linnerud")
-    return DataBundle(
-        bunch.data.astype(np.float32),
-        bunch.target.astype(np.float32),
-        DatasetInfo(
-            name="linnerud",
-            task="multioutput_regression",
-            feature_names=list(bunch.feature_names),
-            target_names=list(bunch.target_names),
-            description="Tenenhaus (1998): three exercise counts and three physiological "
-            "measurements of 20 middle-aged men in a fitness club.",
-            n_samples=len(bunch.target),
-        ),
+    return _regression(
+        "load_linnerud",
+        "linnerud",
+        ["Weight", "Waist", "Pulse"],
+        "Tenenhaus (1998): three exercise counts and three physiological measurements of 20 "
+        "middle-aged men in a fitness club.",
     )

@@ -61,6 +61,23 @@ def make_xor(
     )
 
 
+def _unit_circle(t: np.ndarray) -> np.ndarray:
+    """Points (cos t, sin t), (len(t), 2)."""
+    return np.stack([np.cos(t), np.sin(t)], axis=1)
+
+
+def _two_curves(n: int, curve0, curve1, noise: float, shuffle: bool, seed, **info) -> DataBundle:
+    """⌊N/2⌋ points of ``curve0`` (class 0) and the rest of ``curve1`` (class 1), plus
+    N(0, noise²) noise; ``curveₖ(m)`` gives m points."""
+    generator = backend.generator_for(seed)
+    n_out, n_in = n // 2, n - n // 2
+    X = np.concatenate([curve0(n_out), curve1(n_in)])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n_in])
+    if noise:
+        X = X + noise * generator.standard_normal(X.shape)
+    return _bundle(X, y, generator, shuffle, task="binary", target_names=_classes(2), **info)
+
+
 def make_moons(
     n_samples: int = 100, noise: float = 0.0, shuffle: bool = True, seed=None
 ) -> DataBundle:
@@ -68,26 +85,14 @@ def make_moons(
     ``noise=0, shuffle=False``): the upper moon (cos t, sin t) is class 0 (⌊N/2⌋ points), the
     lower one (1 − cos t, 1/2 − sin t) class 1, t evenly spaced in [0, π]; X (N, 2), y (N,)."""
     n = _check_n(n_samples, 2, "make_moons")
-    generator = backend.generator_for(seed)
-    n_out, n_in = n // 2, n - n // 2
-    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], 1),
-            np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], 1),
-        ]
-    )
-    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n_in])
-    if noise:
-        X = X + noise * generator.standard_normal(X.shape)
-    return _bundle(
-        X,
-        y,
-        generator,
+    return _two_curves(
+        n,
+        lambda m: _unit_circle(np.linspace(0, np.pi, m)),
+        lambda m: np.array([1.0, 0.5]) - _unit_circle(np.linspace(0, np.pi, m)),
+        noise,
         shuffle,
+        seed,
         name="moons",
-        task="binary",
-        target_names=_classes(2),
         description="Two interleaving half circles: a curved decision boundary.",
     )
 
@@ -101,27 +106,14 @@ def make_circles(
     n = _check_n(n_samples, 2, "make_circles")
     if not 0 <= factor < 1:
         raise ValueError(f"make_circles: factor should be in [0, 1), got {factor}")
-    generator = backend.generator_for(seed)
-    n_out, n_in = n // 2, n - n // 2
-    t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], 1),
-            factor * np.stack([np.cos(t_in), np.sin(t_in)], 1),
-        ]
-    )
-    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n_in])
-    if noise:
-        X = X + noise * generator.standard_normal(X.shape)
-    return _bundle(
-        X,
-        y,
-        generator,
+    return _two_curves(
+        n,
+        lambda m: _unit_circle(np.linspace(0, 2 * np.pi, m, endpoint=False)),
+        lambda m: factor * _unit_circle(np.linspace(0, 2 * np.pi, m, endpoint=False)),
+        noise,
         shuffle,
+        seed,
         name="circles",
-        task="binary",
-        target_names=_classes(2),
         description="Two concentric circles: separable only by a closed boundary.",
     )
 
@@ -148,7 +140,7 @@ def make_spirals(
         t = np.linspace(0, 2 * np.pi * turns, m)
         r = np.linspace(0.1, 1.0, m)
         angle = t + 2 * np.pi * k / n_classes
-        arms.append(np.stack([r * np.cos(angle), r * np.sin(angle)], 1))
+        arms.append(r[:, None] * _unit_circle(angle))
     X = np.concatenate(arms) + noise * generator.standard_normal((n, 2))
     y = np.repeat(np.arange(n_classes, dtype=np.int64), counts)
     return _bundle(
