@@ -2,6 +2,7 @@
 frequencies, hard-example sampling, and memory-mapped data larger than what a batch needs."""
 
 import collections
+import json
 import math
 import tracemalloc
 
@@ -288,12 +289,24 @@ def test_hard_example_sampler_favours_high_loss_examples():
     assert counts[0] > 0  # a zero-loss example still appears (smoothing)
 
 
+def test_samplers_own_generators_resume_from_their_state_dict():
+    weighted = WeightedRandomSampler([1.0, 2.0, 3.0], num_samples=20, generator=5)
+    state = json.loads(json.dumps(weighted.state_dict()))  # what a checkpoint stores
+    expected = [weighted.sample_indices() for _ in range(2)]
+    resumed = WeightedRandomSampler([1.0, 2.0, 3.0], num_samples=20, generator=6)
+    resumed.load_state_dict(state)
+    for want in expected:
+        np.testing.assert_array_equal(resumed.sample_indices(), want)
+    assert RandomSampler(range(3)).state_dict() == {"generator": None}  # the global generator
+
+
 def test_hard_example_sampler_state_dict_and_errors():
-    sampler = HardExampleSampler(range(4))
+    sampler = HardExampleSampler(range(4), generator=2)
     sampler.update(aprende.tensor([1, 2]), aprende.tensor([0.5, 2.0]))
     copy = HardExampleSampler(4)
     copy.load_state_dict(sampler.state_dict())
     np.testing.assert_allclose(copy.probabilities(), sampler.probabilities())
+    np.testing.assert_array_equal(copy.sample_indices(), sampler.sample_indices())
     with pytest.raises(ValueError, match="expected one loss per index, got 2 indices and 1 losses"):
         sampler.update([0, 1], [1.0])
     with pytest.raises(IndexError, match=r"indices must be in \[0, 4\), got \[0, 4\]"):

@@ -72,6 +72,20 @@ class _GeneratorMixin:
         """The generator the next epoch draws from (the global one when none was given)."""
         return self._generator if self._generator is not None else backend.default_generator()
 
+    def state_dict(self) -> dict:
+        """The sampler's own generator state (JSON-able; None when it uses the global one,
+        which checkpoints save on their own), so a resumed run draws the same orders."""
+        return {
+            "generator": None if self._generator is None else self._generator.bit_generator.state
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned."""
+        if state.get("generator") is not None:
+            if self._generator is None:
+                self._generator = np.random.default_rng()
+            self._generator.bit_generator.state = state["generator"]
+
 
 class SequentialSampler(Sampler):
     """Indices 0, 1, ..., N−1 in order, every epoch."""
@@ -252,17 +266,18 @@ class HardExampleSampler(_GeneratorMixin, Sampler):
         return self.num_samples
 
     def state_dict(self) -> dict:
-        """The recorded losses, to save with a checkpoint (arrays only)."""
-        return {"losses": self.losses.copy(), "seen": self.seen.copy()}
+        """The recorded losses (arrays) and the generator state, to save with a checkpoint."""
+        return {**super().state_dict(), "losses": self.losses.copy(), "seen": self.seen.copy()}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore the losses saved by ``state_dict``."""
+        """Restore the losses and generator saved by ``state_dict``."""
         losses, seen = np.asarray(state["losses"], np.float64), np.asarray(state["seen"], bool)
         if losses.shape != (self.size,) or seen.shape != (self.size,):
             raise ValueError(
                 f"HardExampleSampler.load_state_dict: expected arrays of shape ({self.size},), "
                 f"got {losses.shape} and {seen.shape}"
             )
+        super().load_state_dict(state)
         self.losses, self.seen = losses.copy(), seen.copy()
 
 
