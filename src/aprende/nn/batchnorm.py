@@ -17,7 +17,8 @@ class BatchNorm1d(Module):
     unbiased variance for ``running_var`` (``momentum=None``: a cumulative average over all
     batches). Evaluation: the running estimates replace the batch statistics, so a sample's
     output no longer depends on its batch. γ (``weight``) starts at 1 and β (``bias``) at 0.
-    With ``track_running_stats=False`` batch statistics are used in both modes.
+    With ``track_running_stats=False`` batch statistics are used in both modes; with
+    ``bias=False`` (and ``affine=True``) only γ is learnt.
     """
 
     def __init__(
@@ -29,6 +30,8 @@ class BatchNorm1d(Module):
         track_running_stats: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         self.num_features = num_features
@@ -38,9 +41,11 @@ class BatchNorm1d(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(empty(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(empty(num_features, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(empty(num_features, dtype=dtype, device=device))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
@@ -62,8 +67,9 @@ class BatchNorm1d(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, γ to 1 and β to 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -99,5 +105,6 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
