@@ -61,6 +61,15 @@ class Sampler:
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
+    def state_dict(self) -> dict:
+        """What a checkpoint saves to resume the same draws: nothing for a sampler without
+        randomness of its own."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore ``state_dict``'s output; a sampler without state has nothing to restore (so
+        resuming with a sequential loader where a shuffling one was saved is fine)."""
+
 
 class _GeneratorMixin:
     """The ``generator`` property shared by the random samplers."""
