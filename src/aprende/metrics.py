@@ -120,7 +120,7 @@ class _Targets(NamedTuple):
 
 def _as_numpy(y) -> np.ndarray:
     """A NumPy array of a list, an array (NumPy or CuPy) or a Tensor."""
-    return backend.to_numpy(np.asarray(y) if isinstance(y, list | tuple) else y)
+    return backend.to_numpy(y)
 
 
 def _is_text(array: np.ndarray) -> bool:
@@ -1500,7 +1500,8 @@ def r2_score(
     if isinstance(multioutput, str) and multioutput == "variance_weighted":
         # all outputs constant: every weight is 0, fall back to the plain mean
         multioutput = denominator if np.any(denominator != 0) else "uniform_average"
-    return _average_outputs(scores, multioutput)
+    with np.errstate(invalid="ignore"):  # -inf scores (force_finite=False) weighted by 0
+        return _average_outputs(scores, multioutput)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1713,20 +1714,7 @@ def print_classification_report(
     if course:
         report = course_report(y_true, y_pred, **common)
         columns = ("tp", "fp", "fn", "tn", *_COURSE_RATES, "f1-score", "support")
-        headers = (
-            "TP",
-            "FP",
-            "FN",
-            "TN",
-            "TPR",
-            "FNR",
-            "TNR",
-            "FPR",
-            "PPV",
-            "NPV",
-            "F1",
-            "support",
-        )
+        headers = (*(column.upper() for column in columns[:10]), "F1", "support")
         caption = (
             f"accuracy = {report.pop('accuracy'):.{digits}f}; by row: TPR = TP/(TP+FN) = "
             "1 - FNR, TNR = TN/(TN+FP) = 1 - FPR; by column: PPV = TP/(TP+FP), NPV = TN/(TN+FN)"
@@ -1783,6 +1771,10 @@ def print_confusion_matrix(
     targets = _check_targets(y_true, y_pred, "print_confusion_matrix")
     labels = targets.classes if labels is None else _as_numpy(labels).reshape(-1)
     names = [str(label) for label in labels.tolist()] if target_names is None else target_names
+    if len(names) != labels.size:
+        raise ValueError(
+            f"print_confusion_matrix: {len(names)} target_names for {labels.size} classes"
+        )
     common = {"labels": labels, "sample_weight": sample_weight}
     counts = confusion_matrix(y_true, y_pred, **common)
     shown = confusion_matrix(y_true, y_pred, normalize=normalize, **common)
