@@ -145,7 +145,10 @@ def test_bad_arguments_raise_clear_errors():
     data = TensorDataset(X, y)
     with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
         DataLoader(data, sampler=SequentialSampler(data), shuffle=True)
-    with pytest.raises(ValueError, match="batch_size should be a positive integer value, got"):
+    with pytest.raises(
+        ValueError,
+        match="DataLoader: batch_size should be a positive integer value, got batch_size=0",
+    ):
         DataLoader(data, batch_size=0)
     with pytest.raises(ValueError, match=r"size mismatch between tensors, got shapes \[\(23, 3\)"):
         TensorDataset(X, y[:5])

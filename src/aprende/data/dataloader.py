@@ -17,7 +17,13 @@ import numpy as np
 
 from aprende import backend
 from aprende.data.dataset import Dataset
-from aprende.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from aprende.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    _positive_int,
+)
 from aprende.tensor import Tensor
 
 
@@ -92,6 +98,8 @@ class DataLoader:
     ):
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_size is not None:
+            batch_size = _positive_int(batch_size, "batch_size", "DataLoader")
         self._generator = None if generator is None else backend.generator_for(generator)
         if sampler is None:
             sampler = (
