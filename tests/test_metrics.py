@@ -636,6 +636,9 @@ def test_classification_report_matches_sklearn(skm):
             metrics.classification_report(y_true, y_pred, output_dict=True, **kw),
             skm.classification_report(y_true, y_pred, output_dict=True, **kw),
         )
+    assert metrics.classification_report(THREE_TRUE, THREE_PRED, digits=3) == (
+        skm.classification_report(THREE_TRUE, THREE_PRED, digits=3)
+    )
     indicator_true, indicator_pred = ML_TRUE, ML_PRED
     assert metrics.classification_report(indicator_true, indicator_pred) == (
         skm.classification_report(indicator_true, indicator_pred)
