@@ -450,3 +450,13 @@ def test_losses_keep_float32_for_values_and_gradients():
         loss.backward()
         for t in (x, p):
             assert t.grad is None or t.grad.dtype == aprende.float32
+
+
+def test_binary_cross_entropy_gradient_near_zero_and_one():
+    """∂ℓ/∂x = (x − y)/max(x(1 − x), 10⁻¹²) as PyTorch, also where x(1 − x) is tiny or 0."""
+    x = np.array([1e-4, 1 - 1e-4, 0.0, 1.0, 0.5], dtype=np.float32)
+    y = np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
+    xt = aprende.tensor(x, requires_grad=True)
+    ops.binary_cross_entropy(xt, aprende.tensor(y), reduction="sum").backward()
+    expected = (x - y) / np.maximum(x * (1 - x), np.float32(1e-12))
+    np.testing.assert_allclose(xt.grad.numpy(), expected, rtol=1e-5)

@@ -390,3 +390,10 @@ def test_parameters_to_vector_round_trip():
         utils.vector_to_parameters(aprende.zeros(5), b.parameters())
     with pytest.raises(TypeError, match="expected Tensor, but got: list"):
         utils.vector_to_parameters([0.0] * 8, b.parameters())
+
+
+def test_summary_shows_the_models_own_parameters():
+    text = Encoder().summary((3, 4))
+    first = text.splitlines()[3]
+    assert first.split() == ["Encoder", "(3,", "2)", "1"]  # the `scale` parameter
+    assert "encoder.1 (BatchNorm1d)" in text and "Total params: 57" in text  # 30 + 12 + 14 + 1

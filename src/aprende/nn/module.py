@@ -56,6 +56,7 @@ class RemovableHandle:
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
         self.hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -395,9 +396,11 @@ class Module:
         return self.to(backend.float64)
 
     def cpu(self) -> Module:
+        """Move parameters and buffers to the host."""
         return self.to("cpu")
 
     def cuda(self, device: int | None = None) -> Module:
+        """Move parameters and buffers to a GPU (needs CuPy)."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 
     # ---- state dict --------------------------------------------------------------------------
@@ -495,9 +498,9 @@ class Module:
         shapes = {} if input_size is None else self._output_shapes(input_size, dtype)
         table = [["Layer (type)", "Output Shape", "Param #"]]
         for name, module in self.named_modules():
-            if not name and self._modules:
-                continue  # the model itself is the table; a lone layer is its only row
             own = sum(p.numel() for p in module.parameters(recurse=False))
+            if not name and self._modules and not own:
+                continue  # the model's row only when it has parameters of its own
             table.append(
                 [
                     f"{name} ({type(module).__name__})" if name else type(module).__name__,
