@@ -145,6 +145,7 @@ CASES = [
     ("Adam", {}),
     ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
     ("Adam", {"lr": 0.01, "amsgrad": True}),
+    ("Adam", {"lr": 0.01, "eps": 0.1}),  # ε large enough to tell where it is added
     ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     ("Adam", {"lr": 0.01, "maximize": True, "amsgrad": True, "weight_decay": 0.1}),
@@ -447,8 +448,14 @@ def test_resuming_from_a_state_dict_continues_exactly(name, options, snapshot):
     optimizer.step()
 
     resumed = [aprende.tensor(w, requires_grad=True) for w in saved_weights]
+    hyperparameters = [
+        {k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups
+    ]
     optimizer = getattr(optim, name)(resumed, lr=123.0)  # hyperparameters come from the state
     optimizer.load_state_dict(state)
+    assert [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups] == (
+        hyperparameters
+    )
     for step_grads in grads[3:]:
         for p, g in zip(resumed, step_grads, strict=True):
             p.grad = aprende.Tensor(g)
