@@ -12,6 +12,7 @@ import pytest
 
 import aprende
 from aprende import optim
+from aprende.optim.optimizer import FLUSH_EVERY
 
 SHAPES = [(3, 4), (4,)]
 STEPS = 6
@@ -538,11 +539,15 @@ def test_tiny_state_is_flushed_to_zero(name, options, buffers):
     optimizer = getattr(optim, name)([p], **options)
     p.grad = aprende.tensor([1.0, 1.0, 1.0, 1.0, 1.0])
     optimizer.step()
-    # denormal; the smallest normals, which one decay by β >= 0.9 makes denormal; a normal value
+    optimizer.state[p]["step"] = FLUSH_EVERY - 2  # the step after next is a flushing one
+    # denormals; the smallest normals, which a decay by β >= 0.9 makes denormal; a normal value
     tiny_values = np.array([1e-39, -1e-39, TINY * 1.0005, -TINY * 1.0005, 1e-3], np.float32)
     for key, nonnegative in buffers.items():
         optimizer.state[p][key].data[...] = np.abs(tiny_values) if nonnegative else tiny_values
     p.grad = aprende.zeros(5)
+    optimizer.step()
+    for key in buffers:  # not a flushing step: denormals decay in place
+        assert np.all(optimizer.state[p][key].numpy()[:2] != 0), key
     optimizer.step()
     for key in buffers:
         buffer = optimizer.state[p][key].numpy()
@@ -559,7 +564,8 @@ def test_tiny_state_is_flushed_to_zero(name, options, buffers):
 )
 def test_decayed_state_flushes_and_still_matches_torch(name, options, key, first_grad, steps):
     """A dead unit: one tiny gradient, then exact zeros. PyTorch's state sinks into denormals;
-    ours reaches exactly zero, and the weights agree to rounding all along."""
+    ours holds none after each flushing step and ends at exactly zero, and the weights agree
+    to rounding all along."""
     torch = pytest.importorskip("torch")
     start = np.array([1.0, -1.0], np.float32)
     ours = aprende.tensor(start.copy(), requires_grad=True)
@@ -571,6 +577,8 @@ def test_decayed_state_flushes_and_still_matches_torch(name, options, key, first
         ours.grad, theirs.grad = aprende.Tensor(g), torch.tensor(g)
         optimizer.step()
         torch_optimizer.step()
+        if (step + 1) % FLUSH_EVERY != 0:
+            continue
         for value in optimizer.state[ours].values():
             if isinstance(value, aprende.Tensor):
                 array = value.numpy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aprende.optim.optimizer import Optimizer, _Workspace
+from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
 
 
 class RMSprop(Optimizer):
@@ -16,8 +16,8 @@ class RMSprop(Optimizer):
         momentum μ > 0: b ← μ b + g / s;  w ← w − η b
         else:           w ← w − η g / s
 
-    The running averages and the momentum buffer are flushed of float32 denormals after each
-    step (see ``aprende.optim.optimizer``).
+    The running averages and the momentum buffer are flushed of float32 denormals every 16
+    steps (see ``aprende.optim.optimizer``).
     """
 
     def __init__(
@@ -65,7 +65,7 @@ class RMSprop(Optimizer):
 
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
         xp, a, b = work.xp, work.a, work.b
-        state["step"] += 1
+        state["step"] = step = state["step"] + 1
         alpha, momentum, centered = group["alpha"], group["momentum"], group["centered"]
         g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
         square_avg = state["square_avg"].data
@@ -89,11 +89,13 @@ class RMSprop(Optimizer):
             xp.add(buffer, b, out=buffer)
             xp.multiply(buffer, group["lr"], out=b)
             xp.subtract(param, b, out=param)
-            work.flush_denormals(buffer)
         else:
             xp.multiply(g, -group["lr"], out=a)
             xp.divide(a, b, out=a)
             xp.add(param, a, out=param)
-        work.flush_denormals(square_avg, nonnegative=True)
-        if centered:
-            work.flush_denormals(grad_avg)
+        if step % FLUSH_EVERY == 0:
+            work.flush_denormals(square_avg, nonnegative=True)
+            if momentum > 0:
+                work.flush_denormals(state["momentum_buffer"].data)
+            if centered:
+                work.flush_denormals(state["grad_avg"].data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aprende.optim.optimizer import Optimizer, _Workspace
+from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
 from aprende.tensor import Tensor
 
 
@@ -15,8 +15,9 @@ class SGD(Optimizer):
     - with momentum μ: v ← g at the first step, then v ← μ v + (1 − τ) g (τ = ``dampening``);
       w ← w − η v, or with ``nesterov`` w ← w − η (g + μ v).
 
-    The buffer starts at the first gradient, not at zero (PyTorch's choice). The momentum
-    buffer is flushed of float32 denormals after each step (see ``aprende.optim.optimizer``).
+    The buffer starts at the first gradient, not at zero (PyTorch's choice). With momentum the
+    state also counts the steps, which schedule the flush of float32 denormals from the buffer
+    (see ``aprende.optim.optimizer``).
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class SGD(Optimizer):
                     xp.add(v, scratch, out=v)
                 else:
                     xp.add(v, g, out=v)
+            state["step"] = step = state.get("step", 0) + 1
             if group["nesterov"]:
                 xp.multiply(v, momentum, out=scratch)
                 g = xp.add(g, scratch, out=scratch)
@@ -78,5 +80,5 @@ class SGD(Optimizer):
                 g = v
         xp.multiply(g, group["lr"], out=scratch)
         xp.subtract(param, scratch, out=param)
-        if momentum != 0:
+        if momentum != 0 and step % FLUSH_EVERY == 0:
             work.flush_denormals(v)
