@@ -1,0 +1,917 @@
+"""MLP training benchmark: aprende against PyTorch CPU eager and scikit-learn's MLPClassifier.
+
+Run from the repository root (see benchmarks/README.md)::
+
+    python -m benchmarks.mlp                      # configs A-D, every installed tool
+    python -m benchmarks.mlp --quick              # a few seconds: 512 samples, 1 epoch, 200 steps
+    python -m benchmarks.mlp --configs A,C --tools aprende,torch --json before.json
+    python -m benchmarks.mlp --denormal-check     # config A, 6 epochs: do epoch times stay flat?
+
+The four configurations of issue 7 train on synthetic data made in the process: MNIST-shaped
+(60,000 x 784 float32, 10 classes, ~80 % exact-zero pixels and an always-zero border, like MNIST)
+for A-C and iris-sized (150 x 4, 3 classes) for D. Every tool sees the same batching: a new
+permutation per epoch, one fancy index (``np.take``) per batch, the last batch smaller, which is
+what ``MLPClassifier`` does inside. The tools alternate epoch by epoch in one process (the order
+rotating every round) so machine noise hits all of them alike; the table reports medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOOL_NAMES = ("aprende", "torch", "sklearn")
+
+
+# --------------------------------------------------------------------------- configurations
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One benchmark configuration: an MLP, its optimizer and its data.
+
+    ``sizes`` are the layer widths (input, hidden..., classes); ``steps`` is None for the
+    epoch-timed configurations and the number of optimizer steps of one timed run otherwise.
+    """
+
+    name: str
+    sizes: tuple[int, ...]
+    activation: str  # "relu" or "tanh"
+    batch_size: int
+    optimizer: str  # "sgd" (with momentum) or "adam"
+    lr: float
+    momentum: float = 0.0
+    steps: int | None = None
+
+    @property
+    def layers(self) -> list[tuple[int, int]]:
+        """(in_features, out_features) of each Linear layer."""
+        return list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+
+    def describe(self) -> str:
+        opt = (
+            f"SGD(lr={self.lr}, momentum={self.momentum})"
+            if self.optimizer == "sgd"
+            else f"Adam(lr={self.lr})"
+        )
+        widths = "-".join(map(str, self.sizes))
+        return f"{widths} {self.activation}, batch {self.batch_size}, {opt}"
+
+
+CONFIGS = {
+    "A": Config("A", (784, 128, 10), "relu", 64, "sgd", 0.1, 0.9),
+    "B": Config("B", (784, 512, 512, 10), "relu", 128, "adam", 1e-3),
+    "C": Config("C", (784, 1024, 1024, 10), "relu", 256, "adam", 1e-3),
+    "D": Config("D", (4, 16, 3), "tanh", 16, "sgd", 0.05, 0.9, steps=20_000),
+}
+IRIS_SAMPLES = 150
+
+# Issue 7's goals: aprende's median time / the peer's must be at most the target (for D,
+# aprende's steps/s at least 1/target times the peer's).
+TIME_GOALS = {
+    ("A", "torch"): 0.75,
+    ("A", "sklearn"): 0.5,
+    ("B", "torch"): 1.0,
+    ("B", "sklearn"): 0.5,
+    ("C", "torch"): 1.0,
+    ("C", "sklearn"): 0.5,
+    ("D", "torch"): 0.5,
+    ("D", "sklearn"): 0.5,
+}
+MEMORY_GOAL = ("C", "torch", 0.6)  # aprende's peak memory / torch's
+OVERHEAD_GOAL = ("C", 30.0)  # aprende's time over the GEMM floor, in %
+
+
+# --------------------------------------------------------------------------- data
+def mnist_like(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 784) float32 images in [0, 1) and (n,) int64 labels of 10 classes.
+
+    Each class has a template of "ink" probabilities over the central 20 x 20 pixels; a sample
+    lights each pixel with its class's probability at a uniform intensity. As in MNIST most
+    pixels are exactly zero and the 4-pixel border always is, so first-layer weights of those
+    pixels get exactly-zero gradients (the path by which optimizer state decays into denormals).
+    Filled chunk by chunk so that no temporary the size of the data raises the process's peak.
+    """
+    rng = np.random.default_rng(seed)
+    templates = np.zeros((10, 28, 28), dtype=np.float32)
+    templates[:, 4:24, 4:24] = rng.random((10, 20, 20), dtype=np.float32) ** 3
+    templates = templates.reshape(10, 784)
+    X = np.empty((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=n, dtype=np.int64)
+    for start in range(0, n, 4096):
+        rows = slice(start, start + 4096)
+        lit = rng.random((len(y[rows]), 784), dtype=np.float32) < templates[y[rows]]
+        X[rows] = lit * rng.random(lit.shape, dtype=np.float32)
+    return X, y
+
+
+def iris_like(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(150, 4) float32 features and (150,) int64 labels: three Gaussian blobs of 50."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0.0, 2.0, size=(3, 4))
+    y = np.repeat(np.arange(3, dtype=np.int64), IRIS_SAMPLES // 3)
+    X = (means[y] + rng.normal(size=(len(y), 4))).astype(np.float32)
+    return X, y
+
+
+def config_data(cfg: Config, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The data a configuration trains on."""
+    return iris_like(seed) if cfg.steps is not None else mnist_like(samples, seed)
+
+
+def batch_loop(step: Callable, X: np.ndarray, y: np.ndarray, batch_size: int, epochs: int, rng):
+    """Calls ``step(x_batch, y_batch)`` over ``epochs`` shuffled passes of (X, y).
+
+    The batching every tool gets: a fresh permutation per epoch (as MLPClassifier's
+    ``shuffle=True``), one ``np.take`` per array per batch (``mode="clip"`` skips the bounds
+    check the permutation makes unnecessary), the last batch of an epoch smaller.
+    """
+    n = len(X)
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            index = order[start : start + batch_size]
+            step(np.take(X, index, axis=0, mode="clip"), np.take(y, index, mode="clip"))
+
+
+def denormal_count(arrays) -> int:
+    """Entries with 0 < |x| < float32's smallest normal number (~1.18e-38)."""
+    tiny = np.finfo(np.float32).tiny
+    return int(sum(np.count_nonzero((a != 0) & (np.abs(a) < tiny)) for a in arrays))
+
+
+# --------------------------------------------------------------------------- tools
+class Tool:
+    """A framework under test: builds a model for a Config and trains it for some epochs."""
+
+    name = ""
+
+    def load(self) -> str | None:
+        """Imports the library; returns None, or why the tool is skipped."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def build(self, cfg: Config, seed: int):
+        """A fresh model with its loss and optimizer (an opaque handle)."""
+        raise NotImplementedError
+
+    def train(self, handle, X: np.ndarray, y: np.ndarray, cfg: Config, epochs: int) -> None:
+        """Trains ``epochs`` shuffled passes over (X, y)."""
+        raise NotImplementedError
+
+    def state_arrays(self, handle) -> list[np.ndarray]:
+        """The optimizer's state arrays (momentum, Adam moments), for the denormal count."""
+        raise NotImplementedError
+
+
+class _EagerTool(Tool):
+    """aprende and PyTorch: the same PyTorch-style loop, the same batching (``batch_loop``)."""
+
+    def train(self, handle, X, y, cfg, epochs):
+        model, loss_fn, optimizer, rng = handle
+        as_tensor = self.as_tensor
+
+        def step(xb, yb):
+            loss = loss_fn(model(as_tensor(xb)), as_tensor(yb))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        batch_loop(step, X, y, cfg.batch_size, epochs, rng)
+
+    def build(self, cfg, seed):
+        lib, nn = self.lib, self.lib.nn
+        lib.manual_seed(seed)
+        activation = nn.ReLU if cfg.activation == "relu" else nn.Tanh
+        layers = []
+        for i, (n_in, n_out) in enumerate(cfg.layers):
+            layers += [nn.Linear(n_in, n_out)] + ([activation()] if i < len(cfg.layers) - 1 else [])
+        model = nn.Sequential(*layers)
+        if cfg.optimizer == "sgd":
+            optimizer = lib.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        else:
+            optimizer = lib.optim.Adam(model.parameters(), lr=cfg.lr)
+        return model, nn.CrossEntropyLoss(), optimizer, np.random.default_rng(seed)
+
+    def state_arrays(self, handle):
+        optimizer = handle[2]
+        return [
+            self.to_numpy(value)
+            for state in optimizer.state.values()
+            for value in state.values()
+            if hasattr(value, "shape")
+        ]
+
+
+class AprendeTool(_EagerTool):
+    name = "aprende"
+
+    def load(self):
+        import aprende
+        import aprende.nn
+        import aprende.optim
+
+        self.lib = aprende
+        self.as_tensor = aprende.from_numpy
+        return None
+
+    def version(self):
+        return getattr(self.lib, "__version__", "?")
+
+    def to_numpy(self, value):
+        return np.asarray(value.data)
+
+
+class TorchTool(_EagerTool):
+    name = "torch"
+
+    def load(self):
+        try:
+            import torch
+        except ImportError:
+            return "PyTorch is not installed"
+        self.lib = torch
+        self.as_tensor = torch.from_numpy
+        return None
+
+    def version(self):
+        return f"{self.lib.__version__} ({self.lib.get_num_threads()} threads)"
+
+    def to_numpy(self, value):
+        return value.detach().numpy()
+
+
+class SklearnTool(Tool):
+    """``MLPClassifier`` with the config's solver; ``partial_fit`` is one epoch.
+
+    A multi-epoch call (config D's run of 20,000 steps) is one ``fit`` with ``warm_start`` and
+    ``max_iter`` epochs, which avoids 2,000 input validations but starts a fresh optimizer state
+    at each run (sklearn's ``fit`` always does); ``tol=0`` with ``n_iter_no_change=max_iter``
+    turns early stopping off.
+    """
+
+    name = "sklearn"
+
+    def load(self):
+        try:
+            import sklearn
+            from sklearn.exceptions import ConvergenceWarning
+            from sklearn.neural_network import MLPClassifier
+        except ImportError:
+            return "scikit-learn is not installed"
+        self.sklearn, self.MLPClassifier, self.ConvergenceWarning = (
+            sklearn,
+            MLPClassifier,
+            ConvergenceWarning,
+        )
+        return None
+
+    def version(self):
+        return self.sklearn.__version__
+
+    def build(self, cfg, seed):
+        options = (
+            dict(momentum=cfg.momentum, nesterovs_momentum=False) if cfg.optimizer == "sgd" else {}
+        )
+        return self.MLPClassifier(
+            hidden_layer_sizes=cfg.sizes[1:-1],
+            activation=cfg.activation,
+            solver=cfg.optimizer,
+            alpha=0.0,
+            batch_size=cfg.batch_size,
+            learning_rate_init=cfg.lr,
+            shuffle=True,
+            tol=0.0,
+            warm_start=True,
+            # An instance, not an int: an int would replay the same permutation every call.
+            random_state=np.random.RandomState(seed),
+            **options,
+        )
+
+    def train(self, handle, X, y, cfg, epochs):
+        if epochs == 1:
+            handle.partial_fit(X, y, classes=np.arange(cfg.sizes[-1]))
+            return
+        handle.set_params(max_iter=epochs, n_iter_no_change=epochs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", self.ConvergenceWarning)
+            handle.fit(X, y)
+
+    def state_arrays(self, handle):
+        optimizer = getattr(handle, "_optimizer", None)
+        names = ("velocities", "ms", "vs")
+        return [a for name in names for a in getattr(optimizer, name, [])]
+
+
+TOOLS: dict[str, type[Tool]] = {"aprende": AprendeTool, "torch": TorchTool, "sklearn": SklearnTool}
+
+
+# --------------------------------------------------------------------------- work per unit
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """What one timed unit trains: ``epochs`` passes over ``samples`` examples.
+
+    For A-C a unit is one epoch; for D it is the run of ``cfg.steps`` steps (rounded up to
+    whole epochs of the 150 examples, so every tool does exactly the same steps).
+    """
+
+    cfg: Config
+    samples: int
+    epochs: int
+
+    @classmethod
+    def of(cls, cfg: Config, samples: int) -> Workload:
+        if cfg.steps is None:
+            return cls(cfg, samples, 1)
+        batches = math.ceil(IRIS_SAMPLES / cfg.batch_size)
+        return cls(cfg, IRIS_SAMPLES, math.ceil(cfg.steps / batches))
+
+    @property
+    def batch_sizes(self) -> dict[int, int]:
+        """{batch size: batches of that size} in one epoch."""
+        full, rest = divmod(self.samples, self.cfg.batch_size)
+        sizes = {self.cfg.batch_size: full} if full else {}
+        if rest:
+            sizes[rest] = 1
+        return sizes
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * sum(self.batch_sizes.values())
+
+    @property
+    def flops(self) -> int:
+        """Multiply-add flops of the linear layers in one unit, forward and backward.
+
+        Per example and layer (in, out): 2·in·out forward (x Wᵀ), 2·in·out for ∂J/∂W (gᵀ x)
+        and 2·in·out for ∂J/∂x (g W) except at the first layer, whose input needs no
+        gradient (no tool computes it). Bias, activation and loss flops are not counted.
+        """
+        per_example = sum(
+            (6 if i > 0 else 4) * n_in * n_out for i, (n_in, n_out) in enumerate(self.cfg.layers)
+        )
+        return per_example * self.samples * self.epochs
+
+
+def _time_per_call(fn: Callable[[], object], budget: float) -> float:
+    """Median over 5 blocks of the seconds one ``fn()`` takes; the blocks last ~budget in all."""
+    fn()  # first call: page faults, thread start-up
+    start, calls = time.perf_counter(), 0
+    while calls == 0 or time.perf_counter() - start < budget / 5:
+        fn()
+        calls += 1
+    blocks = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        blocks.append((time.perf_counter() - start) / calls)
+    return statistics.median(blocks)
+
+
+def gemm_floor(work: Workload, budget: float = 0.05) -> float:
+    """Seconds the matrix multiplies of one unit take alone (``np.matmul`` into reused buffers).
+
+    For every batch size of the epoch and every layer with W of shape (out, in) and a batch
+    x (B, in), g (B, out): forward x @ Wᵀ, weight gradient gᵀ @ x, input gradient g @ W (not
+    at the first layer), in float32 and the layouts a framework storing W as (out, in) uses.
+    """
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for batch, count in work.batch_sizes.items():
+        per_batch = 0.0
+        for i, (n_in, n_out) in enumerate(work.cfg.layers):
+            x = rng.random((batch, n_in), dtype=np.float32)
+            W = rng.random((n_out, n_in), dtype=np.float32)
+            g = rng.random((batch, n_out), dtype=np.float32)
+            out_y, out_w, out_x = (
+                np.empty((batch, n_out), np.float32),
+                np.empty_like(W),
+                np.empty_like(x),
+            )
+            per_batch += _time_per_call(lambda x=x, W=W, o=out_y: np.matmul(x, W.T, out=o), budget)
+            per_batch += _time_per_call(lambda g=g, x=x, o=out_w: np.matmul(g.T, x, out=o), budget)
+            if i > 0:
+                per_batch += _time_per_call(
+                    lambda g=g, W=W, o=out_x: np.matmul(g, W, out=o), budget
+                )
+        total += count * per_batch
+    return total * work.epochs
+
+
+# --------------------------------------------------------------------------- memory
+def _status_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` field (VmRSS, VmHWM) in KiB, or None off Linux."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Resets VmHWM to the current RSS (Linux >= 4.0, ``clear_refs`` value 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
+    """Peak resident memory (MiB) that building and training one unit adds to this process.
+
+    Run in a fresh subprocess per tool and config, after the imports and the data: the peak
+    RSS (VmHWM, reset to the current RSS just before) minus the RSS before the model exists.
+    Off Linux, the growth of ``ru_maxrss`` (a lower bound).
+    """
+    tool = TOOLS[tool_name]()
+    if reason := tool.load():
+        return {"skipped": reason}
+    work = Workload.of(cfg, samples)
+    X, y = config_data(cfg, work.samples, seed)
+    gc.collect()
+    before = _status_kib("VmRSS")
+    method = "VmHWM after clear_refs - VmRSS"
+    if before is None or not _reset_peak_rss():
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        method = "ru_maxrss growth"
+    handle = tool.build(cfg, seed)
+    tool.train(handle, X, y, cfg, work.epochs)
+    if method.startswith("VmHWM"):
+        peak = _status_kib("VmHWM")
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak // 1024 if sys.platform == "darwin" else peak  # bytes there, KiB on Linux
+    return {"peak_mib": (peak - before) / 1024, "memory_method": method}
+
+
+def run_memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
+    """``memory_probe`` in a fresh interpreter (so no other tool's allocations interfere)."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.mlp",
+        "--memory-probe",
+        f"{cfg.name}:{tool_name}",
+        "--samples",
+        str(samples),
+        "--seed",
+        str(seed),
+    ]
+    if cfg.steps is not None:
+        command += ["--steps", str(cfg.steps)]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- timing
+def time_config(
+    cfg: Config, tools: dict[str, Tool], samples: int, units: int, warmup: int, seed: int
+) -> dict:
+    """Trains cfg with every tool, alternating tool by tool each unit (the order rotating).
+
+    Returns {tool: {"times_s": [...], "warmup_times_s": [...]}} of wall-clock seconds per unit.
+    """
+    work = Workload.of(cfg, samples)
+    X, y = config_data(cfg, work.samples, seed)
+    handles = {name: tool.build(cfg, seed) for name, tool in tools.items()}
+    names = list(tools)
+    times = {name: [] for name in names}
+    for round_ in range(warmup + units):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()  # so one tool's garbage is not collected on another's clock
+            start = time.perf_counter()
+            tools[name].train(handles[name], X, y, cfg, work.epochs)
+            times[name].append(time.perf_counter() - start)
+    return {
+        name: {"times_s": ts[warmup:], "warmup_times_s": ts[:warmup]} for name, ts in times.items()
+    }
+
+
+def summarise(cfg: Config, samples: int, timings: dict, floor_s: float, memory: dict) -> dict:
+    """Adds medians, rates, floor fraction, overhead, memory and the ratio to aprende."""
+    work = Workload.of(cfg, samples)
+    out = {}
+    for name, timing in timings.items():
+        median = statistics.median(timing["times_s"])
+        times = timing["times_s"]
+        out[name] = {
+            **timing,
+            "median_s": median,
+            "median_s_per_epoch": median / work.epochs,
+            "spread": (max(times) - min(times)) / median,
+            "steps_per_s": work.steps / median,
+            "samples_per_s": work.samples * work.epochs / median,
+            "gflops": work.flops / median / 1e9,
+            "floor_fraction": floor_s / median,
+            "overhead_pct": (median / floor_s - 1) * 100,
+            **{k: v for k, v in memory.get(name, {}).items()},
+        }
+    if "aprende" in out:
+        for result in out.values():
+            result["time_vs_aprende"] = result["median_s"] / out["aprende"]["median_s"]
+    return out
+
+
+def check_goals(results: dict) -> list[dict]:
+    """Issue 7's goals that the measured configs and tools allow to check."""
+    goals = []
+    for (config, peer), target in TIME_GOALS.items():
+        res = results.get(config, {}).get("results", {})
+        if "aprende" in res and peer in res:
+            ratio = res["aprende"]["median_s"] / res[peer]["median_s"]
+            if config == "D":
+                text, measured = f"aprende steps/s >= {1 / target:g}x {peer}'s", 1 / ratio
+            else:
+                text, measured = f"aprende/{peer} time <= {target}", ratio
+            goals.append(
+                {"config": config, "goal": text, "measured": measured, "met": ratio <= target}
+            )
+    config, peer, target = MEMORY_GOAL
+    res = results.get(config, {}).get("results", {})
+    if "peak_mib" in res.get("aprende", {}) and "peak_mib" in res.get(peer, {}):
+        ratio = res["aprende"]["peak_mib"] / res[peer]["peak_mib"]
+        goals.append(
+            {
+                "config": config,
+                "goal": f"aprende/{peer} peak memory <= {target}",
+                "measured": ratio,
+                "met": ratio <= target,
+            }
+        )
+    config, target = OVERHEAD_GOAL
+    if "aprende" in results.get(config, {}).get("results", {}):
+        overhead = results[config]["results"]["aprende"]["overhead_pct"]
+        goals.append(
+            {
+                "config": config,
+                "goal": f"aprende overhead over GEMM floor <= {target:g} %",
+                "measured": overhead,
+                "met": overhead <= target,
+            }
+        )
+    return goals
+
+
+# --------------------------------------------------------------------------- machine
+def machine_info(tools: dict[str, Tool]) -> dict:
+    """CPU, thread counts, NumPy and its BLAS, each tool's version."""
+    info = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "numpy": np.__version__,
+        "blas": _blas_info(),
+        "tools": {name: tool.version() for name, tool in tools.items()},
+    }
+    if "torch" in tools:
+        info["torch_threads"] = tools["torch"].lib.get_num_threads()
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _blas_info() -> dict:
+    """NumPy's BLAS: name and version from ``np.show_config``, threads and kernel if known."""
+    info = {}
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info = {"name": blas.get("name"), "version": blas.get("version")}
+    except (TypeError, KeyError):  # NumPy < 1.26 prints instead of returning dicts
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return info
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and "numpy" in pool.get("filepath", ""):
+            info.update(threads=pool.get("num_threads"), kernel=pool.get("architecture"))
+    return info
+
+
+# --------------------------------------------------------------------------- report
+COLUMNS = (
+    "config",
+    "tool",
+    "s/epoch",
+    "steps/s",
+    "samples/s",
+    "GFLOP/s",
+    "floor/time",
+    "overhead",
+    "peak MiB",
+    "spread",
+    "vs aprende",
+)
+
+
+def table_rows(results: dict) -> list[list[str]]:
+    """One row of formatted cells per (config, tool)."""
+    rows = []
+    for config, entry in results.items():
+        for name, r in entry["results"].items():
+            peak = r.get("peak_mib")
+            rows.append(
+                [
+                    config,
+                    name,
+                    f"{r['median_s_per_epoch']:.4g}",
+                    f"{r['steps_per_s']:,.0f}",
+                    f"{r['samples_per_s']:,.0f}",
+                    f"{r['gflops']:.1f}",
+                    f"{r['floor_fraction']:.2f}",
+                    f"{r['overhead_pct']:+.0f} %",
+                    f"{peak:.0f}" if peak is not None else r.get("memory_note", "-"),
+                    f"{r['spread'] * 100:.0f} %",
+                    f"{r['time_vs_aprende']:.2f}x" if "time_vs_aprende" in r else "-",
+                ]
+            )
+    return rows
+
+
+def print_table(title: str, columns, rows) -> None:
+    """With rich when installed (wide enough not to wrap when piped), else plain text."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max(len(str(c)), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+        print(title)
+        for line in [columns, *rows]:
+            print("  ".join(str(cell).rjust(w) for cell, w in zip(line, widths, strict=True)))
+        return
+    table = Table(title=title)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i < 2 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def print_report(report: dict) -> None:
+    machine = report["machine"]
+    blas = machine["blas"]
+    print(
+        f"{machine['date']}  {machine['cpu']}, {machine['cpus_usable']} usable CPUs; "
+        f"numpy {machine['numpy']} ({blas.get('name', '?')} {blas.get('version', '')}, "
+        f"{blas.get('threads', '?')} threads, {blas.get('kernel', '?')} kernel)"
+    )
+    print("tools: " + ", ".join(f"{k} {v}" for k, v in machine["tools"].items()))
+    for name, reason in report["skipped"].items():
+        print(f"skipped {name}: {reason}")
+    for config, entry in report["configs"].items():
+        unit = f"{entry['steps']} steps" if entry["epochs"] > 1 else "1 epoch"
+        print(
+            f"{config}: {entry['description']}; {entry['samples']} samples; unit {unit}, "
+            f"{entry['gflop_per_unit']:.3g} GFLOP; GEMM floor {entry['gemm_floor_s']:.4g} s/unit"
+        )
+    print_table(
+        "Medians over the timed units, per tool and config",
+        COLUMNS,
+        table_rows(report["configs"]),
+    )
+    print(
+        "floor/time: share of the time the epoch's GEMMs alone take (np.matmul); overhead: time "
+        "over that floor; vs aprende: this tool's time / aprende's (> 1: aprende is faster); "
+        "peak MiB: resident memory a fresh process adds to build and train one unit."
+    )
+    if report["goals"]:
+        rows = [
+            [g["config"], g["goal"], f"{g['measured']:.2f}", "met" if g["met"] else "MISSED"]
+            for g in report["goals"]
+        ]
+        print_table("Goals of issue 7", ("config", "goal", "measured", "status"), rows)
+
+
+# --------------------------------------------------------------------------- commands
+def load_tools(names: list[str]) -> tuple[dict[str, Tool], dict[str, str]]:
+    """The tools that import, and {name: reason} for the skipped ones."""
+    tools, skipped = {}, {}
+    for name in names:
+        tool = TOOLS[name]()
+        reason = tool.load()
+        if reason:
+            skipped[name] = reason
+        else:
+            tools[name] = tool
+    return tools, skipped
+
+
+def benchmark(args) -> dict:
+    """Times every config with every tool; returns the report (also what --json writes)."""
+    tools, skipped = load_tools(args.tools)
+    report = {
+        "machine": machine_info(tools),
+        "skipped": skipped,
+        "configs": {},
+    }
+    for name in args.configs:
+        cfg = (
+            dataclasses.replace(CONFIGS[name], steps=args.steps)
+            if CONFIGS[name].steps
+            else CONFIGS[name]
+        )
+        work = Workload.of(cfg, args.samples)
+        units = args.repeats if cfg.steps else args.epochs
+        print(f"timing {name} ({cfg.describe()}) with {', '.join(tools)} ...", flush=True)
+        floor = gemm_floor(work, budget=0.005 if args.quick else 0.1)
+        timings = time_config(cfg, tools, args.samples, units, args.warmup, args.seed)
+        memory = {}
+        if args.memory:
+            for tool_name in tools:
+                probe = run_memory_probe(cfg, tool_name, args.samples, args.seed)
+                memory[tool_name] = (
+                    probe if "peak_mib" in probe else {"memory_note": "failed", **probe}
+                )
+        report["configs"][name] = {
+            "description": cfg.describe(),
+            "layers": cfg.layers,
+            "batch_size": cfg.batch_size,
+            "optimizer": cfg.optimizer,
+            "lr": cfg.lr,
+            "momentum": cfg.momentum,
+            "samples": work.samples,
+            "epochs": work.epochs,
+            "steps": work.steps,
+            "gflop_per_unit": work.flops / 1e9,
+            "gemm_floor_s": floor,
+            "results": summarise(cfg, args.samples, timings, floor, memory),
+        }
+    report["goals"] = check_goals(report["configs"])
+    return report
+
+
+def denormal_check(args) -> dict:
+    """Config A for --epochs epochs (default 6): epoch times and denormals in optimizer state."""
+    tools, skipped = load_tools(args.tools)
+    cfg = CONFIGS["A"]
+    X, y = config_data(cfg, args.samples, args.seed)
+    handles = {name: tool.build(cfg, args.seed) for name, tool in tools.items()}
+    out = {name: {"epoch_times_s": [], "denormals": []} for name in tools}
+    for epoch in range(args.epochs):
+        for name, tool in tools.items():
+            gc.collect()
+            start = time.perf_counter()
+            tool.train(handles[name], X, y, cfg, 1)
+            out[name]["epoch_times_s"].append(time.perf_counter() - start)
+            out[name]["denormals"].append(denormal_count(tool.state_arrays(handles[name])))
+            print(
+                f"epoch {epoch + 1}  {name:8s} {out[name]['epoch_times_s'][-1]:.3f} s  "
+                f"denormals in optimizer state: {out[name]['denormals'][-1]}",
+                flush=True,
+            )
+    for name, result in out.items():
+        times = result["epoch_times_s"][1:] or result["epoch_times_s"]
+        result["last_over_first"] = times[-1] / times[0]
+        print(f"{name}: last/first epoch time (after the first) {result['last_over_first']:.2f}")
+    return {"machine": machine_info(tools), "skipped": skipped, "denormal_check": out}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.mlp",
+        description="Train issue 7's MLP configs with aprende, PyTorch and scikit-learn; "
+        "print medians, throughput, GEMM-floor overhead, peak memory and ratios.",
+    )
+    parser.add_argument("--configs", default="A,B,C,D", help="comma-separated subset of A,B,C,D")
+    parser.add_argument(
+        "--tools",
+        default=None,
+        help="comma-separated subset of aprende,torch,sklearn "
+        "(default: all; --denormal-check: aprende)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="timed epochs per tool for A-C (default 3; --denormal-check: 6)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed runs of D's steps per tool (default 3)"
+    )
+    parser.add_argument("--warmup", type=int, default=None, help="untimed units first (default 1)")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="examples of the MNIST-shaped data (default 60000)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="optimizer steps of one D run (default 20000)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--json", type=Path, default=None, help="write all results to this JSON file"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a tiny run of a few seconds: 512 samples, 1 epoch, 200 steps",
+    )
+    parser.add_argument(
+        "--no-memory", dest="memory", action="store_false", help="skip the peak-memory subprocesses"
+    )
+    parser.add_argument(
+        "--denormal-check",
+        action="store_true",
+        help="config A, several epochs: per-epoch times and denormal counts",
+    )
+    parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    defaults = dict(
+        epochs=1 if quick else 6 if args.denormal_check else 3,
+        repeats=1 if quick else 3,
+        warmup=0 if quick else 1,
+        samples=512 if quick else 60_000,
+        steps=200 if quick else 20_000,
+    )
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.configs = _choices(parser, args.configs, CONFIGS, "--configs")
+    default_tools = "aprende" if args.denormal_check else ",".join(TOOL_NAMES)
+    args.tools = _choices(parser, args.tools or default_tools, TOOLS, "--tools")
+    for key in ("epochs", "repeats", "samples", "steps"):
+        if getattr(args, key) < 1:
+            parser.error(f"--{key} must be at least 1, got {getattr(args, key)}")
+    if args.warmup < 0:
+        parser.error(f"--warmup must be at least 0, got {args.warmup}")
+    return args
+
+
+def _choices(parser, text: str, allowed, flag: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        parser.error(
+            f"{flag}: expected a comma-separated subset of {','.join(allowed)}, got {text!r}"
+        )
+    return names
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.memory_probe:
+        config, tool = args.memory_probe.split(":")
+        cfg = (
+            dataclasses.replace(CONFIGS[config], steps=args.steps)
+            if CONFIGS[config].steps
+            else CONFIGS[config]
+        )
+        print(json.dumps(memory_probe(cfg, tool, args.samples, args.seed)))
+        return 0
+    if args.denormal_check:
+        report = denormal_check(args)
+    else:
+        report = benchmark(args)
+        print_report(report)
+    report["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
