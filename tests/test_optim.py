@@ -490,6 +490,22 @@ def test_load_state_dict_from_torch():
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=2e-6, atol=1e-7)
 
 
+def test_load_state_dict_fills_flags_that_older_state_dicts_lack():
+    p = aprende.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.Adam([p], lr=0.1, amsgrad=True)
+    state = optimizer.state_dict()
+    for flag in ("maximize", "decoupled_weight_decay"):
+        del state["param_groups"][0][flag]
+    fresh = optim.Adam([p])
+    fresh.load_state_dict(state)
+    group = fresh.param_groups[0]
+    assert group["amsgrad"] and group["lr"] == 0.1
+    assert group["maximize"] is False and group["decoupled_weight_decay"] is False
+    adamw = optim.AdamW([p])
+    adamw.load_state_dict(state)
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+
+
 def test_load_state_dict_errors():
     a = aprende.randn(2, requires_grad=True)
     b = aprende.randn(3, requires_grad=True)
@@ -508,7 +524,7 @@ def test_load_state_dict_errors():
     with pytest.raises(ValueError, match=r"'momentum_buffer' has shape \(2,\), .* shape \(3,\)"):
         swapped.load_state_dict(state)
     adam = optim.Adam([a, b])
-    with pytest.raises(ValueError, match=r"lacks \['amsgrad', 'betas', .*another optimizer"):
+    with pytest.raises(ValueError, match=r"lacks \['betas', 'eps'\].*another optimizer"):
         adam.load_state_dict(state)
     with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
         optimizer.load_state_dict({"param_groups": []})

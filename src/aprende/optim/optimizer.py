@@ -271,7 +271,9 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a state from ``state_dict()``: hyperparameters and per-parameter state.
 
-        The groups must match this optimizer's in number and sizes (``ValueError`` otherwise).
+        The groups must match this optimizer's in number and sizes and hold its
+        hyperparameters (``ValueError`` otherwise; on/off flags missing from older PyTorch
+        state dicts take this optimizer's values).
         State arrays (Tensors, NumPy arrays, or PyTorch tensors) are copied to each parameter's
         dtype and device; integer keys written as strings (JSON) are accepted.
         """
@@ -293,7 +295,13 @@ class Optimizer:
                     f"of optimizer's group: group {i} has {len(group['params'])} parameters, "
                     f"the state dict's {len(saved['params'])}"
                 )
-            missing = sorted(set(self.defaults) - set(saved))
+            # PyTorch added its on/off flags (maximize, ...) over the years: older state dicts
+            # lack them and get the defaults; a missing number means another optimizer's state
+            missing = sorted(
+                key
+                for key, default in self.defaults.items()
+                if key not in saved and not isinstance(default, bool)
+            )
             if missing:
                 raise ValueError(
                     f"loaded state dict's parameter group {i} lacks {missing}, which "
@@ -320,7 +328,8 @@ class Optimizer:
                 for key, value in saved.items()
                 if key != "params"
             }
-            groups.append({"params": group["params"], **loaded})
+            flags = {k: v for k, v in self.defaults.items() if isinstance(v, bool)}
+            groups.append({"params": group["params"], **flags, **loaded})
         self.state = state
         self.param_groups = groups
 
