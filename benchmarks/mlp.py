@@ -17,6 +17,7 @@ rotating every round) so machine noise hits all of them alike; the table reports
 
 from __future__ import annotations
 
+import abc
 import argparse
 import dataclasses
 import datetime
@@ -156,29 +157,30 @@ def denormal_count(arrays) -> int:
 
 
 # --------------------------------------------------------------------------- tools
-class Tool:
+class Tool(abc.ABC):
     """A framework under test: builds a model for a Config and trains it for some epochs."""
 
     name = ""
 
+    @abc.abstractmethod
     def load(self) -> str | None:
         """Imports the library; returns None, or why the tool is skipped."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def version(self) -> str:
-        raise NotImplementedError
+        """The library's version (and thread count where it has its own)."""
 
+    @abc.abstractmethod
     def build(self, cfg: Config, seed: int):
         """A fresh model with its loss and optimizer (an opaque handle)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def train(self, handle, X: np.ndarray, y: np.ndarray, cfg: Config, epochs: int) -> None:
         """Trains ``epochs`` shuffled passes over (X, y)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def state_arrays(self, handle) -> list[np.ndarray]:
         """The optimizer's state arrays (momentum, Adam moments), for the denormal count."""
-        raise NotImplementedError
 
 
 class _EagerTool(Tool):
