@@ -14,6 +14,12 @@ def test_tensor_infers_pytorch_dtypes():
     assert aprende.tensor([1, 2], dtype=aprende.float64).dtype == aprende.float64
 
 
+def test_numpy_array_of_a_tensor_copies_unless_asked_not_to():
+    t = aprende.tensor([1.0, 2.0])
+    assert np.array(t) is not t.data and np.asarray(t) is t.data
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+
+
 def test_tensor_copies_but_from_numpy_shares_memory():
     array = np.zeros(3, dtype=np.float32)
     copied, shared = aprende.tensor(array), aprende.from_numpy(array)

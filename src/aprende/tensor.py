@@ -177,7 +177,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         array = backend.to_numpy(self.data)
-        return array if dtype is None else array.astype(dtype, copy=False)
+        if dtype is not None:
+            return array.astype(dtype, copy=bool(copy))
+        return array.copy() if copy else array
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""

@@ -109,6 +109,8 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
+        if not self._forward_hooks:  # the common case, on the hot path of every layer
+            return out
         for hook in tuple(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
