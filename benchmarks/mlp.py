@@ -441,7 +441,7 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
+def memory_probe(cfg: Config, tool_name: str, samples: int, seed: int, threads=None) -> dict:
     """Peak resident memory (MiB) that building and training one unit adds to this process.
 
     Run in a fresh subprocess per tool and config, after the imports and the data: the peak
@@ -451,6 +451,7 @@ def memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
     tool = TOOLS[tool_name]()
     if reason := tool.load():
         return {"skipped": reason}
+    limit_threads(threads, {tool_name: tool})
     work = Workload.of(cfg, samples)
     X, y = config_data(cfg, work.samples, seed)
     gc.collect()
@@ -469,7 +470,7 @@ def memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
     return {"peak_mib": (peak - before) / 1024, "memory_method": method}
 
 
-def run_memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> dict:
+def run_memory_probe(cfg: Config, tool_name: str, samples: int, seed: int, threads=None) -> dict:
     """``memory_probe`` in a fresh interpreter (so no other tool's allocations interfere)."""
     command = [
         sys.executable,
@@ -484,6 +485,8 @@ def run_memory_probe(cfg: Config, tool_name: str, samples: int, seed: int) -> di
     ]
     if cfg.steps is not None:
         command += ["--steps", str(cfg.steps)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     )
@@ -739,9 +742,21 @@ def load_tools(names: list[str]) -> tuple[dict[str, Tool], dict[str, str]]:
     return tools, skipped
 
 
+def limit_threads(threads: int | None, tools: dict[str, Tool]) -> None:
+    """``--threads``: caps every loaded BLAS/OpenMP pool (threadpoolctl) and PyTorch's threads."""
+    if threads is None:
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
+    if "torch" in tools:
+        tools["torch"].lib.set_num_threads(threads)
+
+
 def benchmark(args) -> dict:
     """Times every config with every tool; returns the report (also what --json writes)."""
     tools, skipped = load_tools(args.tools)
+    limit_threads(args.threads, tools)
     report = {
         "machine": machine_info(tools),
         "skipped": skipped,
@@ -761,7 +776,7 @@ def benchmark(args) -> dict:
         memory = {}
         if args.memory:
             for tool_name in tools:
-                probe = run_memory_probe(cfg, tool_name, args.samples, args.seed)
+                probe = run_memory_probe(cfg, tool_name, args.samples, args.seed, args.threads)
                 memory[tool_name] = (
                     probe if "peak_mib" in probe else {"memory_note": "failed", **probe}
                 )
@@ -786,6 +801,7 @@ def benchmark(args) -> dict:
 def denormal_check(args) -> dict:
     """Config A for --epochs epochs (default 6): epoch times and denormals in optimizer state."""
     tools, skipped = load_tools(args.tools)
+    limit_threads(args.threads, tools)
     cfg = CONFIGS["A"]
     X, y = config_data(cfg, args.samples, args.seed)
     handles = {name: tool.build(cfg, args.seed) for name, tool in tools.items()}
@@ -843,6 +859,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="cap NumPy's BLAS and PyTorch at this many threads (default: each library's own)",
+    )
+    parser.add_argument(
         "--json", type=Path, default=None, help="write all results to this JSON file"
     )
     parser.add_argument(
@@ -877,6 +899,8 @@ def parse_args(argv=None):
     for key in ("epochs", "repeats", "samples", "steps"):
         if getattr(args, key) < 1:
             parser.error(f"--{key} must be at least 1, got {getattr(args, key)}")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
     if args.warmup < 0:
         parser.error(f"--warmup must be at least 0, got {args.warmup}")
     return args
@@ -901,7 +925,7 @@ def main(argv=None) -> int:
             if CONFIGS[config].steps
             else CONFIGS[config]
         )
-        print(json.dumps(memory_probe(cfg, tool, args.samples, args.seed)))
+        print(json.dumps(memory_probe(cfg, tool, args.samples, args.seed, args.threads)))
         return 0
     if args.denormal_check:
         report = denormal_check(args)

@@ -80,6 +80,8 @@ def test_bad_arguments_exit_with_a_message():
     assert "--configs: expected a comma-separated subset of A,B,C,D, got 'A,E'" in done.stderr
     done = run_command("--epochs", "0")
     assert done.returncode == 2 and "--epochs must be at least 1, got 0" in done.stderr
+    done = run_command("--threads", "0")
+    assert done.returncode == 2 and "--threads must be at least 1, got 0" in done.stderr
 
 
 def test_flops_count_forward_weight_and_input_gradients():
