@@ -599,10 +599,30 @@ def machine_info(tools: dict[str, Tool]) -> dict:
         "numpy": np.__version__,
         "blas": _blas_info(),
         "tools": {name: tool.version() for name, tool in tools.items()},
+        "commit": _git_commit(),
     }
     if "torch" in tools:
         info["torch_threads"] = tools["torch"].lib.get_num_threads()
     return info
+
+
+def _git_commit() -> str | None:
+    """HEAD of the repository, with "+dirty" when tracked files have changed; None without git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def _cpu_model() -> str:
@@ -702,6 +722,7 @@ def print_report(report: dict) -> None:
         f"{blas.get('threads', '?')} threads, {blas.get('kernel', '?')} kernel)"
     )
     print("tools: " + ", ".join(f"{k} {v}" for k, v in machine["tools"].items()))
+    print(f"commit: {machine['commit']}")
     for name, reason in report["skipped"].items():
         print(f"skipped {name}: {reason}")
     for config, entry in report["configs"].items():
