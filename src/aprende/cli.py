@@ -89,7 +89,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         words = spec.metadata["help"]
         if "number" in kind.accepts or "integer" in kind.accepts:
             words += f"; {kind.accepts}"
-        words = f"{words} (default: {_shown(default)})".replace("%", "%%")
+        if default != "":  # empty text keys say what their absence means in their help
+            words = f"{words} (default: {_shown(default)})"
+        words = words.replace("%", "%%")
         options = {"dest": spec.name, "default": argparse.SUPPRESS, "help": words}
         if kind.is_flag_switch:
             options["action"] = argparse.BooleanOptionalAction
@@ -106,8 +108,6 @@ def build_parser() -> ArgumentParser:
         "'aprende train' with no arguments trains an MLP on the bundled handwritten digits.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    formatter = argparse.RawDescriptionHelpFormatter
-
     train = commands.add_parser(
         "train",
         help="train a model and write a run folder",
@@ -116,7 +116,10 @@ def build_parser() -> ArgumentParser:
         "early stopping on the validation loss, then score the test split once with the best "
         "weights. Writes config.toml, history.csv, checkpoints/, model.txt, metrics.json, "
         "plots/ and report.html into the run folder. Run again with the same --out to resume.",
-        formatter_class=formatter,
+        epilog="examples: 'aprende train' (the digits); 'aprende train --dataset "
+        "breast_cancer --hidden 32 --lr 0.003'; 'aprende train --csv data.csv --target label "
+        "--out runs/mine'; 'aprende train --config runs/mine/config.toml --seed 1 --out "
+        "runs/mine-seed1'.",
     )
     _add_setting_flags(train)
     train.set_defaults(handler=command_train)
@@ -273,9 +276,11 @@ def _load_dataset(config: RunConfig):
             target = int(target)
         task = None if config.task == "auto" else config.task
         try:
-            return datasets.load_csv(path, target=target, task=task)
+            bundle = datasets.load_csv(path, target=target, task=task)
         except (OSError, ValueError, KeyError, IndexError) as error:
             raise UsageError(f"csv: cannot read {path}: {_one_line(error)}") from None
+        _warn_many_classes(bundle.info, config)
+        return bundle
     choice = DATASETS[config.dataset]
     options = dict(choice.options)
     if choice.synthetic:
@@ -284,6 +289,18 @@ def _load_dataset(config: RunConfig):
         return getattr(datasets, choice.loader)(**options)
     except ImportError as error:
         raise UsageError(f"dataset {config.dataset!r}: {_one_line(error)}") from None
+
+
+def _warn_many_classes(info, config: RunConfig) -> None:
+    """Whole numbers in a target column read as classes; say so when they look like a
+    quantity (more classes than a tenth of the examples)."""
+    classes = info.n_classes or 0
+    if config.task == "auto" and info.task == "multiclass" and classes > info.n_samples / 10:
+        print(
+            f"warning: the csv target column {config.target or '(the last one)'} was read as "
+            f"{classes} classes (whole numbers); pass --task regression if it is a quantity",
+            file=sys.stderr,
+        )
 
 
 def load_data(config: RunConfig) -> Data:
@@ -577,7 +594,7 @@ def _chosen_checkpoint(directory: Path) -> Path | None:
 def command_train(args) -> int:
     """``aprende train``: train, score the test split once, write the run folder."""
     import aprende
-    from aprende.training import NonFiniteLossError, fit
+    from aprende.training import CheckpointError, NonFiniteLossError, fit
 
     config = config_from_args(args)
     _check_device(config.device)
@@ -636,6 +653,8 @@ def command_train(args) -> int:
     except NonFiniteLossError as error:
         print(f"{PROG} train: error: {_one_line(error)}", file=sys.stderr)
         return 1
+    except CheckpointError as error:  # resuming from a checkpoint that does not fit
+        raise UsageError(f"out: cannot resume {folder}: {_one_line(error)}") from None
     seconds = time.perf_counter() - began
 
     chosen = restore_weights(model, _chosen_checkpoint(folder / "checkpoints"), config.device)
@@ -667,11 +686,21 @@ def restore_weights(model, checkpoint: Path | None, device: str) -> dict:
         raise UsageError("no checkpoint found in the run folder")
     try:
         saved = load_state(checkpoint)
+        _unflatten_scalars(model, saved["state"]["model"])
         restore_model(model, saved)
     except CheckpointError as error:
         raise UsageError(_one_line(error)) from None
     model.to(device)
     return saved
+
+
+def _unflatten_scalars(model, weights: dict) -> None:
+    """Give 0-d entries (BatchNorm's ``num_batches_tracked``) their shape () back: the
+    checkpoint writer stores them with shape (1,) (``np.ascontiguousarray`` of a 0-d array)."""
+    for key, value in model.state_dict().items():
+        stored = weights.get(key)
+        if value.ndim == 0 and stored is not None and np.shape(stored) == (1,):
+            weights[key] = np.asarray(stored).reshape(())
 
 
 def _run_facts(spec: dict, history, chosen: dict, seconds: float) -> dict:
@@ -768,6 +797,7 @@ def _rebuild(args):
     """(settings, spec, preprocessing, model) of a saved run, weights loaded."""
     config, saved, checkpoint, source = _open_run(args)
     spec = saved["config"]["dataset"]
+    settings_module.check_flag("device", args.device)
     _check_device(args.device)
     model = build_model(config, spec)
     restore_weights(model, checkpoint, args.device)

@@ -162,7 +162,8 @@ def widths():
             raise ValueError
         return parsed
 
-    return Kind("a list of positive integers, e.g. [128, 64]", convert, metavar="N", nargs="*")
+    accepts = "a list of positive integers (--hidden 128 64; hidden = [128, 64])"
+    return Kind(accepts, convert, metavar="N", nargs="*")
 
 
 def betas():
@@ -176,10 +177,11 @@ def betas():
             raise ValueError
         return parsed
 
-    return Kind("two numbers in [0, 1), e.g. [0.9, 0.999]", convert, metavar="B", nargs=2)
+    accepts = "two numbers in [0, 1) (--betas 0.9 0.999; betas = [0.9, 0.999])"
+    return Kind(accepts, convert, metavar="B", nargs=2)
 
 
-def text(pattern: str | None = None, accepts: str = "a string"):
+def text(pattern: str | None = None, accepts: str = "a string", metavar: str = "TEXT"):
     """A string (matching ``pattern`` when given)."""
 
     def convert(value, from_flag):
@@ -187,7 +189,7 @@ def text(pattern: str | None = None, accepts: str = "a string"):
             raise ValueError
         return value
 
-    return Kind(accepts, convert, metavar="TEXT")
+    return Kind(accepts, convert, metavar=metavar)
 
 
 def optional(kind: Kind, meaning: str):
@@ -226,11 +228,13 @@ class RunConfig:
         choice([*DATASETS, "csv"]),
         "a bundled or synthetic dataset (see 'aprende datasets'); 'csv' with --csv",
     )
-    csv: str = setting("", "data", text(accepts="a path to a CSV file"), "train on a CSV file")
+    csv: str = setting(
+        "", "data", text(accepts="a path to a CSV file", metavar="PATH"), "train on a CSV file"
+    )
     target: str = setting(
         "",
         "data",
-        text(accepts="a column name or index"),
+        text(accepts="a column name or index", metavar="COLUMN"),
         "the CSV's target column, by name or index (default: the last column)",
     )
     task: str = setting(
@@ -319,12 +323,15 @@ class RunConfig:
         "restoring the best weights (0: off)",
     )
     device: str = setting(
-        "cpu", "training", text(r"cpu|cuda(:\d+)?", "cpu, cuda or cuda:N"), "where to train"
+        "cpu",
+        "training",
+        text(r"cpu|cuda(:\d+)?", "cpu, cuda or cuda:N", "DEVICE"),
+        "where to train",
     )
     out: str = setting(
         "",
         "training",
-        text(accepts="a folder path"),
+        text(accepts="a folder path", metavar="FOLDER"),
         "the run folder (default: runs/<dataset>-<date>-<time>)",
     )
 
@@ -427,6 +434,11 @@ def _only_for(config: RunConfig, owner: str, value: str, applies: dict) -> None:
 
 def flag_name(key: str) -> str:
     return "--" + key.replace("_", "-")
+
+
+def check_flag(key: str, value):
+    """The value of flag ``--key`` (text) converted and checked as the config key ``key``."""
+    return _checked({key: value}, where=None, from_flag=True)[key]
 
 
 def _checked(values: dict, where: str | None, from_flag: bool) -> dict:

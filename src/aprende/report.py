@@ -3,10 +3,11 @@
 ``score`` turns a model's outputs on the test split into the metrics of the slides (a
 JSON-able dict, saved as ``metrics.json``), ``print_scores`` prints them as tables, and
 ``write_report`` writes the run folder's ``report.html``: one self-contained page that opens in
-any browser, offline. Everything is inside the file: the plots as base64 ``data:`` URIs, the styles in a ``<style>``
-element, no script, no font, no link to anything outside. The page is built only from the files
-of the run folder (``config.toml``, ``metrics.json``, ``history.csv``, ``model.txt``,
-``plots/*.png``), so ``aprende report RUN`` can write it again at any time.
+any browser, offline. Everything is inside the file: the plots as base64 ``data:`` URIs, the
+styles in a ``<style>`` element, no script, no font, no link to anything outside. The page is
+built only from the files of the run folder (``config.toml``, ``metrics.json``,
+``history.csv``, ``model.txt``, ``plots/*.png``), so ``aprende report RUN`` can write it again
+at any time.
 
 Sections (each an element with that id): ``summary`` (the task T, the experience E and the
 metric M of the run, Mitchell's definition), ``metrics`` (the test metrics table of the slides
