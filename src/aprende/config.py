@@ -157,6 +157,8 @@ def widths():
     def convert(value, from_flag):
         if not isinstance(value, list | tuple):
             raise ValueError
+        if from_flag:  # --hidden 128,64 as well as --hidden 128 64
+            value = [part for v in value for part in str(v).split(",") if part]
         parsed = [_number(v, from_flag, integer=True) for v in value]
         if any(v <= 0 for v in parsed):
             raise ValueError
