@@ -226,6 +226,16 @@ def test_checkpoint_that_does_not_fit_the_model_names_the_keys(tmp_path):
         load_checkpoint(other, None, tmp_path)
 
 
+def test_batch_norm_model_round_trips_with_its_0d_buffer(tmp_path):
+    model = nn.MLP(4, [8], 3, batch_norm=True)
+    model(aprende.randn(5, 4))  # training mode: the running statistics move
+    save_checkpoint(model, None, 0, tmp_path)
+    fresh = nn.MLP(4, [8], 3, batch_norm=True)
+    load_checkpoint(fresh, None, tmp_path)
+    _assert_same_weights(_weights(model), _weights(fresh))
+    assert fresh.state_dict()["1.num_batches_tracked"].shape == ()
+
+
 def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     path = save_checkpoint(_model(), None, 0, tmp_path)
     tensors = path.with_suffix(".safetensors")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aprende.training.checkpoint import atomic_write
+from aprende.training.checkpoint import atomic_write, c_contiguous
 
 
 class Callback:
@@ -260,7 +260,7 @@ def save_weights(model, path, metadata: dict | None = None) -> Path:
     """Write a model's state dict to one safetensors file, atomically."""
     from aprende.training.checkpoint import _safetensors
 
-    arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in model.state_dict().items()}
+    arrays = {k: c_contiguous(np.asarray(v)) for k, v in model.state_dict().items()}
     text = {k: str(v) for k, v in (metadata or {}).items()}
     atomic_write(Path(path), _safetensors().save(arrays, metadata=text))
     return Path(path)

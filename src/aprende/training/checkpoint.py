@@ -45,7 +45,7 @@ def flatten_state(state, prefix: str, arrays: dict):
     if isinstance(state, Tensor):
         state = state.data
     if hasattr(state, "shape") and hasattr(state, "dtype") and not isinstance(state, np.generic):
-        arrays[prefix] = np.ascontiguousarray(backend.to_numpy(state))
+        arrays[prefix] = c_contiguous(backend.to_numpy(state))
         return {"__array__": prefix}
     if isinstance(state, np.generic):
         return state.item()
@@ -59,6 +59,12 @@ def flatten_state(state, prefix: str, arrays: dict):
     if isinstance(state, float) and not np.isfinite(state):
         return {"__float__": repr(state)}
     return state
+
+
+def c_contiguous(array) -> np.ndarray:
+    """A C-ordered array as safetensors wants it, 0-d arrays kept 0-d (``np.ascontiguousarray``
+    would make them shape (1,))."""
+    return np.array(array, order="C", copy=None)
 
 
 def unflatten_state(state, arrays: dict):
