@@ -372,50 +372,36 @@ class Workload:
         return per_example * self.samples * self.epochs
 
 
-def _time_per_call(fn: Callable[[], object], budget: float) -> float:
-    """Median over 5 blocks of the seconds one ``fn()`` takes; the blocks last ~budget in all."""
-    fn()  # first call: page faults, thread start-up
-    start, calls = time.perf_counter(), 0
-    while calls == 0 or time.perf_counter() - start < budget / 5:
-        fn()
-        calls += 1
-    blocks = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        blocks.append((time.perf_counter() - start) / calls)
-    return statistics.median(blocks)
+def gemm_replay(work: Workload) -> Callable[[], None]:
+    """A function that runs one unit's matrix multiplies alone: its time is the GEMM floor.
 
-
-def gemm_floor(work: Workload, budget: float = 0.05) -> float:
-    """Seconds the matrix multiplies of one unit take alone (``np.matmul`` into reused buffers).
-
-    For every batch size of the epoch and every layer with W of shape (out, in) and a batch
-    x (B, in), g (B, out): forward x @ Wᵀ, weight gradient gᵀ @ x, input gradient g @ W (not
-    at the first layer), in float32 and the layouts a framework storing W as (out, in) uses.
+    For every batch of every epoch and every layer with W of shape (out, in), a batch x (B, in)
+    and an upstream gradient g (B, out): forward x @ Wᵀ, weight gradient gᵀ @ x and input
+    gradient g @ W (not at the first layer), as ``np.matmul`` in float32 into reused ``out=``
+    buffers, in the layouts of a framework that stores W as (out, in).
     """
     rng = np.random.default_rng(0)
-    total = 0.0
+    plan = []  # (batches of this size, [(a, b, out), ...])
     for batch, count in work.batch_sizes.items():
-        per_batch = 0.0
+        products = []
         for i, (n_in, n_out) in enumerate(work.cfg.layers):
             x = rng.random((batch, n_in), dtype=np.float32)
             W = rng.random((n_out, n_in), dtype=np.float32)
             g = rng.random((batch, n_out), dtype=np.float32)
-            out_y, out_w, out_x = (
-                np.empty((batch, n_out), np.float32),
-                np.empty_like(W),
-                np.empty_like(x),
-            )
-            per_batch += _time_per_call(lambda x=x, W=W, o=out_y: np.matmul(x, W.T, out=o), budget)
-            per_batch += _time_per_call(lambda g=g, x=x, o=out_w: np.matmul(g.T, x, out=o), budget)
+            products.append((x, W.T, np.empty((batch, n_out), np.float32)))
+            products.append((g.T, x, np.empty_like(W)))
             if i > 0:
-                per_batch += _time_per_call(
-                    lambda g=g, W=W, o=out_x: np.matmul(g, W, out=o), budget
-                )
-        total += count * per_batch
-    return total * work.epochs
+                products.append((g, W, np.empty_like(x)))
+        plan.append((count, products))
+
+    def replay() -> None:
+        for _ in range(work.epochs):
+            for count, products in plan:
+                for _ in range(count):
+                    for a, b, out in products:
+                        np.matmul(a, b, out=out)
+
+    return replay
 
 
 # --------------------------------------------------------------------------- memory
@@ -497,37 +483,45 @@ def run_memory_probe(cfg: Config, tool_name: str, samples: int, seed: int, threa
 
 
 # --------------------------------------------------------------------------- timing
+FLOOR = "GEMM floor"  # the pseudo-tool that runs only the unit's matrix multiplies
+
+
 def time_config(
     cfg: Config, tools: dict[str, Tool], samples: int, units: int, warmup: int, seed: int
 ) -> dict:
     """Trains cfg with every tool, alternating tool by tool each unit (the order rotating).
 
-    Returns {tool: {"times_s": [...], "warmup_times_s": [...]}} of wall-clock seconds per unit.
+    The GEMM floor (``gemm_replay``) takes its turn like a tool, so it sees the same machine.
+    Returns {name: {"times_s": [...], "warmup_times_s": [...]}} of wall-clock seconds per unit.
     """
     work = Workload.of(cfg, samples)
     X, y = config_data(cfg, work.samples, seed)
-    handles = {name: tool.build(cfg, seed) for name, tool in tools.items()}
-    names = list(tools)
+    runs = {FLOOR: gemm_replay(work)}
+    for name, tool in tools.items():
+        handle = tool.build(cfg, seed)
+        runs[name] = lambda tool=tool, handle=handle: tool.train(handle, X, y, cfg, work.epochs)
+    names = list(runs)
     times = {name: [] for name in names}
     for round_ in range(warmup + units):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             gc.collect()  # so one tool's garbage is not collected on another's clock
             start = time.perf_counter()
-            tools[name].train(handles[name], X, y, cfg, work.epochs)
+            runs[name]()
             times[name].append(time.perf_counter() - start)
     return {
         name: {"times_s": ts[warmup:], "warmup_times_s": ts[:warmup]} for name, ts in times.items()
     }
 
 
-def summarise(cfg: Config, samples: int, timings: dict, floor_s: float, memory: dict) -> dict:
-    """Adds medians, rates, floor fraction, overhead, memory and the ratio to aprende."""
+def summarise(cfg: Config, samples: int, timings: dict, memory: dict) -> dict:
+    """Medians, rates, GEMM-floor share and overhead, memory, and each time over aprende's."""
     work = Workload.of(cfg, samples)
+    floor = statistics.median(timings[FLOOR]["times_s"])
     out = {}
     for name, timing in timings.items():
-        median = statistics.median(timing["times_s"])
         times = timing["times_s"]
+        median = statistics.median(times)
         out[name] = {
             **timing,
             "median_s": median,
@@ -536,9 +530,9 @@ def summarise(cfg: Config, samples: int, timings: dict, floor_s: float, memory: 
             "steps_per_s": work.steps / median,
             "samples_per_s": work.samples * work.epochs / median,
             "gflops": work.flops / median / 1e9,
-            "floor_fraction": floor_s / median,
-            "overhead_pct": (median / floor_s - 1) * 100,
-            **{k: v for k, v in memory.get(name, {}).items()},
+            "floor_fraction": floor / median,
+            "overhead_pct": (median / floor - 1) * 100,
+            **memory.get(name, {}),
         }
     if "aprende" in out:
         for result in out.values():
@@ -671,10 +665,10 @@ COLUMNS = (
 
 
 def table_rows(results: dict) -> list[list[str]]:
-    """One row of formatted cells per (config, tool)."""
+    """One row of formatted cells per (config, tool), then the config's GEMM floor."""
     rows = []
     for config, entry in results.items():
-        for name, r in entry["results"].items():
+        for name, r in {**entry["results"], FLOOR: entry["gemm_floor"]}.items():
             peak = r.get("peak_mib")
             rows.append(
                 [
@@ -737,8 +731,9 @@ def print_report(report: dict) -> None:
         table_rows(report["configs"]),
     )
     print(
-        "floor/time: share of the time the epoch's GEMMs alone take (np.matmul); overhead: time "
-        "over that floor; vs aprende: this tool's time / aprende's (> 1: aprende is faster); "
+        "GEMM floor: the unit's matrix multiplies alone (np.matmul), timed in turn with the "
+        "tools; floor/time: its share of a tool's time; overhead: time over that floor; "
+        "vs aprende: this tool's time / aprende's (> 1: aprende is faster); "
         "peak MiB: resident memory a fresh process adds to build and train one unit."
     )
     if report["goals"]:
@@ -792,7 +787,6 @@ def benchmark(args) -> dict:
         work = Workload.of(cfg, args.samples)
         units = args.repeats if cfg.steps else args.epochs
         print(f"timing {name} ({cfg.describe()}) with {', '.join(tools)} ...", flush=True)
-        floor = gemm_floor(work, budget=0.005 if args.quick else 0.1)
         timings = time_config(cfg, tools, args.samples, units, args.warmup, args.seed)
         memory = {}
         if args.memory:
@@ -812,9 +806,11 @@ def benchmark(args) -> dict:
             "epochs": work.epochs,
             "steps": work.steps,
             "gflop_per_unit": work.flops / 1e9,
-            "gemm_floor_s": floor,
-            "results": summarise(cfg, args.samples, timings, floor, memory),
+            "results": summarise(cfg, args.samples, timings, memory),
         }
+        entry = report["configs"][name]
+        entry["gemm_floor"] = entry["results"].pop(FLOOR)
+        entry["gemm_floor_s"] = entry["gemm_floor"]["median_s"]
     report["goals"] = check_goals(report["configs"])
     return report
 
@@ -907,7 +903,7 @@ def parse_args(argv=None):
     defaults = dict(
         epochs=1 if quick else 6 if args.denormal_check else 3,
         repeats=1 if quick else 3,
-        warmup=0 if quick else 1,
+        warmup=1,
         samples=512 if quick else 60_000,
         steps=200 if quick else 20_000,
     )

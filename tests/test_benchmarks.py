@@ -41,6 +41,7 @@ def test_quick_run_prints_table_and_writes_json(tmp_path):
         assert header in done.stdout
     for config in "ABCD":
         assert f"{config}: " in done.stdout  # its description line
+    assert done.stdout.count(mlp.FLOOR) >= 4  # one floor row per config
     assert "Goals of issue 7" in done.stdout  # the overhead goal needs aprende alone
 
     report = json.loads(out.read_text())
@@ -51,7 +52,8 @@ def test_quick_run_prints_table_and_writes_json(tmp_path):
         result = entry["results"]["aprende"]
         assert {"median_s", "times_s", "gflops", "peak_mib", "overhead_pct"} <= set(result)
         assert result["median_s"] == np.median(result["times_s"]) > 0
-        assert entry["gemm_floor_s"] > 0
+        assert entry["gemm_floor_s"] == np.median(entry["gemm_floor"]["times_s"]) > 0
+        assert len(result["warmup_times_s"]) == 1
     assert report["configs"]["D"]["steps"] == 200
     # Config C's Adam keeps parameters, gradients and two moments: the probe must see at
     # least three float32 copies of its 1.86 M parameters.
