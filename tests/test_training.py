@@ -485,3 +485,103 @@ def test_lr_find_finds_the_good_range_of_a_quadratic_and_leaves_the_model_alone(
     assert result.losses[0] > result.losses[int(np.argmin(result.losses))]
     _assert_same_weights(before, _weights(model))
     assert optimizer.param_groups[0]["lr"] == 0.123
+
+
+# ---- penalties, clipping, hard examples ----------------------------------------------------
+
+
+def _bias_free_model():
+    return nn.Sequential(nn.Linear(4, 8, bias=False), nn.Tanh(), nn.Linear(8, 3, bias=False))
+
+
+def test_l2_penalty_is_sgd_weight_decay():
+    # (λ/2)·Σw² adds λ·w to each weight's gradient: exactly SGD's weight_decay=λ
+    x, y = _blobs(48)
+    runs = []
+    for l2, weight_decay in [(0.1, 0.0), (0.0, 0.1)]:
+        aprende.manual_seed(3)
+        model = _bias_free_model()
+        optimizer = optim.SGD(model.parameters(), lr=0.1, weight_decay=weight_decay)
+        fit(
+            model,
+            optimizer,
+            nn.CrossEntropyLoss(),
+            _loader(x, y, seed=1),
+            epochs=2,
+            l2=l2,
+            verbose=0,
+        )
+        runs.append(_weights(model))
+    for key in runs[0]:
+        np.testing.assert_allclose(runs[0][key], runs[1][key], rtol=1e-5, atol=1e-7)
+
+
+def test_l1_penalty_adds_lambda_sign_w_and_spares_biases():
+    x, y = _blobs(16)
+    aprende.manual_seed(4)
+    model = nn.Sequential(nn.Linear(4, 3))
+    before = _weights(model)
+    criterion = nn.CrossEntropyLoss()
+    loader = _loader(x, y, batch_size=None, shuffle=False)
+    reference = nn.Sequential(nn.Linear(4, 3))
+    reference.load_state_dict(model.state_dict())
+    criterion(reference(aprende.tensor(x)), aprende.tensor(y)).backward()
+    fit(
+        model, optim.SGD(model.parameters(), lr=0.5), criterion, loader, epochs=1, l1=0.2, verbose=0
+    )
+    weight_grad = reference[0].weight.grad.numpy() + 0.2 * np.sign(before["0.weight"])
+    np.testing.assert_allclose(
+        model[0].weight.detach().numpy(),
+        before["0.weight"] - 0.5 * weight_grad,
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        model[0].bias.detach().numpy(),
+        before["0.bias"] - 0.5 * reference[0].bias.grad.numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_grad_clip_bounds_the_step():
+    x, y = _blobs(16)
+    model = nn.Sequential(nn.Linear(4, 3))
+    before = np.concatenate([v.ravel() for v in _weights(model).values()])
+    fit(
+        model,
+        optim.SGD(model.parameters(), lr=1.0),
+        nn.CrossEntropyLoss(),
+        _loader(x * 100, y, batch_size=None, shuffle=False),
+        epochs=1,
+        grad_clip=0.01,
+        verbose=0,
+    )
+    after = np.concatenate([v.ravel() for v in _weights(model).values()])
+    assert np.linalg.norm(after - before) == pytest.approx(0.01, rel=1e-4)
+
+
+def test_fit_feeds_per_example_losses_to_a_hard_example_sampler():
+    from aprende.data import HardExampleSampler
+
+    x, y = _blobs(40)
+    dataset = TensorDataset(aprende.tensor(x), aprende.tensor(y))
+    sampler = HardExampleSampler(dataset, generator=5)
+    reported = []
+    original = sampler.update
+    sampler.update = lambda i, losses: (reported.append((np.array(i), losses)), original(i, losses))
+    model = _model()
+    history = fit(
+        model,
+        optim.SGD(model.parameters(), lr=0.01),
+        nn.CrossEntropyLoss(),
+        DataLoader(dataset, batch_size=8, sampler=sampler),
+        epochs=1,
+        verbose=0,
+    )
+    indices = np.concatenate([i for i, _ in reported])
+    losses = np.concatenate([loss for _, loss in reported])
+    assert len(indices) == len(losses) == 40 and np.all(losses > 0)
+    # the batch means of the per-example losses are the epoch's reported training loss
+    assert losses.mean() == pytest.approx(history["loss"][0], rel=1e-5)
+    assert sampler.seen[indices].all()
