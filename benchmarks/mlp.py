@@ -839,9 +839,17 @@ def denormal_check(args) -> dict:
                 flush=True,
             )
     for name, result in out.items():
+        # Medians of the later half over the earlier half of the epochs after the first: a
+        # slowdown that builds up shows as a ratio above 1, a lone spike of load does not.
         times = result["epoch_times_s"][1:] or result["epoch_times_s"]
-        result["last_over_first"] = times[-1] / times[0]
-        print(f"{name}: last/first epoch time (after the first) {result['last_over_first']:.2f}")
+        half = max(1, len(times) // 2)
+        result["late_over_early"] = statistics.median(times[-half:]) / statistics.median(
+            times[:half]
+        )
+        print(
+            f"{name}: median epoch time, later half / earlier half (first epoch excluded): "
+            f"{result['late_over_early']:.2f}"
+        )
     return {"machine": machine_info(tools), "skipped": skipped, "denormal_check": out}
 
 

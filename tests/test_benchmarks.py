@@ -76,6 +76,17 @@ def test_quick_run_with_peers_gives_ratios():
         assert f"aprende steps/s >= 2x {peer}'s" in done.stdout  # config D's goal
 
 
+def test_denormal_check_reports_epoch_times_and_denormal_counts(tmp_path):
+    out = tmp_path / "denormal.json"
+    done = run_command("--denormal-check", "--samples", "256", "--epochs", "3", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("denormals in optimizer state") == 3
+    result = json.loads(out.read_text())["denormal_check"]["aprende"]
+    assert len(result["epoch_times_s"]) == len(result["denormals"]) == 3
+    times = result["epoch_times_s"]
+    assert result["late_over_early"] == pytest.approx(times[2] / times[1])
+
+
 def test_bad_arguments_exit_with_a_message():
     done = run_command("--configs", "A,E")
     assert done.returncode == 2
