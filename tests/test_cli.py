@@ -4,6 +4,7 @@ report, lr-find and datasets on its run folder, and every error path as one line
 import base64
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,10 +29,12 @@ COMMANDS = ("train", "evaluate", "predict", "lr-find", "datasets", "report")
 
 
 def aprende(*args, cwd):
-    """Run ``python -m aprende ARGS`` in a fresh process."""
+    """Run ``python -m aprende ARGS`` in a fresh process (one BLAS thread: on a machine shared
+    with other processes, OpenBLAS threads spinning for a busy core slow small runs badly)."""
     return subprocess.run(
         [sys.executable, "-m", "aprende", *map(str, args)],
         cwd=cwd,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
         timeout=300,

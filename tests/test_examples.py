@@ -1,0 +1,122 @@
+"""Each example of examples/ runs briefly (--quick) in its own process and prints its metric."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("matplotlib")
+pytest.importorskip("rich")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NUMBER = r"(-?\d+\.\d+)"
+
+# Each example's metric lines and the range a brief run must reach (loose: --quick trains for
+# a few epochs only; the full runs reach far more).
+EXPECTED = {
+    "binary_breast_cancer.py": {
+        "test_accuracy": (0.85, 1),
+        "test_tpr": (0.5, 1),
+        "test_tnr": (0.5, 1),
+        "test_ppv": (0.5, 1),
+        "test_npv": (0.5, 1),
+    },
+    "multiclass_digits.py": {"test_accuracy": (0.9, 1)},
+    "multilabel.py": {"test_label_accuracy": (0.8, 1), "test_subset_accuracy": (0.3, 1)},
+    "per_element.py": {"test_pixel_accuracy": (0.7, 1), "test_mean_iou": (0.4, 1)},
+    "regression_diabetes.py": {"test_r2": (0.0, 1), "test_rmse": (20, 120)},
+    "multioutput_linnerud.py": {
+        "test_r2_weight": (-20, 1),
+        "test_r2_waist": (-20, 1),
+        "test_r2_pulse": (-20, 1),
+        "test_r2": (-20, 1),
+    },
+    "perceptron_vs_adaline.py": {
+        "test_accuracy_perceptron": (0.95, 1),
+        "test_accuracy_adaline": (0.95, 1),
+    },
+    "optimizer_comparison.py": {
+        f"test_accuracy_{key}": (0.3, 1)
+        for key in ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+    },
+    "regularisation.py": {
+        f"test_accuracy_{key}": (0.5, 1)
+        for key in ("none", "weight_decay", "dropout", "noise", "early_stopping")
+    },
+}
+PLOTS = {
+    "binary_breast_cancer.py": ["bc_learning_curves.png", "bc_confusion_matrix.png"],
+    "multiclass_digits.py": ["digits_curves.png", "digits_confusion_matrix.png"],
+    "multilabel.py": ["multilabel_curves.png"],
+    "per_element.py": ["per_element_curves.png", "per_element_confusion_matrix.png"],
+    "regression_diabetes.py": ["diabetes_curves.png", "diabetes_predictions.png"],
+    "multioutput_linnerud.py": ["linnerud_curves.png", "linnerud_predictions.png"],
+    "perceptron_vs_adaline.py": ["perceptron_vs_adaline.png"],
+    "optimizer_comparison.py": ["optimizer_comparison.png"],
+    "regularisation.py": ["regularisation.png"],
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Start every example at once (they are independent), then collect each one's output.
+
+    One BLAS thread each: several processes share the machine's cores, and OpenBLAS threads
+    that spin waiting for a busy core can slow a small run down a hundredfold.
+    """
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    started = {}
+    for name in EXPECTED:
+        out = tmp_path_factory.mktemp(name.removesuffix(".py"))
+        process = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / name), "--quick", "--out", str(out)],
+            cwd=out,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started[name] = (process, out)
+    results = {}
+    for name, (process, out) in started.items():
+        stdout, stderr = process.communicate(timeout=300)
+        results[name] = (process.returncode, stdout, stderr, out)
+    return results
+
+
+def test_every_example_is_tested():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_prints_its_metrics(runs, name):
+    status, stdout, stderr, _ = runs[name]
+    assert status == 0, stderr
+    for metric, (low, high) in EXPECTED[name].items():
+        found = re.findall(rf"^{metric}: {NUMBER}\b", stdout, flags=re.MULTILINE)
+        assert len(found) == 1, f"{metric} not printed once in:\n{stdout}"
+        assert low <= float(found[0]) <= high, f"{metric} = {found[0]}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_writes_its_plots(runs, name):
+    out = runs[name][3]
+    for plot in PLOTS[name]:
+        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
+
+
+def test_quick_mode_by_environment_variable(tmp_path):
+    env = {**os.environ, "APRENDE_QUICK": "1", "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "perceptron_vs_adaline.py"), "--out", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test_accuracy_perceptron: 1.0000" in result.stdout
