@@ -380,6 +380,14 @@ def test_missing_predict_input(main_run, capsys):
     assert "INPUT: the file 'absent.csv' does not exist" in err
 
 
+def test_unwritable_output(main_run, capsys):
+    source = main_run["cwd"] / "bare.csv"
+    np.savetxt(source, digits_test_split()[4][:2], delimiter=",")
+    target = main_run["cwd"] / "no-such-folder" / "out.csv"
+    err = one_line_error(capsys, run_main("predict", main_run["folder"], source, "-o", target))
+    assert "No such file or directory" in err
+
+
 def test_checkpoint_of_another_model(main_run, tmp_path, capsys):
     other = tmp_path / "other"
     assert (

@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"{PROG} {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as error:  # a path given that cannot be written or read
+        print(f"{PROG} {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -361,8 +364,8 @@ def _make_scaler(name: str):
 
 class Preprocessing:
     """The input normalisation and (regression) target scaling of a run, fitted on the
-    training split only; ``state`` is what a checkpoint keeps (``preprocessing=`` of ``fit``).
-    """
+    training split only; ``objects`` (name -> scaler) is what ``fit(preprocessing=...)`` saves
+    in every checkpoint, and ``load`` restores them from one."""
 
     def __init__(self, config: RunConfig, task: str):
         self.task = task
@@ -400,7 +403,9 @@ class Preprocessing:
         if scaler is not None:
             expected = scaler.n_features_in_
             if X.shape[1] != expected:
-                raise UsageError(f"the inputs have {X.shape[1]} features, the run {expected}")
+                raise UsageError(
+                    f"the inputs have {X.shape[1]} features; the run was trained on {expected}"
+                )
             X = scaler.transform(X)
         return np.asarray(X, dtype=np.float32)
 
@@ -657,7 +662,8 @@ def command_train(args) -> int:
         raise UsageError(f"out: cannot resume {folder}: {_one_line(error)}") from None
     seconds = time.perf_counter() - began
 
-    chosen = restore_weights(model, _chosen_checkpoint(folder / "checkpoints"), config.device)
+    chosen = read_checkpoint(_chosen_checkpoint(folder / "checkpoints"))
+    restore_weights(model, chosen, config.device)
     outputs = preprocessing.outputs(
         model_outputs(model, preprocessing.inputs(data.X["test"]), config.device)
     )
@@ -678,20 +684,28 @@ def command_train(args) -> int:
     return 0
 
 
-def restore_weights(model, checkpoint: Path | None, device: str) -> dict:
-    """Load a checkpoint's weights into ``model``; its saved state (one-line errors)."""
-    from aprende.training.checkpoint import CheckpointError, load_state, restore_model
+def read_checkpoint(path: Path | None) -> dict:
+    """The saved state of a checkpoint file (one-line errors for a missing or bad one)."""
+    from aprende.training.checkpoint import CheckpointError, load_state
 
-    if checkpoint is None:
+    if path is None:
         raise UsageError("no checkpoint found in the run folder")
     try:
-        saved = load_state(checkpoint)
-        _unflatten_scalars(model, saved["state"]["model"])
+        return load_state(path)
+    except CheckpointError as error:
+        raise UsageError(_one_line(error)) from None
+
+
+def restore_weights(model, saved: dict, device: str) -> None:
+    """Load a checkpoint's weights into ``model`` (a one-line error when they do not fit)."""
+    from aprende.training.checkpoint import CheckpointError, restore_model
+
+    _unflatten_scalars(model, saved["state"]["model"])
+    try:
         restore_model(model, saved)
     except CheckpointError as error:
         raise UsageError(_one_line(error)) from None
     model.to(device)
-    return saved
 
 
 def _unflatten_scalars(model, weights: dict) -> None:
@@ -751,37 +765,30 @@ def write_plots(folder: Path, spec: dict, history, y_true, outputs, scores: dict
 # ---- evaluate and predict --------------------------------------------------------------------
 
 
-def _open_run(args) -> tuple[RunConfig, dict, Path, str]:
-    """(settings, checkpoint state, checkpoint path, source) of ``RUN`` and ``--checkpoint``.
+def _open_run(args) -> tuple[RunConfig, dict]:
+    """(settings, checkpoint state) of ``RUN`` and ``--checkpoint``.
 
     RUN is a run folder (settings from its config.toml, weights from its best checkpoint) or
     a checkpoint file (both from it); ``--checkpoint`` picks other weights.
     """
-    from aprende.training.checkpoint import CheckpointError, load_state
-
     run = Path(args.run)
     if not run.exists():
         raise UsageError(
             f"RUN: {str(run)!r} does not exist (expected a run folder or a checkpoint)"
         )
+    config = None
     if run.is_dir():
         if not (run / "config.toml").is_file():
             raise UsageError(f"RUN: {run} is not a run folder (it has no config.toml)")
         config = settings_module.load_run_config(run)
-        checkpoint = (
-            Path(args.checkpoint) if args.checkpoint else _chosen_checkpoint(run / "checkpoints")
-        )
-        if checkpoint is None:
-            raise UsageError(f"RUN: {run} holds no checkpoint (checkpoints/ is empty)")
+        checkpoint = _chosen_checkpoint(run / "checkpoints")
     else:
-        checkpoint = Path(args.checkpoint) if args.checkpoint else run
-        config = None
-    if not checkpoint.exists():
-        raise UsageError(f"--checkpoint: {str(checkpoint)!r} does not exist")
-    try:
-        saved = load_state(checkpoint)
-    except CheckpointError as error:
-        raise UsageError(_one_line(error)) from None
+        checkpoint = run
+    if args.checkpoint:
+        checkpoint = Path(args.checkpoint)
+        if not checkpoint.exists():
+            raise UsageError(f"--checkpoint: {str(checkpoint)!r} does not exist")
+    saved = read_checkpoint(checkpoint)
     stored = saved.get("config") or {}
     if "run" not in stored or "dataset" not in stored:
         raise UsageError(
@@ -790,18 +797,18 @@ def _open_run(args) -> tuple[RunConfig, dict, Path, str]:
         )
     if config is None:
         config = settings_module.from_dict(stored["run"])
-    return config, saved, checkpoint, str(checkpoint)
+    return config, saved
 
 
 def _rebuild(args):
     """(settings, spec, preprocessing, model) of a saved run, weights loaded."""
-    config, saved, checkpoint, source = _open_run(args)
+    config, saved = _open_run(args)
     spec = saved["config"]["dataset"]
     settings_module.check_flag("device", args.device)
     _check_device(args.device)
     model = build_model(config, spec)
-    restore_weights(model, checkpoint, args.device)
-    preprocessing = Preprocessing(config, spec["task"]).load(saved, source)
+    restore_weights(model, saved, args.device)
+    preprocessing = Preprocessing(config, spec["task"]).load(saved, saved["path"])
     return config, spec, preprocessing, model
 
 
@@ -809,6 +816,12 @@ def command_evaluate(args) -> int:
     """``aprende evaluate RUN``: the metrics table and confusion matrix on the test split."""
     config, spec, preprocessing, model = _rebuild(args)
     data = load_data(config)
+    for key in ("name", "target_names", "n_features"):
+        if data.spec[key] != spec[key]:
+            raise UsageError(
+                f"the checkpoint was trained on {spec['name']!r} ({key} {spec[key]}), the run's "
+                f"settings load {data.spec['name']!r} ({key} {data.spec[key]})"
+            )
     X, y = data.X[args.split], data.y[args.split]
     outputs = preprocessing.outputs(model_outputs(model, preprocessing.inputs(X), args.device))
     scores = score(spec, y, outputs)
