@@ -429,3 +429,13 @@ def test_error_exit_status_of_the_real_process(tmp_path):
     assert result.returncode == 2
     assert result.stderr == "aprende train: error: --batch-size expects an integer >= 1, got '0'\n"
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_command_imports_no_heavy_library_before_it_needs_one():
+    code = (
+        "import sys, aprende.cli, aprende.report, aprende.config;"
+        "heavy = {'matplotlib', 'sklearn', 'rich', 'safetensors', 'torch', 'scipy'};"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -96,11 +96,10 @@ def _is_number(value) -> bool:
 
 
 def _number(value, from_flag: bool, integer: bool):
+    """A flag's text parsed, or a TOML value of the right type (a bool is not a number);
+    ValueError otherwise."""
     if from_flag and isinstance(value, str):
-        try:
-            return int(value) if integer else float(value)
-        except ValueError:
-            raise ValueError from None
+        return int(value) if integer else float(value)
     if integer and isinstance(value, int) and not isinstance(value, bool):
         return value
     if not integer and _is_number(value):

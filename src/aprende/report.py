@@ -311,13 +311,20 @@ _CLASS_COLUMNS = (
 )
 
 
+_ACCURACY_NAMES = {
+    "multilabel": "Subset accuracy (every label of an example right)",
+    "per_element": "Pixel accuracy (ACC over every position)",
+}
+
+
 def _metrics(scores: dict) -> str:
     if not scores:
         return "<p>(no metrics.json)</p>"
     if "outputs" in scores:
         return _regression_table(scores)
+    accuracy = _ACCURACY_NAMES.get(scores.get("task"), "Accuracy (ACC)")
     parts = [
-        f"<p>Accuracy (ACC) = {_number(scores['accuracy'])}. Per class, one class against the "
+        f"<p>{accuracy} = {_number(scores['accuracy'])}. Per class, one class against the "
         "rest. Read by row: TPR = TP/(TP+FN) = 1 − FNR (sensitivity, recall), TNR = "
         "TN/(TN+FP) = 1 − FPR (specificity); by column: PPV = TP/(TP+FP) (precision), NPV = "
         "TN/(TN+FN).</p>",
