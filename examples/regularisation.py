@@ -5,8 +5,9 @@ so it can memorise them: its training loss goes to zero while the validation los
 (overfitting, visible in the learning curves). The same network, from the same initial weights,
 is trained again with each regulariser: weight decay (L2, w ← w − η λ w on every step), dropout
 (p = 0.5 after each hidden layer), Gaussian noise on the inputs (σ = 0.5) and early stopping
-(patience 10, restoring the best validation weights). One plot shows the learning curves of all
-five; the test accuracy of each is printed.
+(patience 10, restoring the best validation weights); and the cure of more data, made up by data
+augmentation (each training image shifted by up to one pixel, afresh every epoch). One plot
+shows the learning curves of all six; the test accuracy of each is printed.
 
     python examples/regularisation.py [--quick] [--out DIR]
 """
@@ -19,21 +20,23 @@ import numpy as np
 
 import aprende
 from aprende import metrics, nn, optim, plots
-from aprende.data import DataLoader, StandardScaler, TensorDataset, train_val_test_split
+from aprende.data import (
+    DataLoader,
+    RandomShift,
+    StandardScaler,
+    TensorDataset,
+    train_val_test_split,
+)
 from aprende.datasets import load_digits
 from aprende.training import EarlyStopping, fit, predict
 
-VARIANTS = {  # key: (title, MLP options, Adam's weight decay, callbacks)
-    "none": ("no regularisation", {}, 0.0, lambda: []),
-    "weight_decay": ("weight decay λ=0.05", {}, 0.05, lambda: []),
-    "dropout": ("dropout p=0.5", {"dropout": 0.5}, 0.0, lambda: []),
-    "noise": ("input noise σ=0.5", {"noise": 0.5}, 0.0, lambda: []),
-    "early_stopping": (
-        "early stopping (patience 10)",
-        {},
-        0.0,
-        lambda: [EarlyStopping(patience=10, restore_best_weights=True)],
-    ),
+VARIANTS = {  # key: (title, what changes from the plain run)
+    "none": ("no regularisation", {}),
+    "weight_decay": ("weight decay λ=0.05", {"weight_decay": 0.05}),
+    "dropout": ("dropout p=0.5", {"mlp": {"dropout": 0.5}}),
+    "noise": ("input noise σ=0.5", {"mlp": {"noise": 0.5}}),
+    "augmentation": ("more data: shifts of ±1 pixel", {"augment": True}),
+    "early_stopping": ("early stopping (patience 10)", {"patience": 10}),
 }
 
 
@@ -59,30 +62,40 @@ def main():
     X_train, y_train = X_train[:120], y_train[:120]  # little data: room to overfit
     scaler = StandardScaler().fit(X_train)
 
-    def loader(X, y, shuffle=False):
-        data = TensorDataset(aprende.tensor(scaler.transform(X)), aprende.tensor(y))
+    shift = RandomShift(max_shift=1, generator=0)
+
+    def shifted(batch):
+        """Each 8×8 digit of a batch moved by up to a pixel, then standardised."""
+        return scaler.transform(shift(batch.reshape(-1, 8, 8)).reshape(len(batch), 64))
+
+    def loader(X, y, shuffle=False, augment=False):
+        if augment:  # raw images in, shifted and standardised as each batch is drawn
+            data = TensorDataset(aprende.tensor(X), aprende.tensor(y), transform=shifted)
+        else:
+            data = TensorDataset(aprende.tensor(scaler.transform(X)), aprende.tensor(y))
         return DataLoader(data, batch_size=16, shuffle=shuffle, generator=0)
 
     start = [layer.state_dict() for layer in linear_layers(nn.MLP(64, [256, 256], 10))]
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(4.2 * len(VARIANTS), 3.6), layout="constrained")
-    axes = figure.subplots(1, len(VARIANTS), sharey=True)
-    for axis, (key, (title, options, weight_decay, callbacks)) in zip(
-        axes, VARIANTS.items(), strict=True
-    ):
-        model = nn.MLP(64, [256, 256], 10, **options)
+    figure = Figure(figsize=(12.6, 7.2), layout="constrained")
+    axes = figure.subplots(2, 3, sharey=True).ravel()
+    for axis, (key, (title, change)) in zip(axes, VARIANTS.items(), strict=True):
+        model = nn.MLP(64, [256, 256], 10, **change.get("mlp", {}))
         for layer, weights in zip(linear_layers(model), start, strict=True):
             layer.load_state_dict(weights)  # the same initial weights for every run
+        patience = change.get("patience")
         history = fit(
             model,
-            optim.Adam(model.parameters(), lr=1e-3, weight_decay=weight_decay),
+            optim.Adam(model.parameters(), lr=1e-3, weight_decay=change.get("weight_decay", 0)),
             nn.CrossEntropyLoss(),
-            loader(X_train, y_train, shuffle=True),
+            loader(X_train, y_train, shuffle=True, augment=change.get("augment", False)),
             loader(X_val, y_val),
             epochs=5 if quick else 100,
             metrics=["accuracy"],
-            callbacks=callbacks(),
+            callbacks=[EarlyStopping(patience=patience, restore_best_weights=True)]
+            if patience
+            else [],
             verbose=0,
         )
         plots.plot_learning_curves(history, ("loss",), ax=axis)

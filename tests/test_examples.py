@@ -45,7 +45,7 @@ EXPECTED = {
     },
     "regularisation.py": {
         f"test_accuracy_{key}": (0.5, 1)
-        for key in ("none", "weight_decay", "dropout", "noise", "early_stopping")
+        for key in ("none", "weight_decay", "dropout", "noise", "augmentation", "early_stopping")
     },
 }
 PLOTS = {
