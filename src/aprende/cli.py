@@ -700,21 +700,11 @@ def restore_weights(model, saved: dict, device: str) -> None:
     """Load a checkpoint's weights into ``model`` (a one-line error when they do not fit)."""
     from aprende.training.checkpoint import CheckpointError, restore_model
 
-    _unflatten_scalars(model, saved["state"]["model"])
     try:
         restore_model(model, saved)
     except CheckpointError as error:
         raise UsageError(_one_line(error)) from None
     model.to(device)
-
-
-def _unflatten_scalars(model, weights: dict) -> None:
-    """Give 0-d entries (BatchNorm's ``num_batches_tracked``) their shape () back: the
-    checkpoint writer stores them with shape (1,) (``np.ascontiguousarray`` of a 0-d array)."""
-    for key, value in model.state_dict().items():
-        stored = weights.get(key)
-        if value.ndim == 0 and stored is not None and np.shape(stored) == (1,):
-            weights[key] = np.asarray(stored).reshape(())
 
 
 def _run_facts(spec: dict, history, chosen: dict, seconds: float) -> dict:
