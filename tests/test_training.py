@@ -585,3 +585,33 @@ def test_fit_feeds_per_example_losses_to_a_hard_example_sampler():
     # the batch means of the per-example losses are the epoch's reported training loss
     assert losses.mean() == pytest.approx(history["loss"][0], rel=1e-5)
     assert sampler.seen[indices].all()
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adagrad", {"lr": 0.1}),
+        ("RMSprop", {"lr": 0.01}),
+        ("Adam", {"lr": 0.01}),
+        ("AdamW", {"lr": 0.01}),
+    ],
+)
+def test_nn_mlp_fit_with_each_optimizer_solves_xor_and_two_spirals(name, options):
+    from aprende.datasets import make_spirals, make_xor
+
+    for maker, kwargs in [(make_spirals, {"n_samples": 300}), (make_xor, {"n_samples": 200})]:
+        x, y, _ = maker(seed=0, **kwargs)
+        aprende.manual_seed(0)
+        model = nn.MLP(2, [32, 32], 2, activation="tanh")
+        optimizer = getattr(optim, name)(model.parameters(), **options)
+        fit(
+            model,
+            optimizer,
+            nn.CrossEntropyLoss(),
+            _loader(x * 3, y, batch_size=32),
+            epochs=150,
+            verbose=0,
+        )
+        accuracy = evaluate(model, _loader(x * 3, y, shuffle=False), metrics=["accuracy"])
+        assert accuracy["accuracy"] >= 0.97, (maker.__name__, accuracy)

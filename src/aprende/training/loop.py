@@ -45,8 +45,13 @@ class Run:
 # ---- outputs -> predictions -> metrics -------------------------------------------------------
 
 
-def _output_kind(criterion) -> str:
-    """How to read a model's outputs, from the loss it is trained with."""
+def _output_kind(criterion, outputs=None, targets=None) -> str:
+    """How to read a model's outputs, from the loss it is trained with (without one: class
+    scores when integer targets have one dimension fewer than the outputs)."""
+    if criterion is None and outputs is not None:
+        integer_targets = np.issubdtype(targets.dtype, np.integer)
+        if integer_targets and outputs.ndim == targets.ndim + 1:
+            return "multiclass"
     name = type(criterion).__name__
     if name in ("CrossEntropyLoss", "NLLLoss"):
         return "multiclass"
@@ -224,7 +229,6 @@ def train_one_epoch(
 def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
     """Loss and metrics of ``model`` (in eval mode, no graph) over every batch of ``loader``."""
     model.eval()
-    kind = _output_kind(criterion)
     total, count = 0.0, 0
     kept_targets, kept_outputs = [], []
     with no_grad():
@@ -238,8 +242,9 @@ def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
             kept_outputs.append(_to_numpy(outputs))
     logs = {"loss": total / max(count, 1)} if criterion is not None else {}
     if count:
-        outputs = np.concatenate(kept_outputs)
-        logs.update(compute_metrics(metrics, np.concatenate(kept_targets), outputs, kind))
+        outputs, targets = np.concatenate(kept_outputs), np.concatenate(kept_targets)
+        kind = _output_kind(criterion, outputs, targets)
+        logs.update(compute_metrics(metrics, targets, outputs, kind))
     return logs
 
 
