@@ -65,6 +65,7 @@ class Config:
         return list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
 
     def describe(self) -> str:
+        """One line: widths, activation, batch size, optimizer."""
         opt = (
             f"SGD(lr={self.lr}, momentum={self.momentum})"
             if self.optimizer == "sgd"
@@ -359,6 +360,7 @@ class Workload:
 
     @property
     def steps(self) -> int:
+        """Optimizer steps in one unit."""
         return self.epochs * sum(self.batch_sizes.values())
 
     @property
@@ -711,6 +713,7 @@ def print_table(title: str, columns, rows) -> None:
 
 
 def print_report(report: dict) -> None:
+    """The machine, the configs, the results table and the goals."""
     machine = report["machine"]
     blas = machine["blas"]
     print(
@@ -853,7 +856,8 @@ def denormal_check(args) -> dict:
     return {"machine": machine_info(tools), "skipped": skipped, "denormal_check": out}
 
 
-def parse_args(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line, with --quick's and the mode's defaults filled in and checked."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.mlp",
         description="Train issue 7's MLP configs with aprende, PyTorch and scikit-learn; "
@@ -945,6 +949,7 @@ def _choices(parser, text: str, allowed, flag: str) -> list[str]:
 
 
 def main(argv=None) -> int:
+    """``python -m benchmarks.mlp``: benchmark, denormal check, or (internal) a memory probe."""
     args = parse_args(argv)
     if args.memory_probe:
         config, tool = args.memory_probe.split(":")
