@@ -14,7 +14,7 @@ from aprende import backend
 
 
 def _is_floating(dtype) -> bool:
-    return np.issubdtype(dtype, np.floating)
+    return dtype.kind == "f"
 
 
 class Tensor:

@@ -24,7 +24,7 @@ def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
     xp = np if like is None else backend.get_array_module(like.data)
     if isinstance(value, bool | int | float) and like is not None:
         dtype = like.dtype
-        if isinstance(value, float) and not np.issubdtype(dtype, np.floating):
+        if isinstance(value, float) and dtype.kind != "f":
             dtype = backend.get_default_dtype()
         elif isinstance(value, int) and dtype == np.bool_ and not isinstance(value, bool):
             dtype = backend.int64
@@ -53,7 +53,7 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
 
 
 def _is_float(dtype) -> bool:
-    return np.issubdtype(dtype, np.floating)
+    return dtype.kind == "f"  # np.issubdtype costs ~1 µs, paid on every op
 
 
 def _xp(array):
