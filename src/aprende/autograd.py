@@ -147,8 +147,7 @@ class Function:
         self.parents = None
 
     def check_versions(self) -> None:
-        if not self.saves_inputs:
-            return
+        """Fail loudly if an input this node saved was changed in place since the forward."""
         for parent, version in zip(self.parents, self.versions, strict=True):
             if parent._version != version:
                 raise RuntimeError(
@@ -257,7 +256,8 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             continue
         if tensor._retains_grad:
             _store_grad(tensor, g, stored)
-        ctx.check_versions()
+        if ctx.saves_inputs:
+            ctx.check_versions()
         for parent, parent_grad in zip(ctx.parents, ctx.backward(g), strict=True):
             if parent_grad is None or not parent.requires_grad:
                 continue

@@ -117,18 +117,23 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = x.reshape(-1, x.shape[-1]) @ weight.T
+        if x.ndim == 2:  # the common case: no reshapes
+            out = x @ weight.T
+        else:
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
         if bias is not None:
             out += bias  # a fresh array from the GEMM: adding in place saves a pass
-        return out.reshape(*x.shape[:-1], weight.shape[0])
+        return out
 
     def backward(self, grad):
-        g2 = grad.reshape(-1, grad.shape[-1])
-        grad_x = (g2 @ self.weight).reshape(self.x.shape) if self.needs[0] else None
-        grad_w = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs[1] else None
-        if len(self.needs) == 2:
+        needs, x = self.needs, self.x
+        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        grad_x = (g2 @ self.weight).reshape(x.shape) if needs[0] else None
+        grad_w = g2.T @ x2 if needs[1] else None
+        if len(needs) == 2:
             return grad_x, grad_w
-        if not self.needs[2]:
+        if not needs[2]:
             return grad_x, grad_w, None
         # Σₙ gₙ as the matrix-vector product 1ᵀG: BLAS beats a NumPy reduction here (~2x).
         return grad_x, grad_w, _xp(g2).ones(g2.shape[0], dtype=g2.dtype) @ g2
@@ -156,8 +161,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"{weight.shape} (expected ({weight.shape[0]},))"
             )
         tensors.append(bias)
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes) > 1:
+    if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
         raise RuntimeError(
             f"linear: input ({input.dtype}), weight ({weight.dtype})"
             + (f" and bias ({bias.dtype})" if bias is not None else "")
