@@ -89,8 +89,9 @@ def _upstream(grad, reduction: str, count):
 def _log_softmax(x, axis: int):
     """log softmax along ``axis``: x − m − log Σ e^(x − m), m the max (nothing overflows)."""
     xp = _xp(x)
-    shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    # ufunc.reduce directly: ndarray.max/sum add a Python-level wrapper per call
+    shifted = x - xp.maximum.reduce(x, axis=axis, keepdims=True)
+    shifted -= xp.log(xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
 
