@@ -18,8 +18,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # benchmarks/ sits beside the package, importable from the repository root only.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 mlp = importlib.import_module("benchmarks.mlp")
 
 
