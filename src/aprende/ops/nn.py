@@ -354,7 +354,9 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
     labels, classes = target.data, input.shape[1]
     # One pass over the labels: seen as unsigned, a negative label is huge, so ">= C" catches
     # both ends of the range.
-    unsigned = labels.view(labels.dtype.str.replace("i", "u")) if labels.dtype.kind == "i" else labels
+    unsigned = labels
+    if labels.dtype.kind == "i":
+        unsigned = labels.view(labels.dtype.str.replace("i", "u"))
     outside = unsigned >= classes
     if not outside.any():
         ignorable = 0 <= ignore_index < classes and bool((labels == ignore_index).any())
