@@ -615,3 +615,38 @@ def test_nn_mlp_fit_with_each_optimizer_solves_xor_and_two_spirals(name, options
         )
         accuracy = evaluate(model, _loader(x * 3, y, shuffle=False), metrics=["accuracy"])
         assert accuracy["accuracy"] >= 0.97, (maker.__name__, accuracy)
+
+
+def test_progress_bar_plain_lines_and_rich_bar(capsys):
+    import io
+
+    from aprende.training import ProgressBar
+
+    x, y = _blobs(32)
+    stream = io.StringIO()
+    model = _model()
+    fit(
+        model,
+        optim.Adam(model.parameters()),
+        nn.CrossEntropyLoss(),
+        _loader(x, y),
+        _loader(x, y),
+        epochs=2,
+        metrics=["accuracy"],
+        verbose=0,
+        callbacks=[ProgressBar(2, stream=stream, rich=False)],
+    )
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2: loss ")
+    for field in ("accuracy", "val_loss", "val_accuracy", "lr ", "samples/s"):
+        assert field in lines[1]
+    fit(
+        model,
+        optim.Adam(model.parameters()),
+        nn.CrossEntropyLoss(),
+        _loader(x, y),
+        epochs=1,
+        verbose=0,
+        callbacks=[ProgressBar(1, rich=True)],
+    )
+    assert "Epoch 1/1" in capsys.readouterr().out
