@@ -66,18 +66,22 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The size of each dimension, a tuple."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type (a NumPy dtype: ``aprende.float32`` by default)."""
         return self.data.dtype
 
     @property
     def device(self) -> backend.device:
+        """Where the data lives: ``device("cpu")`` or ``device("cuda:N")``."""
         return backend.device_of(self.data)
 
     @property
@@ -105,6 +109,7 @@ class Tensor:
         return self.data.shape if dim is None else self.data.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     def numel(self) -> int:
@@ -112,6 +117,7 @@ class Tensor:
         return int(self.data.size)
 
     def element_size(self) -> int:
+        """Bytes per element."""
         return self.data.itemsize
 
     # ---- autograd ----------------------------------------------------------------------------
@@ -149,6 +155,7 @@ class Tensor:
         return Tensor._make(self.data, False)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place (it becomes a leaf)."""
         self._ctx = None
         self.requires_grad = False
         return self
@@ -158,6 +165,7 @@ class Tensor:
         return _elementwise.clone(self)
 
     def zero_grad_(self) -> None:
+        """Drop the accumulated gradient."""
         self.grad = None
 
     # ---- conversion --------------------------------------------------------------------------
@@ -217,27 +225,35 @@ class Tensor:
         return result
 
     def cpu(self) -> Tensor:
+        """A copy on the CPU (self when already there)."""
         return self.to("cpu")
 
     def cuda(self, device: int | None = None) -> Tensor:
+        """A copy on a GPU (CuPy backend)."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 
     def float(self) -> Tensor:
+        """Cast to float32 (differentiable)."""
         return self.to(backend.float32)
 
     def double(self) -> Tensor:
+        """Cast to float64 (differentiable)."""
         return self.to(backend.float64)
 
     def half(self) -> Tensor:
+        """Cast to float16 (differentiable)."""
         return self.to(backend.float16)
 
     def long(self) -> Tensor:
+        """Cast to int64 (no gradient)."""
         return self.to(backend.int64)
 
     def int(self) -> Tensor:
+        """Cast to int32 (no gradient)."""
         return self.to(backend.int32)
 
     def bool(self) -> Tensor:
+        """Cast to bool (no gradient)."""
         return self.to(backend.bool_)
 
     def type(self, dtype=None):
@@ -245,6 +261,7 @@ class Tensor:
         return str(self.dtype) if dtype is None else self.to(dtype)
 
     def contiguous(self) -> Tensor:
+        """Self: NumPy arrays need no re-layout here."""
         return self
 
     # ---- Python protocol ---------------------------------------------------------------------
@@ -375,139 +392,183 @@ class Tensor:
         return _elementwise.logical_or(self, other)
 
     def eq(self, other):
+        """See ``aprende.eq``."""
         return _elementwise.eq(self, other)
 
     def ne(self, other):
+        """See ``aprende.ne``."""
         return _elementwise.ne(self, other)
 
     def lt(self, other):
+        """See ``aprende.lt``."""
         return _elementwise.lt(self, other)
 
     def le(self, other):
+        """See ``aprende.le``."""
         return _elementwise.le(self, other)
 
     def gt(self, other):
+        """See ``aprende.gt``."""
         return _elementwise.gt(self, other)
 
     def ge(self, other):
+        """See ``aprende.ge``."""
         return _elementwise.ge(self, other)
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """See ``aprende.any``."""
         return _reduce.any(self, dim, keepdim)
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """See ``aprende.all``."""
         return _reduce.all(self, dim, keepdim)
 
     # ---- methods mirroring the functions -----------------------------------------------------
 
     def add(self, other, alpha=1):
+        """See ``aprende.add``."""
         return _elementwise.add(self, other if alpha == 1 else other * alpha)
 
     def sub(self, other, alpha=1):
+        """See ``aprende.sub``."""
         return _elementwise.sub(self, other if alpha == 1 else other * alpha)
 
     def mul(self, other):
+        """See ``aprende.mul``."""
         return _elementwise.mul(self, other)
 
     def div(self, other):
+        """See ``aprende.div``."""
         return _elementwise.div(self, other)
 
     def pow(self, exponent):
+        """See ``aprende.pow``."""
         return _elementwise.pow(self, exponent)
 
     def matmul(self, other):
+        """See ``aprende.matmul``."""
         return _linalg.matmul(self, other)
 
     def neg(self):
+        """See ``aprende.neg``."""
         return _elementwise.neg(self)
 
     def exp(self):
+        """See ``aprende.exp``."""
         return _elementwise.exp(self)
 
     def log(self):
+        """See ``aprende.log``."""
         return _elementwise.log(self)
 
     def sqrt(self):
+        """See ``aprende.sqrt``."""
         return _elementwise.sqrt(self)
 
     def square(self):
+        """See ``aprende.square``."""
         return _elementwise.square(self)
 
     def abs(self):
+        """See ``aprende.abs``."""
         return _elementwise.abs(self)
 
     def sign(self):
+        """See ``aprende.sign``."""
         return _elementwise.sign(self)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """See ``aprende.clamp``."""
         return _elementwise.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
+        """See ``aprende.maximum``."""
         return _elementwise.maximum(self, other)
 
     def minimum(self, other):
+        """See ``aprende.minimum``."""
         return _elementwise.minimum(self, other)
 
     def relu(self):
+        """See ``aprende.relu``."""
         return _elementwise.relu(self)
 
     def sigmoid(self):
+        """See ``aprende.sigmoid``."""
         return _elementwise.sigmoid(self)
 
     def tanh(self):
+        """See ``aprende.tanh``."""
         return _elementwise.tanh(self)
 
     def sum(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.sum``."""
         return _reduce.sum(self, dim, keepdim, **aliases)
 
     def mean(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.mean``."""
         return _reduce.mean(self, dim, keepdim, **aliases)
 
     def var(self, dim=None, unbiased=None, keepdim=False, **options):
+        """See ``aprende.var``."""
         return _reduce.var(self, dim, unbiased, keepdim, **options)
 
     def std(self, dim=None, unbiased=None, keepdim=False, **options):
+        """See ``aprende.std``."""
         return _reduce.std(self, dim, unbiased, keepdim, **options)
 
     def max(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.max``."""
         return _reduce.max(self, dim, keepdim, **aliases)
 
     def min(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.min``."""
         return _reduce.min(self, dim, keepdim, **aliases)
 
     def argmax(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.argmax``."""
         return _reduce.argmax(self, dim, keepdim, **aliases)
 
     def argmin(self, dim=None, keepdim=False, **aliases):
+        """See ``aprende.argmin``."""
         return _reduce.argmin(self, dim, keepdim, **aliases)
 
     def logsumexp(self, dim, keepdim=False):
+        """See ``aprende.logsumexp``."""
         return _reduce.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim):
+        """See ``aprende.softmax``."""
         return _reduce.softmax(self, dim)
 
     def log_softmax(self, dim):
+        """See ``aprende.log_softmax``."""
         return _reduce.log_softmax(self, dim)
 
     def reshape(self, *shape):
+        """See ``aprende.reshape``."""
         return _shape.reshape(self, *shape)
 
     def view(self, *shape):
+        """See ``aprende.reshape``."""
         return _shape.reshape(self, *shape)
 
     def view_as(self, other):
+        """See ``aprende.reshape``."""
         return _shape.reshape(self, other.shape)
 
     def reshape_as(self, other):
+        """See ``aprende.reshape``."""
         return _shape.reshape(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """See ``aprende.flatten``."""
         return _shape.flatten(self, start_dim, end_dim)
 
     def transpose(self, dim0, dim1):
+        """See ``aprende.transpose``."""
         return _shape.transpose(self, dim0, dim1)
 
     def t(self):
@@ -516,24 +577,31 @@ class Tensor:
         return self.T
 
     def permute(self, *dims):
+        """See ``aprende.permute``."""
         return _shape.permute(self, *dims)
 
     def squeeze(self, dim=None):
+        """See ``aprende.squeeze``."""
         return _shape.squeeze(self, dim)
 
     def unsqueeze(self, dim):
+        """See ``aprende.unsqueeze``."""
         return _shape.unsqueeze(self, dim)
 
     def expand(self, *sizes):
+        """See ``aprende.expand``."""
         return _shape.expand(self, *sizes)
 
     def expand_as(self, other):
+        """See ``aprende.expand``."""
         return _shape.expand(self, other.shape)
 
     def split(self, split_size_or_sections, dim=0):
+        """See ``aprende.split``."""
         return _shape.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
+        """See ``aprende.chunk``."""
         return _shape.chunk(self, chunks, dim)
 
     # ---- in-place operations (no graph) ------------------------------------------------------
