@@ -157,3 +157,15 @@ def test_iteration_and_hashing():
 
 def test_cuda_is_reported_unavailable_without_cupy():
     assert isinstance(aprende.cuda.is_available(), bool)
+
+
+def test_cuda_without_cupy_is_a_clear_error():
+    import importlib.util
+
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed")
+    with pytest.raises(
+        RuntimeError, match=r"device 'cuda' needs CuPy: pip install 'aprende\[gpu\]'"
+    ):
+        aprende.ones(2).to("cuda")
+    assert aprende.device("cuda:1") == "cuda:1" and aprende.device("cpu") != "cuda"
