@@ -20,6 +20,11 @@ def test_numpy_array_of_a_tensor_copies_unless_asked_not_to():
     assert np.array(t, dtype=np.float64).dtype == np.float64
 
 
+def test_tensor_constructor_infers_like_the_factory():
+    assert aprende.Tensor([1.0, 2.0]).dtype == aprende.float32
+    assert aprende.Tensor(np.ones(2)).dtype == aprende.float64
+
+
 def test_tensor_copies_but_from_numpy_shares_memory():
     array = np.zeros(3, dtype=np.float32)
     copied, shared = aprende.tensor(array), aprende.from_numpy(array)

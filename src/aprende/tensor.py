@@ -41,6 +41,8 @@ class Tensor:
         data = data.data if isinstance(data, Tensor) else data
         if not hasattr(data, "dtype") or not hasattr(data, "shape"):
             data = np.asarray(data)
+            if data.dtype == np.float64:  # Python floats: the default dtype, as aprende.tensor
+                data = data.astype(backend.get_default_dtype())
         self.data = data
         self.grad = None
         self._ctx = None
