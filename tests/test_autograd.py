@@ -242,6 +242,13 @@ def test_gradcheck_passes_for_a_correct_op():
     assert gradcheck(lambda t: (t * t).sum(dim=1), (x,))
 
 
+def test_gradcheck_on_a_transposed_input():
+    base = aprende.randn(3, 2, dtype=aprende.float64)
+    x = base.T.detach().requires_grad_()  # a non-contiguous view
+    assert not x.data.flags.c_contiguous
+    assert gradcheck(lambda t: (t * t.exp()).sum(dim=0), (x,))
+
+
 def test_gradcheck_catches_a_wrong_backward():
     class BadSquare(aprende.autograd.Function):
         def forward(self, a):

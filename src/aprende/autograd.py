@@ -287,16 +287,15 @@ def _outputs_as_tuple(outputs) -> tuple:
 def _numerical_jacobian(fn, inputs, index: int, eps: float) -> np.ndarray:
     """J[i, j] = ∂ out_j / ∂ x_i by central differences (f(x+ε) − f(x−ε)) / 2ε."""
     x = inputs[index].data
-    flat = x.reshape(-1)
     rows = []
     with no_grad():
-        for i in range(flat.size):
-            original = flat[i].item()
-            flat[i] = original + eps
+        for position in np.ndindex(x.shape):  # works for any layout, transposed views too
+            original = x[position].item()
+            x[position] = original + eps
             plus = _flat_outputs(_outputs_as_tuple(fn(*inputs)))
-            flat[i] = original - eps
+            x[position] = original - eps
             minus = _flat_outputs(_outputs_as_tuple(fn(*inputs)))
-            flat[i] = original
+            x[position] = original
             rows.append((plus - minus) / (2 * eps))
     return np.stack(rows) if rows else np.zeros((0, 0))
 
