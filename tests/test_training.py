@@ -650,3 +650,32 @@ def test_progress_bar_plain_lines_and_rich_bar(capsys):
         callbacks=[ProgressBar(1, rich=True)],
     )
     assert "Epoch 1/1" in capsys.readouterr().out
+
+
+def test_resume_with_preprocessing_the_checkpoint_lacks_is_a_clear_error(tmp_path):
+    from aprende.data import StandardScaler
+
+    x, y = _blobs(32)
+    model = _model()
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    fit(
+        model,
+        optimizer,
+        nn.CrossEntropyLoss(),
+        _loader(x, y),
+        epochs=1,
+        verbose=0,
+        checkpoint_dir=tmp_path,
+    )
+    scaler = StandardScaler().fit(x)
+    with pytest.raises(CheckpointError, match=r"no preprocessing state 'scaler'"):
+        fit(
+            model,
+            optimizer,
+            nn.CrossEntropyLoss(),
+            _loader(x, y),
+            epochs=2,
+            verbose=0,
+            checkpoint_dir=tmp_path,
+            preprocessing={"scaler": scaler},
+        )

@@ -311,8 +311,15 @@ def _resume(directory, run: Run, components: dict, callbacks: CallbackList, load
     scheduler = components.get("scheduler")
     if scheduler is not None and saved["state"]["scheduler"] is not None:
         scheduler.load_state_dict(saved["state"]["scheduler"])
+    saved_preprocessing = saved["state"]["preprocessing"]
     for name, obj in (components.get("preprocessing") or {}).items():
-        obj.load_state_dict(saved["state"]["preprocessing"][name])
+        if name not in saved_preprocessing:
+            raise ckpt.CheckpointError(
+                f"checkpoint {saved['path']} holds no preprocessing state {name!r} (it has "
+                f"{sorted(saved_preprocessing)}); resume with the same preprocessing, or start "
+                "a new checkpoint_dir"
+            )
+        obj.load_state_dict(saved_preprocessing[name])
     states = saved["state"]["callbacks"]
     for key, callback in components["callbacks"].items():
         if key in states:
