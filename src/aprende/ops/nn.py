@@ -21,6 +21,8 @@ from aprende.creation import as_tensor
 from aprende.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+#: Signed integer dtypes and their unsigned twins, to check label ranges in one comparison.
+_UNSIGNED = {np.dtype(f"int{bits}"): np.dtype(f"uint{bits}") for bits in (8, 16, 32, 64)}
 
 
 def _xp(array):
@@ -69,7 +71,7 @@ def _reduce(loss, reduction: str, count):
     """The per-element losses, their sum, or their sum divided by ``count``."""
     if reduction == "none":
         return loss
-    return _total(loss.sum(), reduction, count, loss)
+    return _total(_xp(loss).add.reduce(loss, axis=None), reduction, count, loss)
 
 
 def _total(total, reduction: str, count, like):
@@ -180,6 +182,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _class_index(xp, target) -> tuple:
     """The index that picks x[n, target[n, d...], d...] from an (N, C, d1, ...) array."""
     nd = target.ndim
+    if nd == 1:  # (N, C) logits, the common case
+        return xp.arange(target.shape[0]), target
     grids = [
         xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
         for i, n in enumerate(target.shape)
@@ -354,9 +358,7 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
     labels, classes = target.data, input.shape[1]
     # One pass over the labels: seen as unsigned, a negative label is huge, so ">= C" catches
     # both ends of the range.
-    unsigned = labels
-    if labels.dtype.kind == "i":
-        unsigned = labels.view(labels.dtype.str.replace("i", "u"))
+    unsigned = labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
     outside = unsigned >= classes
     if not outside.any():
         ignorable = 0 <= ignore_index < classes and bool((labels == ignore_index).any())
