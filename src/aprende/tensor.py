@@ -17,6 +17,25 @@ def _is_floating(dtype) -> bool:
     return dtype.kind == "f"
 
 
+def to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """(device, dtype) from the arguments of ``.to()``, either of them None when not given:
+    ``to("cuda")``, ``to(aprende.float64)``, ``to(other_tensor)``, ``to(device=, dtype=)``."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, backend.device) or (
+            isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
+        ):
+            device = arg
+        else:
+            dtype = arg
+    return device, dtype
+
+
 class Tensor:
     """An array with reverse-mode automatic differentiation, as ``torch.Tensor``.
 
@@ -206,19 +225,7 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or cast to a dtype: ``to("cuda")``, ``to(aprende.float64)``."""
-        dev, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dev, dtype = arg.device, arg.dtype
-            elif isinstance(arg, backend.device) or (
-                isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
-            ):
-                dev = arg
-            else:
-                dtype = arg
+        dev, dtype = to_arguments(args, kwargs)
         result = self
         if dtype is not None and backend.to_dtype(dtype) != self.dtype:
             result = _elementwise.cast(result, backend.to_dtype(dtype))

@@ -18,7 +18,7 @@ from aprende import backend
 from aprende.autograd import no_grad
 from aprende.creation import tensor as _tensor
 from aprende.creation import zeros
-from aprende.tensor import Tensor
+from aprende.tensor import Tensor, to_arguments
 
 
 class Parameter(Tensor):
@@ -364,19 +364,7 @@ class Module:
         ``to("cuda")``, ``to(aprende.float64)``, ``to(device=..., dtype=...)``. The data is
         replaced inside the existing tensors, so an optimizer built before keeps working.
         """
-        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, backend.device) or (
-                isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
-            ):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = to_arguments(args, kwargs)
         dtype = backend.to_dtype(dtype)
         if dtype is not None and not np.issubdtype(dtype, np.floating):
             raise TypeError(

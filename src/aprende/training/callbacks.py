@@ -73,10 +73,6 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.on_batch_end(batch, logs)
 
-    def stateful(self) -> dict:
-        """The callbacks whose state a checkpoint keeps, by a stable key."""
-        return {f"{i}.{type(c).__name__}": c for i, c in enumerate(self.callbacks)}
-
 
 def _monitor_op(monitor: str, mode: str):
     """``np.less`` when smaller is better, ``np.greater`` when larger is (Keras' 'auto' rule)."""
@@ -151,12 +147,12 @@ class EarlyStopping(Callback):
         if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights, self.best_epoch = _snapshot(self.run.model), epoch
+            self.best_weights, self.best_epoch = snapshot_weights(self.run.model), epoch
         self.wait += 1
         if self._is_improvement(current, self.best):
             self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
-                self.best_weights = _snapshot(self.run.model)
+                self.best_weights = snapshot_weights(self.run.model)
             if self.baseline is None or self._is_improvement(current, self.baseline):
                 self.wait = 0
             return
@@ -187,7 +183,7 @@ class EarlyStopping(Callback):
         self.best_weights = state["best_weights"]
 
 
-def _snapshot(model) -> dict:
+def snapshot_weights(model) -> dict:
     """A copy of the model's weights that later training does not change."""
     return {k: v.clone().detach() for k, v in model.state_dict().items()}
 

@@ -300,7 +300,7 @@ def _current_lr(optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
 
 
-def _resume(directory, run: Run, components: dict, callbacks: CallbackList, loaders) -> int:
+def _resume(directory, run: Run, components: dict, loaders) -> int:
     """Restore a run from its newest checkpoint; the epoch to continue from (0 if none)."""
     path = ckpt.latest_checkpoint(directory)
     if path is None:
@@ -396,13 +396,7 @@ def fit(
     callback_list.set_run(run)
     start = 0
     if checkpoint_dir is not None and resume:
-        start = _resume(
-            checkpoint_dir,
-            run,
-            {**components, "callbacks": stateful},
-            callback_list,
-            [train_loader],
-        )
+        start = _resume(checkpoint_dir, run, {**components, "callbacks": stateful}, [train_loader])
         if start and verbose:
             print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
         if checkpointer.stopped:

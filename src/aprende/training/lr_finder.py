@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aprende import backend
+from aprende.training.callbacks import snapshot_weights
 
 
 @dataclass
@@ -31,9 +32,7 @@ class LRFinderResult:
 
 
 def _snapshot(model, optimizer) -> tuple:
-    weights = {k: v.clone().detach() for k, v in model.state_dict().items()}
-    state = _deep_copy(optimizer.state_dict())
-    return weights, state, backend.get_rng_state()
+    return snapshot_weights(model), _deep_copy(optimizer.state_dict()), backend.get_rng_state()
 
 
 def _deep_copy(state):
