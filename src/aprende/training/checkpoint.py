@@ -230,10 +230,6 @@ def prune(checkpoint_dir, keep: set) -> None:
             path.unlink(missing_ok=True)
 
 
-def epoch_stem(checkpoint_dir, epoch: int) -> Path:
-    return Path(checkpoint_dir) / f"epoch-{epoch:04d}"
-
-
 # ---- the public API: the slides' save_checkpoint / load_checkpoint ---------------------------
 
 
@@ -283,7 +279,7 @@ def save_checkpoint(
     }
     directory = Path(checkpoint_dir)
     last = write_checkpoint(
-        epoch_stem(directory, epoch).with_suffix(".json"),
+        directory / f"epoch-{epoch:04d}.json",
         f"epoch-{epoch:04d}.safetensors",
         arrays,
         meta,
