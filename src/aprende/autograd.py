@@ -10,6 +10,9 @@ topological order, iteratively, and sums the gradients that reach a tensor along
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
+import operator
 import warnings
 
 import numpy as np
@@ -17,6 +20,10 @@ import numpy as np
 from aprende.backend import get_array_module
 
 _grad_enabled = True
+#: Creation order of graph nodes: a node's inputs were always made before it (see ``backward``).
+_sequence = itertools.count()
+_version_of = operator.attrgetter("_version")
+_requires_grad_of = operator.attrgetter("requires_grad")
 
 
 def is_grad_enabled() -> bool:
@@ -119,14 +126,15 @@ class Function:
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
         if not _grad_enabled:
             return Tensor._make(out, False)
-        needs = tuple([t.requires_grad for t in inputs])
+        needs = tuple(map(_requires_grad_of, inputs))
         if True not in needs:
             return Tensor._make(out, False)
         result = Tensor._make(out, True)
         fn.parents = inputs
         fn.needs = needs
+        fn.sequence = next(_sequence)
         if cls.saves_inputs:
-            fn.versions = tuple([t._version for t in inputs])
+            fn.versions = tuple(map(_version_of, inputs))
         result._ctx = fn
         return result
 
@@ -142,12 +150,18 @@ class Function:
         raise NotImplementedError
 
     def release(self) -> None:
-        """Free everything the node saved: the graph behind it is gone after backward."""
+        """Free everything the node saved: the graph behind it is gone after backward.
+
+        The creation number stays, so a later backward that reaches the node can say why it
+        cannot go through."""
+        sequence = self.sequence
         vars(self).clear()
-        self.parents = None
+        self.parents, self.sequence = None, sequence
 
     def check_versions(self) -> None:
         """Fail loudly if an input this node saved was changed in place since the forward."""
+        if tuple(map(_version_of, self.parents)) == self.versions:
+            return
         for parent, version in zip(self.parents, self.versions, strict=True):
             if parent._version != version:
                 raise RuntimeError(
@@ -173,34 +187,6 @@ def unbroadcast(grad, shape: tuple):
 # ---------------------------------------------------------------------------------------------
 
 
-def _topological_order(root) -> list:
-    """The non-leaf tensors of the graph below ``root``, inputs before outputs.
-
-    Iterative depth-first search (a deep graph would overflow Python's recursion limit); parents
-    are visited in their recorded order, so the order is deterministic. Leaves need no place in
-    the order: they only receive gradients.
-    """
-    order, visited = [], {id(root)}
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        parents = node._ctx.parents
-        if parents is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: the graph was freed "
-                "by the first backward(); pass retain_graph=True to the first call"
-            )
-        for parent in reversed(parents):
-            if parent._ctx is not None and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, False))
-    return order
-
-
 def _store_grad(tensor, grad, stored: set) -> None:
     """Accumulate ``grad`` into ``tensor.grad``; a stored array is never shared with another."""
     if grad.dtype != tensor.data.dtype:
@@ -208,7 +194,7 @@ def _store_grad(tensor, grad, stored: set) -> None:
     if grad.shape != tensor.data.shape:
         grad = get_array_module(grad).broadcast_to(grad, tensor.data.shape)
     if tensor.grad is None:
-        if not grad.flags.owndata or id(grad) in stored or not grad.flags.writeable:
+        if grad.base is not None or id(grad) in stored or not grad.flags.writeable:
             grad = grad.copy()
         stored.add(id(grad))
         tensor.grad = Tensor._make(grad, False)
@@ -245,28 +231,48 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
     if root._ctx is None:  # a leaf: its gradient is the one given
         _store_grad(root, grad, set())
         return
+    _run_backward(root, grad, retain_graph)
+
+
+def _run_backward(root, grad, retain_graph: bool) -> None:
+    """The chain rule over the graph below ``root``, each node once, after all its consumers.
+
+    Nodes are taken newest first (a heap on their creation number): an op's inputs always
+    exist before it, so every consumer of a node is newer and has already passed its gradient
+    on when the node's turn comes. No traversal of the graph is needed beforehand; a node
+    joins the heap when the first gradient reaches it.
+    """
     grads = {id(root): grad}
+    heap = [(-root._ctx.sequence, root)]
     stored: set = set()
-    for tensor in reversed(_topological_order(root)):
+    while heap:
+        tensor = heapq.heappop(heap)[1]
         ctx = tensor._ctx
-        g = grads.pop(id(tensor), None)
-        if g is None:  # no path from root reaches this node with a gradient
-            if not retain_graph:
-                ctx.release()
-            continue
+        parents = ctx.parents
+        if parents is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: the graph was freed "
+                "by the first backward(); pass retain_graph=True to the first call"
+            )
+        g = grads.pop(id(tensor))
         if tensor._retains_grad:
             _store_grad(tensor, g, stored)
         if ctx.saves_inputs:
             ctx.check_versions()
-        for parent, parent_grad in zip(ctx.parents, ctx.backward(g), strict=True):
+        for parent, parent_grad in zip(parents, ctx.backward(g), strict=True):
             if parent_grad is None or not parent.requires_grad:
                 continue
-            if parent._ctx is None:  # a leaf: accumulate into .grad right away
+            parent_ctx = parent._ctx
+            if parent_ctx is None:  # a leaf: accumulate into .grad right away
                 _store_grad(parent, parent_grad, stored)
                 continue
             key = id(parent)
             previous = grads.get(key)
-            grads[key] = parent_grad if previous is None else previous + parent_grad
+            if previous is None:
+                grads[key] = parent_grad
+                heapq.heappush(heap, (-parent_ctx.sequence, parent))
+            else:
+                grads[key] = previous + parent_grad
         if not retain_graph:
             ctx.release()
 

@@ -18,6 +18,7 @@ import numpy as np
 from aprende import backend
 from aprende.autograd import Function
 from aprende.creation import as_tensor
+from aprende.ops.reduce import max_keepdims
 from aprende.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -91,8 +92,8 @@ def _upstream(grad, reduction: str, count):
 def _log_softmax(x, axis: int):
     """log softmax along ``axis``: x − m − log Σ e^(x − m), m the max (nothing overflows)."""
     xp = _xp(x)
-    # ufunc.reduce directly: ndarray.max/sum add a Python-level wrapper per call
-    shifted = x - xp.maximum.reduce(x, axis=axis, keepdims=True)
+    shifted = x - max_keepdims(x, axis)
+    # ufunc.reduce directly: ndarray.sum adds a Python-level wrapper per call
     shifted -= xp.log(xp.add.reduce(xp.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
@@ -270,6 +271,56 @@ class CrossEntropy(Function):
         return (grad_x,)
 
 
+class PlainCrossEntropy(Function):
+    """``CrossEntropy`` in its most common form, on the CPU: (N, C) logits, class indices,
+    no class weights, no smoothing, nothing to ignore.
+
+    With s = x − max x per row, z_n = Σ_c e^(s_nc): ℓ_n = log z_n − s_n,yn and
+    ∂ℓ_n/∂x_nc = e^(s_nc)/z_n − [c = y_n]. Row sums are a matrix-vector product and the loss
+    never forms the full log-softmax: fewer passes than the general node. ``cross_entropy``
+    has checked that every label is in [0, C).
+    """
+
+    saves_inputs = False
+
+    def forward(self, logits, *, target, reduction):
+        xp, (count, classes) = np, logits.shape
+        shifted = logits - max_keepdims(logits, 1)
+        rows = xp.arange(count)
+        loss = -shifted[rows, target]
+        exps = xp.exp(shifted)
+        sums = exps @ xp.ones(classes, dtype=logits.dtype)
+        loss += xp.log(sums)
+        self.exps, self.sums, self.rows, self.target = exps, sums, rows, target
+        self.reduction, self.count = reduction, count
+        return _reduce(loss, reduction, count)
+
+    def backward(self, grad):
+        upstream = _upstream(grad, self.reduction, self.count)  # ∂L/∂ℓ_n
+        grad_x = self.exps * (upstream / self.sums)[:, None]
+        grad_x[self.rows, self.target] -= upstream
+        return (grad_x,)
+
+
+def _plain_cross_entropy(input: Tensor, target: Tensor, ignore_index: int, reduction: str):
+    """``PlainCrossEntropy`` when it applies and every label is a class, else None."""
+    logits, labels = input.data, target.data
+    if (
+        type(logits) is not np.ndarray
+        or logits.ndim != 2
+        or labels.ndim != 1
+        or labels.shape[0] != logits.shape[0]
+        or labels.dtype.kind not in "iu"
+        or 0 <= ignore_index < logits.shape[1]
+    ):
+        return None
+    # Seen as unsigned, a negative label is huge: one max checks both ends of [0, C).
+    unsigned = labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
+    if unsigned.size and unsigned.max() >= logits.shape[1]:
+        return None  # a label to ignore, or an error to explain: the general path
+    return PlainCrossEntropy.apply(input, target=labels, reduction=reduction)
+
+
 class SoftCrossEntropy(Function):
     """Cross-entropy against class probabilities q of the input's shape (soft or one-hot).
 
@@ -436,6 +487,10 @@ def cross_entropy(
         return SoftCrossEntropy.apply(
             input, target, weight=weight, reduction=reduction, smoothing=float(label_smoothing)
         )
+    if weight is None and not label_smoothing:
+        loss = _plain_cross_entropy(input, target, ignore_index, reduction)
+        if loss is not None:
+            return loss
     ignore_index = _check_class_target(input, target, ignore_index, op)
     return CrossEntropy.apply(
         input,
