@@ -118,6 +118,8 @@ def cuda_is_available() -> bool:
 
 def get_array_module(array):
     """``xp`` for an array: ``numpy`` for NumPy arrays, ``cupy`` for CuPy arrays."""
+    if type(array) is np.ndarray:  # the hot path: every op asks, ~10 times per training step
+        return np
     if isinstance(array, np.ndarray | np.generic):
         return np
     module = type(array).__module__

@@ -103,6 +103,23 @@ def _along_classes(values):
     return values if values.ndim == 0 else _xp(values).expand_dims(values, 1)
 
 
+_ONES: dict = {}
+
+
+def _ones(xp, size: int, dtype):
+    """A read-only vector of ones (the 1 of a sum written as 1ᵀG), cached for NumPy."""
+    if xp is not np:
+        return xp.ones(size, dtype=dtype)
+    key = (size, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) >= 64:
+            _ONES.pop(next(iter(_ONES)))
+        ones = _ONES[key] = np.ones(size, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
 def _class_shape(weight, ndim: int):
     """A per-class array of shape (C,) as (1, C, 1, ...): it broadcasts over N and d1, ..."""
     return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
@@ -140,7 +157,7 @@ class Linear(Function):
         if not needs[2]:
             return grad_x, grad_w, None
         # Σₙ gₙ as the matrix-vector product 1ᵀG: BLAS beats a NumPy reduction here (~2x).
-        return grad_x, grad_w, _xp(g2).ones(g2.shape[0], dtype=g2.dtype) @ g2
+        return grad_x, grad_w, _ones(_xp(g2), g2.shape[0], g2.dtype) @ g2
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -151,28 +168,35 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     _check_tensor(input, "input", "linear")
     _check_tensor(weight, "weight", "linear")
-    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[1]:
+    x, w = input.data, weight.data
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(
             f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape} "
             f"(expected an input of shape (..., {weight.shape[-1] if weight.ndim else '?'}) "
             "and a weight of shape (out_features, in_features))"
         )
-    tensors = [input, weight]
-    if bias is not None:
-        if bias.shape != (weight.shape[0],):
-            raise RuntimeError(
-                f"linear: bias of shape {bias.shape} does not fit weight of shape "
-                f"{weight.shape} (expected ({weight.shape[0]},))"
-            )
-        tensors.append(bias)
-    if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
+    if bias is None:
+        if w.dtype != x.dtype:
+            _linear_dtype_error(input, weight, bias)
+        return Linear.apply(input, weight)
+    b = bias.data
+    if b.shape != (w.shape[0],):
         raise RuntimeError(
-            f"linear: input ({input.dtype}), weight ({weight.dtype})"
-            + (f" and bias ({bias.dtype})" if bias is not None else "")
-            + " must have the same dtype; convert the input (x.float()) or the model "
-            "(model.double())"
+            f"linear: bias of shape {bias.shape} does not fit weight of shape "
+            f"{weight.shape} (expected ({weight.shape[0]},))"
         )
-    return Linear.apply(*tensors)
+    if w.dtype != x.dtype or b.dtype != x.dtype:
+        _linear_dtype_error(input, weight, bias)
+    return Linear.apply(input, weight, bias)
+
+
+def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None):
+    raise RuntimeError(
+        f"linear: input ({input.dtype}), weight ({weight.dtype})"
+        + (f" and bias ({bias.dtype})" if bias is not None else "")
+        + " must have the same dtype; convert the input (x.float()) or the model "
+        "(model.double())"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +313,7 @@ class PlainCrossEntropy(Function):
         rows = xp.arange(count)
         loss = -shifted[rows, target]
         exps = xp.exp(shifted)
-        sums = exps @ xp.ones(classes, dtype=logits.dtype)
+        sums = exps @ _ones(xp, classes, logits.dtype)
         loss += xp.log(sums)
         self.exps, self.sums, self.rows, self.target = exps, sums, rows, target
         self.reduction, self.count = reduction, count

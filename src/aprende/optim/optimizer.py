@@ -199,17 +199,18 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states, workspaces, update = self.state, self._workspaces, self._update
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
                         continue
-                    state = self.state[p]
+                    state = states[p]
                     if not state:
                         state.update(self._init_state(p.data, group))
-                    work = self._workspaces.get(p) or self._new_workspace(p)
-                    self._update(p.data, grad.data, state, group, work)
+                    work = workspaces.get(p) or self._new_workspace(p)
+                    update(p.data, grad.data, state, group, work)
                     p._version += 1  # as an in-place op: a graph that saved p now fails loudly
         self._step_count += 1
         return loss
