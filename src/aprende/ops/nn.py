@@ -311,10 +311,10 @@ class PlainCrossEntropy(Function):
         xp, (count, classes) = np, logits.shape
         shifted = logits - max_keepdims(logits, 1)
         rows = xp.arange(count)
-        loss = -shifted[rows, target]
         exps = xp.exp(shifted)
         sums = exps @ _ones(xp, classes, logits.dtype)
-        loss += xp.log(sums)
+        loss = xp.log(sums)
+        loss -= shifted[rows, target]
         self.exps, self.sums, self.rows, self.target = exps, sums, rows, target
         self.reduction, self.count = reduction, count
         return _reduce(loss, reduction, count)
@@ -327,10 +327,14 @@ class PlainCrossEntropy(Function):
 
 
 def _plain_cross_entropy(input: Tensor, target: Tensor, ignore_index: int, reduction: str):
-    """``PlainCrossEntropy`` when it applies and every label is a class, else None."""
+    """``PlainCrossEntropy`` when it applies and every label is a class, else None (the
+    general path then checks everything and explains what is wrong)."""
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        return None
     logits, labels = input.data, target.data
     if (
         type(logits) is not np.ndarray
+        or logits.dtype.kind != "f"
         or logits.ndim != 2
         or labels.ndim != 1
         or labels.shape[0] != logits.shape[0]
@@ -481,6 +485,10 @@ def cross_entropy(
     (Σ ℓ_n / Σ w_yn over non-ignored elements, PyTorch's weighted mean; for probability
     targets Σ ℓ_n / N·d1·...), 'sum', or 'none' (the losses, shaped like the index targets).
     """
+    if weight is None and not label_smoothing and reduction in _REDUCTIONS:
+        loss = _plain_cross_entropy(input, target, ignore_index, reduction)
+        if loss is not None:
+            return loss
     op = "cross_entropy"
     _check_class_input(input, op)
     _check_reduction(reduction, op)
@@ -511,10 +519,6 @@ def cross_entropy(
         return SoftCrossEntropy.apply(
             input, target, weight=weight, reduction=reduction, smoothing=float(label_smoothing)
         )
-    if weight is None and not label_smoothing:
-        loss = _plain_cross_entropy(input, target, ignore_index, reduction)
-        if loss is not None:
-            return loss
     ignore_index = _check_class_target(input, target, ignore_index, op)
     return CrossEntropy.apply(
         input,
