@@ -95,6 +95,27 @@ def test_second_backward_through_freed_graph_is_an_error():
         y.backward()
 
 
+def test_backward_into_a_subgraph_freed_by_another_backward_is_an_error():
+    x = aprende.ones(2, requires_grad=True)
+    shared = x * 2
+    first, second = shared.sum(), (shared * 3).sum()
+    first.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        second.backward()
+
+
+def test_nodes_run_after_all_their_consumers_whatever_the_creation_interleaving():
+    # d = c·a + a with c = a·b, b = a + 1, a = 2x, so d = a³ + a² + a: a feeds three nodes
+    # made at different times and must wait for all of them. dd/dx = 2(3a² + 2a + 1).
+    x = aprende.tensor([0.5, -1.0, 2.0], dtype=aprende.float64, requires_grad=True)
+    a = x * 2
+    b = a + 1
+    c = a * b
+    (c * a + a).sum().backward()
+    av = 2 * x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (3 * av**2 + 2 * av + 1), rtol=1e-12)
+
+
 def test_retain_graph_allows_a_second_backward():
     x = aprende.tensor([3.0], requires_grad=True)
     y = (x * x).sum()

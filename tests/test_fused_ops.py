@@ -460,3 +460,68 @@ def test_binary_cross_entropy_gradient_near_zero_and_one():
     ops.binary_cross_entropy(xt, aprende.tensor(y), reduction="sum").backward()
     expected = (x - y) / np.maximum(x * (1 - x), np.float32(1e-12))
     np.testing.assert_allclose(xt.grad.numpy(), expected, rtol=1e-5)
+
+
+# ---- the fast paths of the common case --------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [3, 40])  # below and above max_keepdims' argmax threshold
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
+def test_plain_cross_entropy_matches_the_general_node(rows, reduction, label_dtype):
+    x = t64(rows, 5)
+    y = aprende.tensor(rng.integers(0, 5, size=rows).astype(label_dtype))
+    assert type(ops.cross_entropy(x, y, reduction=reduction).grad_fn) is ops.PlainCrossEntropy
+
+    def plain(x):
+        return ops.cross_entropy(x, y, reduction=reduction)
+
+    def general(x):
+        return ops.CrossEntropy.apply(
+            x, target=y.data, weight=None, ignore_index=None, reduction=reduction, smoothing=0.0
+        )
+
+    assert gradcheck(plain, (x,))
+    check_same(plain, general, (x,))
+
+
+def test_plain_cross_entropy_leaves_ignored_and_wrong_labels_to_the_general_path():
+    x = t64(4, 3)
+    ignored = ops.cross_entropy(x, aprende.tensor([0, -100, 2, 1]))
+    assert type(ignored.grad_fn) is ops.CrossEntropy
+    kept = ops.cross_entropy(x[[0, 2, 3]], aprende.tensor([0, 2, 1]))
+    assert ignored.item() == pytest.approx(kept.item(), rel=1e-12)
+    custom = ops.cross_entropy(x, aprende.tensor([0, 1, 2, 1]), ignore_index=1)
+    assert type(custom.grad_fn) is ops.CrossEntropy
+    for label in (3, -1):
+        with pytest.raises(IndexError, match=f"target label {label} is out of range for 3"):
+            ops.cross_entropy(x, aprende.tensor([0, label, 2, 1]))
+
+
+@pytest.mark.parametrize("shape", [(40, 10), (3, 4), (64, 1), (33, 7)])
+def test_max_keepdims_matches_numpy_nan_and_layout_included(shape):
+    from aprende.ops.reduce import max_keepdims
+
+    a = rng.normal(size=shape).astype(np.float32)
+    a[-1, 0] = np.nan  # a NaN row's max is NaN, as np.max
+    a[0, :] = -np.inf
+    for array in (a, np.asfortranarray(a)):
+        for axis in (1, -1):
+            result = max_keepdims(array, axis)
+            assert result.shape == (shape[0], 1)
+            np.testing.assert_array_equal(result, a.max(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("size", [10, 4096])  # the scalar path and the cached-zeros path
+def test_relu_values_and_gradient_on_both_paths(size):
+    data = rng.normal(size=size).astype(np.float32)
+    data[:4] = [np.nan, -np.inf, np.inf, 0.0]
+    x = aprende.tensor(data, requires_grad=True)
+    y = aprende.relu(x)
+    expected = np.where(data > 0, data, 0).astype(np.float32)
+    expected[0] = np.nan
+    np.testing.assert_array_equal(np.asarray(y.detach()), expected)
+    y.data[5] += 1  # a fresh, writeable array: never the shared zeros
+    x2 = aprende.tensor(data[4:], requires_grad=True)
+    aprende.relu(x2).sum().backward()
+    np.testing.assert_array_equal(np.asarray(x2.grad), (data[4:] > 0).astype(np.float32))
