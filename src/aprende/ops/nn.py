@@ -310,19 +310,21 @@ class PlainCrossEntropy(Function):
     def forward(self, logits, *, target, reduction):
         xp, (count, classes) = np, logits.shape
         shifted = logits - max_keepdims(logits, 1)
-        rows = xp.arange(count)
+        # where each x_n,yn sits in the flattened (N, C) array: a take, not a 2-D fancy index
+        picks = xp.arange(0, count * classes, classes)
+        picks += target
         exps = xp.exp(shifted)
         sums = exps @ _ones(xp, classes, logits.dtype)
         loss = xp.log(sums)
-        loss -= shifted[rows, target]
-        self.exps, self.sums, self.rows, self.target = exps, sums, rows, target
+        loss -= shifted.reshape(-1).take(picks)
+        self.exps, self.sums, self.picks = exps, sums, picks
         self.reduction, self.count = reduction, count
         return _reduce(loss, reduction, count)
 
     def backward(self, grad):
         upstream = _upstream(grad, self.reduction, self.count)  # ∂L/∂ℓ_n
         grad_x = self.exps * (upstream / self.sums)[:, None]
-        grad_x[self.rows, self.target] -= upstream
+        grad_x.reshape(-1)[self.picks] -= upstream
         return (grad_x,)
 
 
@@ -344,7 +346,7 @@ def _plain_cross_entropy(input: Tensor, target: Tensor, ignore_index: int, reduc
         return None
     # Seen as unsigned, a negative label is huge: one max checks both ends of [0, C).
     unsigned = labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
-    if unsigned.size and unsigned.max() >= logits.shape[1]:
+    if unsigned.size and np.maximum.reduce(unsigned) >= logits.shape[1]:
         return None  # a label to ignore, or an error to explain: the general path
     return PlainCrossEntropy.apply(input, target=labels, reduction=reduction)
 
