@@ -23,6 +23,7 @@ _grad_enabled = True
 #: Creation order of graph nodes: a node's inputs were always made before it (see ``backward``).
 _sequence = itertools.count()
 _version_of = operator.attrgetter("_version")
+_data_of = operator.attrgetter("data")
 _requires_grad_of = operator.attrgetter("requires_grad")
 
 
@@ -120,7 +121,7 @@ class Function:
         """Run the forward pass on tensors and record the node when a gradient is needed."""
         fn = cls()
         try:
-            out = fn.forward(*[t.data for t in inputs], **options)
+            out = fn.forward(*map(_data_of, inputs), **options)
         except ValueError as error:
             shapes = " and ".join(str(tuple(t.data.shape)) for t in inputs)
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
