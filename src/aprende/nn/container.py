@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from aprende.nn.activation import ReLU, Sigmoid, Tanh
+from aprende.nn.linear import Linear
 from aprende.nn.module import Module
+from aprende.ops.nn import linear_activation
 
 
 def _position(index: int, length: int, kind: str) -> int:
@@ -86,9 +89,44 @@ class Sequential(_ModuleSequence):
         return self._modules[self._key(index)]
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        modules = tuple(self._modules.values())
+        plan = self.__dict__.get("_fusion_plan")
+        if plan is None or plan[0] != modules:  # built again whenever the layers change
+            plan = (modules, _fusion_plan(modules))
+            object.__setattr__(self, "_fusion_plan", plan)
+        for i, activation in plan[1]:
+            module = modules[i]
+            if activation is None:
+                input = module(input)
+            elif module._forward_hooks or modules[i + 1]._forward_hooks:
+                input = modules[i + 1](module(input))  # hooks must see the layer's own output
+            else:  # Linear then ReLU/Tanh/Sigmoid in one graph node: the same numbers
+                parameters = module._parameters
+                weight, bias = parameters["weight"], parameters.get("bias")
+                input = linear_activation(input, weight, bias, activation)
         return input
+
+
+#: Activation modules that a preceding Linear layer computes in the same graph node.
+_FUSED = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}
+
+
+def _fusion_plan(modules: tuple) -> tuple:
+    """(position, activation or None) for each step of the pipeline: a Linear layer followed
+    by an activation of ``_FUSED`` is one step that computes both, any other module one step.
+
+    Exact classes only: a subclass may override ``forward``.
+    """
+    plan, i = [], 0
+    while i < len(modules):
+        after = modules[i + 1] if i + 1 < len(modules) else None
+        if type(modules[i]) is Linear and type(after) in _FUSED:
+            plan.append((i, _FUSED[type(after)]))
+            i += 2
+        else:
+            plan.append((i, None))
+            i += 1
+    return tuple(plan)
 
 
 class ModuleList(_ModuleSequence):

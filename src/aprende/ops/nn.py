@@ -18,6 +18,7 @@ import numpy as np
 from aprende import backend
 from aprende.autograd import Function
 from aprende.creation import as_tensor
+from aprende.ops.elementwise import ACTIVATIONS
 from aprende.ops.reduce import max_keepdims
 from aprende.tensor import Tensor
 
@@ -166,33 +167,70 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     ``input`` (..., in_features), ``weight`` (out_features, in_features), ``bias``
     (out_features,) or None; the result has shape (..., out_features).
     """
-    _check_tensor(input, "input", "linear")
-    _check_tensor(weight, "weight", "linear")
+    return Linear.apply(*_linear_inputs(input, weight, bias, "linear"))
+
+
+class LinearActivation(Linear):
+    """y = f(x Wᵀ + b) in one node, for f = ReLU, tanh or sigmoid (``ACTIVATIONS``).
+
+    The same numbers as ``linear`` followed by the activation, with one graph node and one
+    array fewer: f runs in place over the fresh output of the matrix product, and its
+    derivative comes from y alone (1[y > 0], 1 − y², y(1 − y)), so z = x Wᵀ + b is never
+    kept. ``nn.Sequential`` uses it for a Linear layer followed by such an activation.
+    """
+
+    def forward(self, x, weight, bias=None, *, activation):
+        values, self.derivative = ACTIVATIONS[activation]
+        z = super().forward(x, weight, bias)
+        self.out = values(z, out=z)
+        return self.out
+
+    def backward(self, grad):
+        return super().backward(self.derivative(grad, self.out))
+
+    @classmethod
+    def name(cls) -> str:
+        return "linear+activation"
+
+
+def linear_activation(
+    input: Tensor, weight: Tensor, bias: Tensor | None, activation: str
+) -> Tensor:
+    """f(x Wᵀ + b) as one node (``LinearActivation``); ``activation`` is "relu", "tanh" or
+    "sigmoid"."""
+    inputs = _linear_inputs(input, weight, bias, "linear")
+    return LinearActivation.apply(*inputs, activation=activation)
+
+
+def _linear_inputs(input: Tensor, weight: Tensor, bias: Tensor | None, op: str) -> tuple:
+    """(input, weight) or (input, weight, bias), checked to fit together."""
+    _check_tensor(input, "input", op)
+    _check_tensor(weight, "weight", op)
     x, w = input.data, weight.data
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(
-            f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape} "
+            f"{op}: input of shape {input.shape} does not fit weight of shape {weight.shape} "
             f"(expected an input of shape (..., {weight.shape[-1] if weight.ndim else '?'}) "
             "and a weight of shape (out_features, in_features))"
         )
     if bias is None:
         if w.dtype != x.dtype:
-            _linear_dtype_error(input, weight, bias)
-        return Linear.apply(input, weight)
+            _linear_dtype_error(input, weight, bias, op)
+        return input, weight
     b = bias.data
     if b.shape != (w.shape[0],):
         raise RuntimeError(
-            f"linear: bias of shape {bias.shape} does not fit weight of shape "
+            f"{op}: bias of shape {bias.shape} does not fit weight of shape "
             f"{weight.shape} (expected ({weight.shape[0]},))"
         )
     if w.dtype != x.dtype or b.dtype != x.dtype:
-        _linear_dtype_error(input, weight, bias)
-    return Linear.apply(input, weight, bias)
+        _linear_dtype_error(input, weight, bias, op)
+    return input, weight, bias
 
 
-def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None):
+def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None, op: str):
     raise RuntimeError(
-        f"linear: input ({input.dtype}), weight ({weight.dtype})"
+        f"{op}: input ({input.dtype}), weight ({weight.dtype})"
         + (f" and bias ({bias.dtype})" if bias is not None else "")
         + " must have the same dtype; convert the input (x.float()) or the model "
         "(model.double())"
