@@ -128,6 +128,25 @@ def get_array_module(array):
     return np
 
 
+_CONSTANTS: dict = {}
+
+
+def constant(value: float, shape, dtype, xp=np):
+    """A read-only array filled with ``value``, cached for NumPy (the ones of a sum written as
+    the product 1ᵀG, the zeros a ReLU compares against): ops that need such an array on every
+    step skip its allocation. Only the most recent 64 shapes are kept."""
+    if xp is not np:
+        return xp.full(shape, value, dtype=dtype)
+    key = (value, shape, dtype)
+    array = _CONSTANTS.get(key)
+    if array is None:
+        if len(_CONSTANTS) >= 64:
+            _CONSTANTS.pop(next(iter(_CONSTANTS)))
+        array = _CONSTANTS[key] = np.full(shape, value, dtype)
+        array.flags.writeable = False
+    return array
+
+
 def xp_for(dev) -> object:
     """The array module of a device."""
     return np if device(dev).type == "cpu" else _cupy()

@@ -60,22 +60,6 @@ def _xp(array):
     return backend.get_array_module(array)
 
 
-_ZEROS: dict = {}
-
-
-def _zeros(shape: tuple, dtype):
-    """A read-only NumPy array of zeros, cached by shape and dtype (a few at a time: the
-    activation shapes of a model, the last smaller batch's included)."""
-    key = (shape, dtype)
-    zeros = _ZEROS.get(key)
-    if zeros is None:
-        if len(_ZEROS) >= 16:
-            _ZEROS.pop(next(iter(_ZEROS)))
-        zeros = _ZEROS[key] = np.zeros(shape, dtype)
-        zeros.flags.writeable = False
-    return zeros
-
-
 # ---- arithmetic -------------------------------------------------------------------------------
 
 
@@ -375,7 +359,7 @@ def relu_values(a, out=None):
     xp = _xp(a)
     # NumPy's maximum is vectorised for two arrays, not for an array and a scalar:
     # max(a, zeros) measured 0.8 µs against 3.0 µs for max(a, 0) on (64, 128).
-    zero = _zeros(a.shape, a.dtype) if xp is np and a.size >= 1024 else 0
+    zero = backend.constant(0, a.shape, a.dtype) if xp is np and a.size >= 1024 else 0
     return xp.maximum(a, zero, out=out)
 
 

@@ -104,23 +104,6 @@ def _along_classes(values):
     return values if values.ndim == 0 else _xp(values).expand_dims(values, 1)
 
 
-_ONES: dict = {}
-
-
-def _ones(xp, size: int, dtype):
-    """A read-only vector of ones (the 1 of a sum written as 1ᵀG), cached for NumPy."""
-    if xp is not np:
-        return xp.ones(size, dtype=dtype)
-    key = (size, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) >= 64:
-            _ONES.pop(next(iter(_ONES)))
-        ones = _ONES[key] = np.ones(size, dtype)
-        ones.flags.writeable = False
-    return ones
-
-
 def _class_shape(weight, ndim: int):
     """A per-class array of shape (C,) as (1, C, 1, ...): it broadcasts over N and d1, ..."""
     return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
@@ -158,7 +141,7 @@ class Linear(Function):
         if not needs[2]:
             return grad_x, grad_w, None
         # Σₙ gₙ as the matrix-vector product 1ᵀG: BLAS beats a NumPy reduction here (~2x).
-        return grad_x, grad_w, _ones(_xp(g2), g2.shape[0], g2.dtype) @ g2
+        return grad_x, grad_w, backend.constant(1, g2.shape[0], g2.dtype, _xp(g2)) @ g2
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -167,7 +150,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     ``input`` (..., in_features), ``weight`` (out_features, in_features), ``bias``
     (out_features,) or None; the result has shape (..., out_features).
     """
-    return Linear.apply(*_linear_inputs(input, weight, bias, "linear"))
+    return Linear.apply(*_linear_inputs(input, weight, bias))
 
 
 class LinearActivation(Linear):
@@ -198,39 +181,39 @@ def linear_activation(
 ) -> Tensor:
     """f(x Wᵀ + b) as one node (``LinearActivation``); ``activation`` is "relu", "tanh" or
     "sigmoid"."""
-    inputs = _linear_inputs(input, weight, bias, "linear")
+    inputs = _linear_inputs(input, weight, bias)
     return LinearActivation.apply(*inputs, activation=activation)
 
 
-def _linear_inputs(input: Tensor, weight: Tensor, bias: Tensor | None, op: str) -> tuple:
+def _linear_inputs(input: Tensor, weight: Tensor, bias: Tensor | None) -> tuple:
     """(input, weight) or (input, weight, bias), checked to fit together."""
-    _check_tensor(input, "input", op)
-    _check_tensor(weight, "weight", op)
+    _check_tensor(input, "input", "linear")
+    _check_tensor(weight, "weight", "linear")
     x, w = input.data, weight.data
     if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(
-            f"{op}: input of shape {input.shape} does not fit weight of shape {weight.shape} "
+            f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape} "
             f"(expected an input of shape (..., {weight.shape[-1] if weight.ndim else '?'}) "
             "and a weight of shape (out_features, in_features))"
         )
     if bias is None:
         if w.dtype != x.dtype:
-            _linear_dtype_error(input, weight, bias, op)
+            _linear_dtype_error(input, weight, bias)
         return input, weight
     b = bias.data
     if b.shape != (w.shape[0],):
         raise RuntimeError(
-            f"{op}: bias of shape {bias.shape} does not fit weight of shape "
+            f"linear: bias of shape {bias.shape} does not fit weight of shape "
             f"{weight.shape} (expected ({weight.shape[0]},))"
         )
     if w.dtype != x.dtype or b.dtype != x.dtype:
-        _linear_dtype_error(input, weight, bias, op)
+        _linear_dtype_error(input, weight, bias)
     return input, weight, bias
 
 
-def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None, op: str):
+def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None):
     raise RuntimeError(
-        f"{op}: input ({input.dtype}), weight ({weight.dtype})"
+        f"linear: input ({input.dtype}), weight ({weight.dtype})"
         + (f" and bias ({bias.dtype})" if bias is not None else "")
         + " must have the same dtype; convert the input (x.float()) or the model "
         "(model.double())"
@@ -352,7 +335,7 @@ class PlainCrossEntropy(Function):
         picks = xp.arange(0, count * classes, classes)
         picks += target
         exps = xp.exp(shifted)
-        sums = exps @ _ones(xp, classes, logits.dtype)
+        sums = exps @ backend.constant(1, classes, logits.dtype, xp)
         loss = xp.log(sums)
         loss -= shifted.reshape(-1).take(picks)
         self.exps, self.sums, self.picks = exps, sums, picks
