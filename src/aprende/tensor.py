@@ -17,6 +17,12 @@ def _is_floating(dtype) -> bool:
     return dtype.kind == "f"
 
 
+def _is_cpu(spec) -> bool:
+    """True for "cpu" or device("cpu") (cheap: no parsing)."""
+    kind = type(spec)
+    return (kind is str and spec == "cpu") or (kind is backend.device and spec.type == "cpu")
+
+
 def to_arguments(args: tuple, kwargs: dict) -> tuple:
     """(device, dtype) from the arguments of ``.to()``, either of them None when not given:
     ``to("cuda")``, ``to(aprende.float64)``, ``to(other_tensor)``, ``to(device=, dtype=)``."""
@@ -225,6 +231,8 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or cast to a dtype: ``to("cuda")``, ``to(aprende.float64)``."""
+        if len(args) == 1 and not kwargs and _is_cpu(args[0]) and type(self.data) is np.ndarray:
+            return self  # a training loop's x.to(device) on every batch: nothing to do
         dev, dtype = to_arguments(args, kwargs)
         result = self
         if dtype is not None and backend.to_dtype(dtype) != self.dtype:

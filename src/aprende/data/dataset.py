@@ -51,20 +51,24 @@ def _raw(array):
 def _check_indices(indices: np.ndarray, length: int, owner: str) -> np.ndarray:
     """Indices as int64, checked once per batch (so the gather itself can skip bounds checks)."""
     indices = np.asarray(indices, dtype=np.int64)
-    if indices.size and (indices.min() < -length or indices.max() >= length):
+    if not indices.size:
+        return indices
+    # ufunc reductions directly (ndarray.min/max add a Python wrapper): this runs every batch
+    low, high = np.minimum.reduce(indices, axis=None), np.maximum.reduce(indices, axis=None)
+    if low < -length or high >= length:
         raise IndexError(
             f"{owner}: index out of range for a dataset of {length} examples: got indices in "
-            f"[{indices.min()}, {indices.max()}]"
+            f"[{low}, {high}]"
         )
-    return np.where(indices < 0, indices + length, indices)
+    return indices if low >= 0 else np.where(indices < 0, indices + length, indices)
 
 
 def _gather(array, indices: np.ndarray):
     """``array[indices]`` along the first axis with one fancy index."""
-    if backend.get_array_module(array) is np:
+    if isinstance(array, np.ndarray):
         # mode="clip" skips NumPy's bounds check; the indices were checked by _check_indices.
         # np.asarray turns a memory-mapped slice into a plain in-memory array.
-        return np.asarray(np.take(array, indices, axis=0, mode="clip"))
+        return np.asarray(array.take(indices, axis=0, mode="clip"))
     return array[backend.move(indices, backend.device_of(array))]
 
 
