@@ -72,6 +72,10 @@ class Sequential(_ModuleSequence):
     ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))`` names its layers "0", "1", "2" (so
     parameters are "0.weight", ...); ``Sequential(OrderedDict(fc=..., act=...))`` uses the
     given names. Indexing with an int gives a layer, with a slice a new Sequential.
+
+    A Linear layer followed by ReLU, Tanh or Sigmoid runs as one graph node
+    (``ops.nn.LinearActivation``): the same numbers as layer by layer, with one node and one
+    array fewer; not where a forward hook on either module must see the layer's own output.
     """
 
     def __init__(self, *args: Module):
