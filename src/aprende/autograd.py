@@ -155,9 +155,7 @@ class Function:
 
         The creation number stays, so a later backward that reaches the node can say why it
         cannot go through."""
-        sequence = self.sequence
-        vars(self).clear()
-        self.parents, self.sequence = None, sequence
+        self.__dict__ = {"parents": None, "sequence": self.sequence}
 
     def check_versions(self) -> None:
         """Fail loudly if an input this node saved was changed in place since the forward."""
@@ -190,10 +188,11 @@ def unbroadcast(grad, shape: tuple):
 
 def _store_grad(tensor, grad, stored: set) -> None:
     """Accumulate ``grad`` into ``tensor.grad``; a stored array is never shared with another."""
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
-    if grad.shape != tensor.data.shape:
-        grad = get_array_module(grad).broadcast_to(grad, tensor.data.shape)
+    data = tensor.data
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    if grad.shape != data.shape:
+        grad = get_array_module(grad).broadcast_to(grad, data.shape)
     if tensor.grad is None:
         if grad.base is not None or id(grad) in stored or not grad.flags.writeable:
             grad = grad.copy()
