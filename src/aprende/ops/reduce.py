@@ -137,16 +137,18 @@ class MaxMinDim(Function):
 def max_keepdims(a, axis: int):
     """max along ``axis``, keeping it with size 1 (the shift of a stable softmax).
 
-    On the last axis of a C-contiguous NumPy matrix the maxima are picked by ``argmax``, whose
-    inner loop is vectorised, while ``maximum.reduce`` along short rows pays a loop call per
-    row: measured 0.5 µs instead of 3.4 µs on (64, 10) logits, 1.5 µs instead of 11 µs on
-    (256, 10). NaN rows give NaN either way (argmax points at the first NaN).
+    On the last axis of a C-contiguous NumPy matrix of 32 rows or more the maxima are picked by
+    ``argmax``, whose inner loop is vectorised, while ``maximum.reduce`` along short rows pays a
+    loop call per row: measured 1.8 µs instead of 3.2 µs on (64, 10) logits, 3.2 µs instead of
+    10.8 µs on (256, 10); below 32 rows the reduction is the faster. NaN rows give NaN either
+    way (argmax points at the first NaN).
     """
     if (
         type(a) is np.ndarray
         and a.ndim == 2
         and axis in (1, -1)
-        and a.size
+        and a.shape[0] >= 32
+        and a.shape[1]
         and a.flags.c_contiguous
     ):
         at = a.argmax(axis=1)
