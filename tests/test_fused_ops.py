@@ -525,3 +525,16 @@ def test_relu_values_and_gradient_on_both_paths(size):
     x2 = aprende.tensor(data[4:], requires_grad=True)
     aprende.relu(x2).sum().backward()
     np.testing.assert_array_equal(np.asarray(x2.grad), (data[4:] > 0).astype(np.float32))
+
+
+def test_cached_constants_are_shared_read_only_and_bounded():
+    from aprende import backend
+
+    ones = backend.constant(1, 5, np.float32)
+    assert ones is backend.constant(1, 5, np.float32)
+    np.testing.assert_array_equal(ones, np.ones(5, np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        ones[0] = 2
+    for size in range(100):  # the cache keeps the most recent 64 shapes, not every one
+        backend.constant(0, (size, 2), np.float64)
+    assert len(backend._CONSTANTS) <= 64
