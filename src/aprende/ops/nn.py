@@ -27,6 +27,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 _UNSIGNED = {np.dtype(f"int{bits}"): np.dtype(f"uint{bits}") for bits in (8, 16, 32, 64)}
 
 
+def _as_unsigned(labels):
+    """Integer labels seen as their unsigned twin (no copy): a negative label becomes huge, so
+    a single ``>= C`` test checks both ends of [0, C)."""
+    return labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
+
+
 def _xp(array):
     return backend.get_array_module(array)
 
@@ -365,8 +371,7 @@ def _plain_cross_entropy(input: Tensor, target: Tensor, ignore_index: int, reduc
         or 0 <= ignore_index < logits.shape[1]
     ):
         return None
-    # Seen as unsigned, a negative label is huge: one max checks both ends of [0, C).
-    unsigned = labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
+    unsigned = _as_unsigned(labels)  # one max checks both ends of [0, C)
     if unsigned.size and np.maximum.reduce(unsigned) >= logits.shape[1]:
         return None  # a label to ignore, or an error to explain: the general path
     return PlainCrossEntropy.apply(input, target=labels, reduction=reduction)
@@ -458,10 +463,7 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
             + f", got a {target.dtype} target of shape {target.shape}"
         )
     labels, classes = target.data, input.shape[1]
-    # One pass over the labels: seen as unsigned, a negative label is huge, so ">= C" catches
-    # both ends of the range.
-    unsigned = labels.view(_UNSIGNED[labels.dtype]) if labels.dtype in _UNSIGNED else labels
-    outside = unsigned >= classes
+    outside = _as_unsigned(labels) >= classes  # one pass catches both ends of the range
     if not outside.any():
         ignorable = 0 <= ignore_index < classes and bool((labels == ignore_index).any())
         return ignore_index if ignorable else None
