@@ -234,7 +234,7 @@ def test_modifying_a_saved_tensor_before_backward_is_detected():
     y = (x * x).sum()
     with aprende.no_grad():
         x.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 

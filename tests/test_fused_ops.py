@@ -1,4 +1,5 @@
-"""Fused ops of aprende.ops.nn: gradcheck (float64) of every op and option, the same values and
+"""Fused ops (aprende.ops: linear, cross_entropy, losses, normalization, dropout): gradcheck
+(float64) of every op and option, the same values and
 gradients as the unfused composition of core ops, float32 kept throughout, dropout statistics."""
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 
 import aprende
 from aprende.autograd import gradcheck
-from aprende.ops import nn as ops
+from aprende.nn import functional as F
+from aprende.ops.cross_entropy import CrossEntropy, PlainCrossEntropy
 
 rng = np.random.default_rng(1234)
 
@@ -48,29 +50,29 @@ def check_same(fused, unfused, inputs):
 def test_linear_gradcheck_and_unfused(x_shape, bias):
     x, w = t64(*x_shape), t64(2, 4)
     inputs = (x, w, t64(2)) if bias else (x, w)
-    assert gradcheck(lambda *a: ops.linear(*a), inputs)
+    assert gradcheck(lambda *a: F.linear(*a), inputs)
 
     def unfused(x, w, b=None):
         out = x @ w.T
         return out if b is None else out + b
 
-    check_same(lambda *a: ops.linear(*a), unfused, inputs)
-    assert ops.linear(*inputs).shape == x_shape[:-1] + (2,)
+    check_same(lambda *a: F.linear(*a), unfused, inputs)
+    assert F.linear(*inputs).shape == x_shape[:-1] + (2,)
 
 
 def test_linear_keeps_float32_and_reports_shapes_and_dtypes():
     x, w, b = aprende.randn(5, 3), aprende.randn(2, 3, requires_grad=True), aprende.zeros(2)
-    out = ops.linear(x, w, b)
+    out = F.linear(x, w, b)
     out.sum().backward()
     assert out.dtype == aprende.float32 and w.grad.dtype == aprende.float32
     with pytest.raises(RuntimeError, match=r"linear: input of shape \(5, 4\).*\(2, 3\)"):
-        ops.linear(aprende.randn(5, 4), w)
+        F.linear(aprende.randn(5, 4), w)
     with pytest.raises(RuntimeError, match=r"bias of shape \(3,\).*expected \(2,\)"):
-        ops.linear(x, w, aprende.zeros(3))
+        F.linear(x, w, aprende.zeros(3))
     with pytest.raises(RuntimeError, match="float64.*float32.*same dtype"):
-        ops.linear(x.double(), w)
+        F.linear(x.double(), w)
     with pytest.raises(TypeError, match="expected input to be a Tensor, got ndarray"):
-        ops.linear(np.zeros((5, 3)), w)
+        F.linear(np.zeros((5, 3)), w)
 
 
 # ---- cross-entropy and NLL --------------------------------------------------------------------
@@ -131,7 +133,7 @@ def test_cross_entropy_class_targets(shape, options):
     x = t64(*shape)
 
     def fused(x):
-        return ops.cross_entropy(x, y, **options)
+        return F.cross_entropy(x, y, **options)
 
     def unfused(x):
         eps = options.get("label_smoothing", 0.0)
@@ -161,7 +163,7 @@ def test_cross_entropy_probability_targets(shape, reduction, weighted, smoothing
         options["weight"] = weight
 
     def fused(x, q):
-        return ops.cross_entropy(x, q, **options)
+        return F.cross_entropy(x, q, **options)
 
     def unfused(x, q):
         w = weight.reshape((1, 4) + (1,) * (len(shape) - 2)) if weighted else 1.0
@@ -178,17 +180,17 @@ def test_cross_entropy_probability_targets(shape, reduction, weighted, smoothing
 def test_cross_entropy_unbatched_and_one_hot():
     x = t64(4)
     y = aprende.tensor(2)
-    assert gradcheck(lambda x: ops.cross_entropy(x, y), (x,))
+    assert gradcheck(lambda x: F.cross_entropy(x, y), (x,))
     one_hot = aprende.tensor(np.eye(4)[2], dtype=aprende.float64)
     np.testing.assert_allclose(
-        ops.cross_entropy(x, y).item(), ops.cross_entropy(x, one_hot).item(), rtol=1e-12
+        F.cross_entropy(x, y).item(), F.cross_entropy(x, one_hot).item(), rtol=1e-12
     )
-    assert ops.cross_entropy(x, y, reduction="none").shape == ()
+    assert F.cross_entropy(x, y, reduction="none").shape == ()
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
     x = aprende.tensor([[1000.0, -1000.0, 0.0]], requires_grad=True)
-    loss = ops.cross_entropy(x, aprende.tensor([1]))
+    loss = F.cross_entropy(x, aprende.tensor([1]))
     loss.backward()
     assert loss.item() == pytest.approx(2000.0)
     np.testing.assert_allclose(np.asarray(x.grad), [[1.0, -1.0, 0.0]], atol=1e-6)
@@ -196,7 +198,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 
 def test_cross_entropy_all_ignored_mean_is_nan_as_torch():
     x = t64(2, 3)
-    loss = ops.cross_entropy(x, aprende.tensor([-100, -100]))
+    loss = F.cross_entropy(x, aprende.tensor([-100, -100]))
     assert np.isnan(loss.item())
 
 
@@ -212,12 +214,12 @@ def test_nll_loss(options, shape):
     if options.pop("weight", False):
         options["weight"] = weight
     logp = t64(*shape)
-    assert gradcheck(lambda x: ops.nll_loss(x, y, **options), (logp,))
+    assert gradcheck(lambda x: F.nll_loss(x, y, **options), (logp,))
     # nll_loss(log_softmax(x)) is cross_entropy(x)
     x = t64(*shape)
     check_same(
-        lambda x: ops.nll_loss(aprende.log_softmax(x, 1), y, **options),
-        lambda x: ops.cross_entropy(x, y, **options),
+        lambda x: F.nll_loss(aprende.log_softmax(x, 1), y, **options),
+        lambda x: F.cross_entropy(x, y, **options),
         (x,),
     )
 
@@ -234,7 +236,7 @@ def test_binary_cross_entropy(reduction, weight_shape):
         weight.requires_grad_(False)
 
     def fused(x, y):
-        return ops.binary_cross_entropy(x, y, weight, reduction=reduction)
+        return F.binary_cross_entropy(x, y, weight, reduction=reduction)
 
     def unfused(x, y):
         log_x = aprende.clamp(aprende.log(x), min=-100)
@@ -252,7 +254,7 @@ def test_binary_cross_entropy(reduction, weight_shape):
 
 def test_binary_cross_entropy_clamps_logs_at_minus_100():
     x = aprende.tensor([0.0, 1.0, 1.0], requires_grad=True)
-    loss = ops.binary_cross_entropy(x, aprende.tensor([1.0, 0.0, 1.0]), reduction="none")
+    loss = F.binary_cross_entropy(x, aprende.tensor([1.0, 0.0, 1.0]), reduction="none")
     np.testing.assert_allclose(loss.detach().numpy(), [100.0, 100.0, 0.0])
     loss.sum().backward()
     assert np.isfinite(np.asarray(x.grad)).all()
@@ -268,7 +270,7 @@ def test_binary_cross_entropy_with_logits(reduction, use_weight, use_pos_weight)
     pos_weight = t64(3, low=0.5, high=3.0, requires_grad=False) if use_pos_weight else None
 
     def fused(x, y):
-        return ops.binary_cross_entropy_with_logits(
+        return F.binary_cross_entropy_with_logits(
             x, y, weight, reduction=reduction, pos_weight=pos_weight
         )
 
@@ -290,7 +292,7 @@ def test_binary_cross_entropy_with_logits(reduction, use_weight, use_pos_weight)
 def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits():
     x = aprende.tensor([1000.0, -1000.0, 1000.0], requires_grad=True)
     y = aprende.tensor([1.0, 0.0, 0.0])
-    loss = ops.binary_cross_entropy_with_logits(x, y, reduction="none")
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
     np.testing.assert_allclose(loss.detach().numpy(), [0.0, 0.0, 1000.0])
     loss.sum().backward()
     np.testing.assert_allclose(np.asarray(x.grad), [0.0, 0.0, 1.0])
@@ -310,11 +312,11 @@ def test_mse_and_l1(reduction):
 
     for fused, unfused in [
         (
-            lambda x, y: ops.mse_loss(x, y, reduction=reduction),
+            lambda x, y: F.mse_loss(x, y, reduction=reduction),
             lambda x, y: reduce((x - y) ** 2),
         ),
         (
-            lambda x, y: ops.l1_loss(x, y, reduction=reduction),
+            lambda x, y: F.l1_loss(x, y, reduction=reduction),
             lambda x, y: reduce(aprende.abs(x - y)),
         ),
     ]:
@@ -324,8 +326,8 @@ def test_mse_and_l1(reduction):
 
 def test_mse_mean_divides_by_elements_not_samples():
     x, y = aprende.zeros(2, 3), aprende.ones(2, 3)
-    assert ops.mse_loss(x, y).item() == 1.0
-    assert ops.mse_loss(x, y, reduction="sum").item() == 6.0
+    assert F.mse_loss(x, y).item() == 1.0
+    assert F.mse_loss(x, y, reduction="sum").item() == 6.0
 
 
 # ---- batch norm -------------------------------------------------------------------------------
@@ -345,7 +347,7 @@ def test_batch_norm(shape, affine, training):
     def fused(x, *params):
         weight, bias = params if params else (None, None)
         # Copies: training updates the running statistics in place at every call.
-        return ops.batch_norm(
+        return F.batch_norm(
             x, running_mean.clone(), running_var.clone(), weight, bias, training, 0.1, 1e-5
         )
 
@@ -367,7 +369,7 @@ def test_batch_norm(shape, affine, training):
 def test_batch_norm_updates_running_statistics_with_unbiased_variance():
     x = aprende.tensor(rng.normal(2.0, 3.0, size=(8, 3)))
     mean, var = aprende.zeros(3), aprende.ones(3)
-    ops.batch_norm(x, mean, var, training=True, momentum=0.25)
+    F.batch_norm(x, mean, var, training=True, momentum=0.25)
     data = x.numpy()
     np.testing.assert_allclose(mean.numpy(), 0.25 * data.mean(0), rtol=1e-5)
     np.testing.assert_allclose(var.numpy(), 0.75 + 0.25 * data.var(0, ddof=1), rtol=1e-5)
@@ -375,11 +377,11 @@ def test_batch_norm_updates_running_statistics_with_unbiased_variance():
 
 def test_batch_norm_errors():
     with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
-        ops.batch_norm(aprende.randn(1, 3), None, None, training=True)
+        F.batch_norm(aprende.randn(1, 3), None, None, training=True)
     with pytest.raises(RuntimeError, match=r"running_mean should have shape \(3,\).*got \(4,\)"):
-        ops.batch_norm(aprende.randn(2, 3), aprende.zeros(4), aprende.ones(4))
+        F.batch_norm(aprende.randn(2, 3), aprende.zeros(4), aprende.ones(4))
     with pytest.raises(ValueError, match="evaluation.*needs running_mean"):
-        ops.batch_norm(aprende.randn(2, 3), None, None, training=False)
+        F.batch_norm(aprende.randn(2, 3), None, None, training=False)
 
 
 # ---- dropout ----------------------------------------------------------------------------------
@@ -390,7 +392,7 @@ def test_dropout_gradcheck_with_a_fixed_mask():
 
     def fn(x):
         aprende.manual_seed(7)  # the same mask at every call
-        return ops.dropout(x, p=0.4)
+        return F.dropout(x, p=0.4)
 
     assert gradcheck(fn, (x,))
 
@@ -404,7 +406,7 @@ def test_dropout_gradcheck_with_a_fixed_mask():
 
 def test_dropout_scaling_statistics():
     x = aprende.ones(200, 500)
-    out = ops.dropout(x, p=0.3).numpy()
+    out = F.dropout(x, p=0.3).numpy()
     assert out.dtype == np.float32
     zeroed = (out == 0).mean()
     assert zeroed == pytest.approx(0.3, abs=0.01)
@@ -414,14 +416,14 @@ def test_dropout_scaling_statistics():
 
 def test_dropout_edge_cases():
     x = aprende.randn(4, 4, requires_grad=True)
-    assert ops.dropout(x, 0.5, training=False) is x
-    assert ops.dropout(x, 0.0) is x
-    out = ops.dropout(x, 1.0)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    out = F.dropout(x, 1.0)
     assert not out.detach().numpy().any()
     out.sum().backward()
     assert not x.grad.numpy().any()
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
-        ops.dropout(x, 1.5)
+        F.dropout(x, 1.5)
 
 
 # ---- dtypes -----------------------------------------------------------------------------------
@@ -435,14 +437,14 @@ def test_losses_keep_float32_for_values_and_gradients():
     target64 = aprende.tensor(rng.uniform(size=(6, 4)), dtype=aprende.float64)
     bn_weight = aprende.ones(4, requires_grad=True)
     losses = [
-        ops.cross_entropy(x, y, weight, label_smoothing=0.1),
-        ops.cross_entropy(x, target64),
-        ops.nll_loss(x, y, weight),
-        ops.binary_cross_entropy(p, target64, weight),
-        ops.binary_cross_entropy_with_logits(x, target64, pos_weight=weight),
-        ops.mse_loss(x, target64),
-        ops.l1_loss(x, target64),
-        ops.batch_norm(x, aprende.zeros(4), aprende.ones(4), bn_weight, None, True).sum(),
+        F.cross_entropy(x, y, weight, label_smoothing=0.1),
+        F.cross_entropy(x, target64),
+        F.nll_loss(x, y, weight),
+        F.binary_cross_entropy(p, target64, weight),
+        F.binary_cross_entropy_with_logits(x, target64, pos_weight=weight),
+        F.mse_loss(x, target64),
+        F.l1_loss(x, target64),
+        F.batch_norm(x, aprende.zeros(4), aprende.ones(4), bn_weight, None, True).sum(),
     ]
     for loss in losses:
         assert loss.dtype == aprende.float32
@@ -457,7 +459,7 @@ def test_binary_cross_entropy_gradient_near_zero_and_one():
     x = np.array([1e-4, 1 - 1e-4, 0.0, 1.0, 0.5], dtype=np.float32)
     y = np.array([1.0, 0.0, 1.0, 0.0, 1.0], dtype=np.float32)
     xt = aprende.tensor(x, requires_grad=True)
-    ops.binary_cross_entropy(xt, aprende.tensor(y), reduction="sum").backward()
+    F.binary_cross_entropy(xt, aprende.tensor(y), reduction="sum").backward()
     expected = (x - y) / np.maximum(x * (1 - x), np.float32(1e-12))
     np.testing.assert_allclose(xt.grad.numpy(), expected, rtol=1e-5)
 
@@ -471,15 +473,13 @@ def test_binary_cross_entropy_gradient_near_zero_and_one():
 def test_plain_cross_entropy_matches_the_general_node(rows, reduction, label_dtype):
     x = t64(rows, 5)
     y = aprende.tensor(rng.integers(0, 5, size=rows).astype(label_dtype))
-    assert type(ops.cross_entropy(x, y, reduction=reduction).grad_fn) is ops.PlainCrossEntropy
+    assert type(F.cross_entropy(x, y, reduction=reduction).grad_fn) is PlainCrossEntropy
 
     def plain(x):
-        return ops.cross_entropy(x, y, reduction=reduction)
+        return F.cross_entropy(x, y, reduction=reduction)
 
     def general(x):
-        return ops.CrossEntropy.apply(
-            x, target=y.data, weight=None, ignore_index=None, reduction=reduction, smoothing=0.0
-        )
+        return CrossEntropy.apply(x, y, ignore_index=None, reduction=reduction, smoothing=0.0)
 
     assert gradcheck(plain, (x,))
     check_same(plain, general, (x,))
@@ -487,15 +487,15 @@ def test_plain_cross_entropy_matches_the_general_node(rows, reduction, label_dty
 
 def test_plain_cross_entropy_leaves_ignored_and_wrong_labels_to_the_general_path():
     x = t64(4, 3)
-    ignored = ops.cross_entropy(x, aprende.tensor([0, -100, 2, 1]))
-    assert type(ignored.grad_fn) is ops.CrossEntropy
-    kept = ops.cross_entropy(x[[0, 2, 3]], aprende.tensor([0, 2, 1]))
+    ignored = F.cross_entropy(x, aprende.tensor([0, -100, 2, 1]))
+    assert type(ignored.grad_fn) is CrossEntropy
+    kept = F.cross_entropy(x[[0, 2, 3]], aprende.tensor([0, 2, 1]))
     assert ignored.item() == pytest.approx(kept.item(), rel=1e-12)
-    custom = ops.cross_entropy(x, aprende.tensor([0, 1, 2, 1]), ignore_index=1)
-    assert type(custom.grad_fn) is ops.CrossEntropy
+    custom = F.cross_entropy(x, aprende.tensor([0, 1, 2, 1]), ignore_index=1)
+    assert type(custom.grad_fn) is CrossEntropy
     for label in (3, -1):
         with pytest.raises(IndexError, match=f"target label {label} is out of range for 3"):
-            ops.cross_entropy(x, aprende.tensor([0, label, 2, 1]))
+            F.cross_entropy(x, aprende.tensor([0, label, 2, 1]))
 
 
 @pytest.mark.parametrize("shape", [(40, 10), (3, 4), (64, 1), (33, 7)])

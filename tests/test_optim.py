@@ -337,7 +337,7 @@ def test_step_counts_as_an_in_place_change_of_the_parameters():
     p.grad = aprende.tensor([1.0, 1.0])
     loss = (p * p).sum()
     optimizer.step()
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
 
 

@@ -1,5 +1,5 @@
 """nn.Sequential runs a Linear layer and the activation after it as one graph node
-(ops.nn.LinearActivation): the same numbers, fewer nodes; never where a hook or a subclass
+(ops.linear.LinearActivation): the same numbers, fewer nodes; never where a hook or a subclass
 must see the layer's own output."""
 
 import copy
@@ -10,7 +10,7 @@ import pytest
 import aprende
 from aprende import nn
 from aprende.autograd import gradcheck
-from aprende.ops import nn as ops
+from aprende.ops.linear import Linear, LinearActivation, linear_activation
 
 ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid]
 
@@ -40,7 +40,7 @@ def test_fused_pipeline_gives_the_same_bits_as_layer_by_layer(activation, bias):
     )
     x = aprende.randn(64, 5) * 3  # some units saturate, some ReLUs are off
     fused_out = model(x)
-    assert type(fused_out.grad_fn) is ops.LinearActivation
+    assert type(fused_out.grad_fn) is LinearActivation
     fused, fused_grads = outputs_and_grads(model, x, lambda m, x: m(x))
     plain, plain_grads = outputs_and_grads(model, x, layer_by_layer)
     np.testing.assert_array_equal(fused, plain)
@@ -55,7 +55,7 @@ def test_linear_activation_gradcheck(activation):
         aprende.tensor(rng.normal(size=shape), dtype=aprende.float64, requires_grad=True)
         for shape in [(4, 3), (5, 3), (5,)]
     )
-    assert gradcheck(lambda x, w, b: ops.linear_activation(x, w, b, activation), (x, w, b))
+    assert gradcheck(lambda x, w, b: linear_activation(x, w, b, activation), (x, w, b))
 
 
 def test_hooks_and_subclasses_see_the_layer_output_unfused():
@@ -64,10 +64,10 @@ def test_hooks_and_subclasses_see_the_layer_output_unfused():
     seen = []
     handle = model[0].register_forward_hook(lambda module, args, out: seen.append(out))
     out = model(x)
-    assert len(seen) == 1 and type(seen[0].grad_fn) is ops.Linear  # the pre-activation output
+    assert len(seen) == 1 and type(seen[0].grad_fn) is Linear  # the pre-activation output
     assert type(out.grad_fn.parents[0].grad_fn).__name__ == "Relu"
     handle.remove()
-    assert type(model(x).grad_fn.parents[0].grad_fn) is ops.LinearActivation
+    assert type(model(x).grad_fn.parents[0].grad_fn) is LinearActivation
 
     class MyReLU(nn.ReLU):
         def forward(self, input):
@@ -75,7 +75,7 @@ def test_hooks_and_subclasses_see_the_layer_output_unfused():
 
     model[1] = MyReLU()
     doubled = model(x)
-    assert type(doubled.grad_fn.parents[0].grad_fn) is not ops.LinearActivation
+    assert type(doubled.grad_fn.parents[0].grad_fn) is not LinearActivation
     np.testing.assert_allclose(
         doubled.detach().numpy(), layer_by_layer(model, x).detach().numpy(), rtol=0
     )
@@ -98,4 +98,4 @@ def test_changing_the_layers_changes_the_plan_and_copies_run_their_own_layers():
     )
     assert not np.array_equal(twin(x).detach().numpy(), model(x).detach().numpy())
     model.append(nn.Sigmoid())
-    assert type(model(x).grad_fn) is ops.LinearActivation
+    assert type(model(x).grad_fn) is LinearActivation

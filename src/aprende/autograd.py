@@ -14,6 +14,7 @@ import heapq
 import itertools
 import operator
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from aprende.backend import get_array_module
 _grad_enabled = True
 #: Creation order of graph nodes: a node's inputs were always made before it (see ``backward``).
 _sequence = itertools.count()
+# attrgetter + map read an attribute of every input without a Python frame per input: apply()
+# runs for every op of every batch.
 _version_of = operator.attrgetter("_version")
 _data_of = operator.attrgetter("data")
 _requires_grad_of = operator.attrgetter("requires_grad")
@@ -32,68 +35,55 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled:  # noqa: N801 - PyTorch's name
-    """Turn graph recording on or off; a function call, a context manager or a decorator."""
+class _GradMode:
+    """Sets whether operations record the graph: on ``__enter__``, back on ``__exit__``; used
+    as a decorator, each call of the function runs inside a fresh context of the same mode."""
 
     def __init__(self, mode: bool):
-        global _grad_enabled
-        self.previous = _grad_enabled
         self.mode = bool(mode)
-        _grad_enabled = self.mode
 
     def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self.mode
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info) -> None:
         global _grad_enabled
         _grad_enabled = self.previous
 
-    def __call__(self, function):
+    def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__(self.mode):
+            with _GradMode(self.mode):
                 return function(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(set_grad_enabled):  # noqa: N801 - PyTorch's name
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Context manager / decorator: nothing inside records a graph (inference, optimizer steps)."""
 
     def __init__(self):
-        self.mode = False
-
-    def __enter__(self):
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return function(*args, **kwargs)
-
-        return wrapper
+        super().__init__(False)
 
 
-class enable_grad(no_grad):  # noqa: N801 - PyTorch's name
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
 
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Turn graph recording on or off: at once when called (``set_grad_enabled(False)``), and
+    back to the previous mode at the end of a ``with`` block; also a decorator."""
+
+    def __init__(self, mode: bool):
+        super().__init__(mode)
+        super().__enter__()
+
     def __enter__(self):
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = True
-        return self
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return function(*args, **kwargs)
-
-        return wrapper
+        return self  # the mode was set by the call already
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,16 +95,20 @@ class Function:
     """One operation of the graph: ``forward`` on arrays, ``backward`` from the output's gradient.
 
     Subclasses write ``forward(self, *arrays, **options) -> array`` and
-    ``backward(self, grad) -> tuple`` (one gradient or None per input, shaped like that input),
-    saving on ``self`` whatever backward needs. ``self.needs[i]`` tells whether input ``i``
-    requires a gradient, so backward can skip work nobody asked for.
+    ``backward(self, grad) -> tuple`` (one gradient or None per input, shaped like that input).
+    Every array that backward reads is declared in forward with ``self.save_for_backward(...)``
+    and read back from ``self.saved_tensors`` (PyTorch's ``ctx`` protocol); options such as a
+    reduction or a shape may stay plain attributes. Arrays the caller can change in place
+    (targets, index arrays, conditions, class weights) are passed as inputs, never as options,
+    so that saving them puts them under the version check: an input or the output changed in
+    place between forward and backward makes backward raise instead of computing a wrong
+    gradient. ``self.needs[i]`` tells whether input ``i`` requires a gradient, so backward can
+    skip work nobody asked for.
     """
 
-    #: False for ops whose backward does not read their inputs' values (add, reshape, ...):
-    #: an in-place change of such an input after the forward pass does not spoil the gradient.
-    saves_inputs = True
     parents: tuple = ()
     needs: tuple = ()
+    saved_tensors: tuple = ()
 
     @classmethod
     def apply(cls, *inputs, **options):
@@ -128,14 +122,13 @@ class Function:
         if not _grad_enabled:
             return Tensor._make(out, False)
         needs = tuple(map(_requires_grad_of, inputs))
-        if True not in needs:
+        if True not in needs:  # a C-level scan; any(needs) would iterate in Python
             return Tensor._make(out, False)
         result = Tensor._make(out, True)
         fn.parents = inputs
         fn.needs = needs
         fn.sequence = next(_sequence)
-        if cls.saves_inputs:
-            fn.versions = tuple(map(_version_of, inputs))
+        fn.versions = tuple(map(_version_of, inputs))
         result._ctx = fn
         return result
 
@@ -150,6 +143,12 @@ class Function:
     def backward(self, grad):
         raise NotImplementedError
 
+    def save_for_backward(self, *arrays) -> None:
+        """Declare the arrays backward reads (inputs, the output, or arrays made in forward;
+        None where an optional one is absent). Saved inputs and a saved output are checked
+        for in-place changes before backward runs."""
+        self.saved_tensors = arrays
+
     def release(self) -> None:
         """Free everything the node saved: the graph behind it is gone after backward.
 
@@ -157,16 +156,27 @@ class Function:
         cannot go through."""
         self.__dict__ = {"parents": None, "sequence": self.sequence}
 
-    def check_versions(self) -> None:
-        """Fail loudly if an input this node saved was changed in place since the forward."""
-        if tuple(map(_version_of, self.parents)) == self.versions:
+    def check_saved(self, output) -> None:
+        """Raise if a saved input, or the saved output, was changed in place since forward.
+
+        The versions are compared first (one tuple comparison, the common case); only when
+        one moved is it looked up whether backward reads that tensor's array."""
+        if not output._version and tuple(map(_version_of, self.parents)) == self.versions:
             return
-        for parent, version in zip(self.parents, self.versions, strict=True):
-            if parent._version != version:
+        changed = [(output, 0)] if output._version else []
+        changed += [
+            (parent, version)
+            for parent, version in zip(self.parents, self.versions, strict=True)
+            if parent._version != version
+        ]
+        for tensor, version in changed:
+            if any(saved is tensor.data for saved in self.saved_tensors):
                 raise RuntimeError(
-                    f"{self.name()}: one of the tensors needed for its gradient, of shape "
-                    f"{parent.shape}, was modified by an in-place operation after the forward "
-                    f"pass (version {parent._version}, expected {version})"
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {self.name()} saved a tensor of shape "
+                    f"{tensor.shape} at version {version}, and it is now at version "
+                    f"{tensor._version}; clone it before changing it (x.clone()), or change "
+                    "it after backward()"
                 )
 
 
@@ -179,6 +189,13 @@ def unbroadcast(grad, shape: tuple):
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
     return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
+
+
+def unpack_optional(arrays: tuple, present: tuple[bool, ...]) -> list:
+    """Optional inputs passed after the required ones, only those given: back as a list with
+    None where one was not given (``present`` says which were)."""
+    given = iter(arrays)
+    return [next(given) if there else None for there in present]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,8 +274,8 @@ def _run_backward(root, grad, retain_graph: bool) -> None:
         g = grads.pop(id(tensor))
         if tensor._retains_grad:
             _store_grad(tensor, g, stored)
-        if ctx.saves_inputs:
-            ctx.check_versions()
+        if ctx.saved_tensors:
+            ctx.check_saved(tensor)
         for parent, parent_grad in zip(parents, ctx.backward(g), strict=True):
             if parent_grad is None or not parent.requires_grad:
                 continue

@@ -36,6 +36,12 @@ def set_default_dtype(dtype) -> None:
     _default_dtype = dtype
 
 
+def is_floating(dtype) -> bool:
+    """True for a floating dtype (float16/32/64); a kind test, where np.issubdtype costs ~1 µs
+    on every op."""
+    return dtype.kind == "f"
+
+
 def to_dtype(dtype) -> np.dtype | None:
     """Normalise a dtype given as numpy dtype, type or name; None stays None."""
     if dtype is None:

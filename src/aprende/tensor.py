@@ -377,7 +377,7 @@ class Tensor:
         return _elementwise.abs(self)
 
     def __getitem__(self, index):
-        return _shape.getitem(self, index)
+        return _indexing.getitem(self, index)
 
     # ---- comparisons (no gradient; bool tensors) ---------------------------------------------
 
@@ -711,7 +711,7 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__", value)
-        index = _shape.array_index(index)
+        index = _indexing.array_index(index)
         value = value.data if isinstance(value, Tensor) else value
         try:
             self.data[index] = value
@@ -741,6 +741,7 @@ class Tensor:
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import elementwise as _elementwise  # noqa: E402
+from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from aprende.nn.activation import ReLU, Sigmoid, Tanh
 from aprende.nn.linear import Linear
 from aprende.nn.module import Module
-from aprende.ops.nn import linear_activation
+from aprende.ops.linear import linear_activation
 
 
 def _position(index: int, length: int, kind: str) -> int:
@@ -74,7 +74,7 @@ class Sequential(_ModuleSequence):
     given names. Indexing with an int gives a layer, with a slice a new Sequential.
 
     A Linear layer followed by ReLU, Tanh or Sigmoid runs as one graph node
-    (``ops.nn.LinearActivation``): the same numbers as layer by layer, with one node and one
+    (``ops.linear.LinearActivation``): the same numbers as layer by layer, with one node and one
     array fewer; not where a forward hook on either module must see the layer's own output.
     """
 

@@ -1,7 +1,7 @@
 """``aprende.nn.functional`` (import as ``F``): the stateless form of every layer and loss.
 
 Activations re-export the core ops; ``linear``, ``dropout``, ``batch_norm`` and the losses are
-the fused ops of ``aprende.ops.nn`` (one graph node each, hand-written backward). Names,
+the fused ops of ``aprende.ops`` (one graph node each, hand-written backward). Names,
 arguments and defaults follow ``torch.nn.functional``.
 """
 
@@ -11,18 +11,17 @@ import warnings
 
 from aprende.ops import elementwise as _elementwise
 from aprende.ops import reduce as _reduce
+from aprende.ops.cross_entropy import cross_entropy, nll_loss
+from aprende.ops.dropout import dropout
 from aprende.ops.elementwise import sigmoid, sign, tanh
-from aprende.ops.nn import (
-    batch_norm,
+from aprende.ops.linear import linear
+from aprende.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
-    dropout,
     l1_loss,
-    linear,
     mse_loss,
-    nll_loss,
 )
+from aprende.ops.normalization import batch_norm
 from aprende.tensor import Tensor
 
 

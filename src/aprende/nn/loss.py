@@ -10,14 +10,14 @@ from __future__ import annotations
 from aprende.creation import as_tensor
 from aprende.nn import functional as F
 from aprende.nn.module import Module
-from aprende.ops.nn import _check_reduction
+from aprende.ops.losses import check_reduction
 from aprende.tensor import Tensor
 
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        _check_reduction(reduction, type(self).__name__)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def _register_weight(self, name: str, weight) -> None:

@@ -1,1 +1,2 @@
-"""Differentiable operations, grouped by kind: elementwise, reduce, shape, linalg, nn (fused)."""
+"""Differentiable operations, one kind per file: elementwise, reduce, shape, indexing, linalg, and
+the fused nodes of neural networks (linear, cross_entropy, losses, normalization, dropout)."""

@@ -10,10 +10,14 @@ import numpy as np
 
 from aprende import backend
 from aprende.autograd import Function, unbroadcast
+from aprende.backend import get_array_module, is_floating
 from aprende.tensor import Tensor
 
+#: What the ops accept where PyTorch takes a tensor or a number.
+TensorLike = Tensor | np.ndarray | float | int | bool
 
-def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
+
+def as_tensor_like(value: TensorLike, like: Tensor | None = None) -> Tensor:
     """A Tensor from a tensor, array or Python number.
 
     A Python number takes the dtype of the tensor it meets (``x * 2`` stays float32, as in
@@ -21,7 +25,7 @@ def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    xp = np if like is None else backend.get_array_module(like.data)
+    xp = np if like is None else get_array_module(like.data)
     if isinstance(value, bool | int | float) and like is not None:
         dtype = like.dtype
         if isinstance(value, float) and dtype.kind != "f":
@@ -35,7 +39,7 @@ def as_tensor_like(value, like: Tensor | None = None) -> Tensor:
     return Tensor._make(array, False)
 
 
-def _pair(a, b) -> tuple[Tensor, Tensor]:
+def _pair(a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
     """Two operands as tensors; an integer tensor meeting a float one takes the float's dtype
     (PyTorch's promotion; NumPy would make int64 + float32 a float64)."""
     if isinstance(a, Tensor):
@@ -44,7 +48,7 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
         b = as_tensor_like(b)
         a = as_tensor_like(a, b)
     if a.dtype != b.dtype:
-        a_float, b_float = _is_float(a.dtype), _is_float(b.dtype)
+        a_float, b_float = is_floating(a.dtype), is_floating(b.dtype)
         if a_float and not b_float:
             b = Tensor._make(b.data.astype(a.dtype), False)
         elif b_float and not a_float:
@@ -52,19 +56,11 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def _is_float(dtype) -> bool:
-    return dtype.kind == "f"  # np.issubdtype costs ~1 µs, paid on every op
-
-
-def _xp(array):
-    return backend.get_array_module(array)
-
-
 # ---- arithmetic -------------------------------------------------------------------------------
 
 
 class Add(Function):
-    saves_inputs = False
+    """a + b; ∂/∂a = ∂/∂b = 1, each gradient summed back over its broadcast dims."""
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -75,7 +71,7 @@ class Add(Function):
 
 
 class Sub(Function):
-    saves_inputs = False
+    """a − b; ∂/∂a = 1, ∂/∂b = −1. One node: a + (−b) would record two and allocate −b."""
 
     def forward(self, a, b):
         self.shapes = a.shape, b.shape
@@ -87,48 +83,56 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a · b; ∂/∂a = b, ∂/∂b = a."""
+
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def backward(self, grad):
-        grad_a = unbroadcast(grad * self.b, self.a.shape) if self.needs[0] else None
-        grad_b = unbroadcast(grad * self.a, self.b.shape) if self.needs[1] else None
+        a, b = self.saved_tensors
+        grad_a = unbroadcast(grad * b, a.shape) if self.needs[0] else None
+        grad_b = unbroadcast(grad * a, b.shape) if self.needs[1] else None
         return grad_a, grad_b
 
 
 class Div(Function):
+    """a / b; ∂/∂a = 1/b, ∂/∂b = −a/b². Its own node: a · b⁻¹ would round twice, and PyTorch
+    divides."""
+
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a / b
 
     def backward(self, grad):
-        grad_a = grad / self.b
-        grad_b = unbroadcast(-grad_a * self.a / self.b, self.b.shape) if self.needs[1] else None
-        return unbroadcast(grad_a, self.a.shape), grad_b
+        a, b = self.saved_tensors
+        grad_a = grad / b
+        grad_b = unbroadcast(-grad_a * a / b, b.shape) if self.needs[1] else None
+        return unbroadcast(grad_a, a.shape), grad_b
 
 
 class Pow(Function):
     """a ** b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (taken as 0 where a = 0, as PyTorch)."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = a**b
-        return self.out
+        out = a**b
+        self.save_for_backward(a, b, out)
+        return out
 
     def backward(self, grad):
+        a, b, out = self.saved_tensors
         grad_a = grad_b = None
         if self.needs[0]:
-            grad_a = unbroadcast(grad * self.b * self.a ** (self.b - 1), self.a.shape)
+            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
         if self.needs[1]:
-            xp = _xp(self.a)
-            log_a = xp.log(xp.where(self.a == 0, 1, self.a))
-            grad_b = unbroadcast(grad * self.out * log_a, self.b.shape)
+            xp = get_array_module(a)
+            log_a = xp.log(xp.where(a == 0, 1, a))
+            grad_b = unbroadcast(grad * out * log_a, b.shape)
         return grad_a, grad_b
 
 
 class Neg(Function):
-    saves_inputs = False
+    """−a; ∂/∂a = −1."""
 
     def forward(self, a):
         return -a
@@ -137,35 +141,35 @@ class Neg(Function):
         return (-grad,)
 
 
-def add(a, b) -> Tensor:
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     """a + b, broadcast."""
     return Add.apply(*_pair(a, b))
 
 
-def sub(a, b) -> Tensor:
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """a − b, broadcast."""
     return Sub.apply(*_pair(a, b))
 
 
-def mul(a, b) -> Tensor:
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a · b elementwise, broadcast."""
     return Mul.apply(*_pair(a, b))
 
 
-def div(a, b) -> Tensor:
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     """a / b elementwise, broadcast (true division: integers give floats)."""
     a, b = _pair(a, b)
-    if not _is_float(a.dtype) and not _is_float(b.dtype):
+    if not is_floating(a.dtype) and not is_floating(b.dtype):
         a, b = a.to(backend.get_default_dtype()), b.to(backend.get_default_dtype())
     return Div.apply(a, b)
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
+def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - PyTorch's name
     """a ** b elementwise, broadcast."""
     return Pow.apply(*_pair(a, b))
 
 
-def neg(a) -> Tensor:
+def neg(a: Tensor) -> Tensor:
     """−a."""
     return Neg.apply(a)
 
@@ -174,147 +178,176 @@ def neg(a) -> Tensor:
 
 
 class Exp(Function):
+    """eᵃ; ∂/∂a = eᵃ, read from the output."""
+
     def forward(self, a):
-        self.out = _xp(a).exp(a)
-        return self.out
+        out = get_array_module(a).exp(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return (grad * self.out,)
+        (out,) = self.saved_tensors
+        return (grad * out,)
 
 
 class Log(Function):
+    """ln a; ∂/∂a = 1/a."""
+
     def forward(self, a):
-        self.a = a
-        return _xp(a).log(a)
+        self.save_for_backward(a)
+        return get_array_module(a).log(a)
 
     def backward(self, grad):
-        return (grad / self.a,)
+        (a,) = self.saved_tensors
+        return (grad / a,)
 
 
 class Sqrt(Function):
+    """√a; ∂/∂a = 1/(2√a), read from the output. Its own node: a ** 0.5 would pay Pow's
+    a^(b−1) in backward."""
+
     def forward(self, a):
-        self.out = _xp(a).sqrt(a)
-        return self.out
+        out = get_array_module(a).sqrt(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return (grad / (2 * self.out),)
+        (out,) = self.saved_tensors
+        return (grad / (2 * out),)
 
 
 class Square(Function):
+    """a²; ∂/∂a = 2a. Its own node: a * a would be a Mul that saves a twice and forms two
+    products in backward."""
+
     def forward(self, a):
-        self.a = a
+        self.save_for_backward(a)
         return a * a
 
     def backward(self, grad):
-        return (2 * grad * self.a,)
+        (a,) = self.saved_tensors
+        return (2 * grad * a,)
 
 
 class Abs(Function):
+    """|a|; ∂/∂a = sign(a) (0 at 0, as PyTorch)."""
+
     def forward(self, a):
-        self.a = a
-        return _xp(a).abs(a)
+        self.save_for_backward(a)
+        return get_array_module(a).abs(a)
 
     def backward(self, grad):
-        return (grad * _xp(self.a).sign(self.a),)
+        (a,) = self.saved_tensors
+        return (grad * get_array_module(a).sign(a),)
 
 
 class Sign(Function):
     """sign(a): its derivative is 0 everywhere it exists (and taken as 0 at 0, as PyTorch)."""
 
-    saves_inputs = False
-
     def forward(self, a):
         self.shape, self.dtype = a.shape, a.dtype
-        return _xp(a).sign(a)
+        return get_array_module(a).sign(a)
 
     def backward(self, grad):
-        return (_xp(grad).zeros(self.shape, dtype=self.dtype),)
+        return (get_array_module(grad).zeros(self.shape, dtype=self.dtype),)
 
 
 class Clamp(Function):
-    """Clip to [low, high]; gradient 1 inside the range (bounds included), 0 outside."""
+    """Clip to [low, high]; ∂/∂a = 1 inside the range (bounds included), 0 outside."""
 
     def forward(self, a, low=None, high=None):
-        self.a, self.low, self.high = a, low, high
-        return _xp(a).clip(a, low, high)
+        self.save_for_backward(a)
+        self.low, self.high = low, high
+        return get_array_module(a).clip(a, low, high)
 
     def backward(self, grad):
+        (a,) = self.saved_tensors
         inside = True
         if self.low is not None:
-            inside = self.a >= self.low
+            inside = a >= self.low
         if self.high is not None:
-            inside = inside & (self.a <= self.high)
+            inside = inside & (a <= self.high)
         return (grad * inside,)
 
 
 class Maximum(Function):
-    """max(a, b) elementwise; at a tie each input gets half the gradient (as PyTorch)."""
+    """max(a, b) elementwise; ∂/∂a = 1 where a > b, 0 where a < b, and at a tie each input
+    gets half the gradient (as PyTorch)."""
 
     pick_first = staticmethod(np.greater)
 
     def forward(self, a, b):
-        self.a, self.b = a, b
-        return _xp(a).maximum(a, b) if self.pick_first is np.greater else _xp(a).minimum(a, b)
+        self.save_for_backward(a, b)
+        xp = get_array_module(a)
+        return xp.maximum(a, b) if self.pick_first is np.greater else xp.minimum(a, b)
 
     def backward(self, grad):
-        xp = _xp(grad)
-        first = self.pick_first(self.a, self.b)
-        share_a = xp.where(self.a == self.b, 0.5, first.astype(grad.dtype)).astype(grad.dtype)
-        grad_a = unbroadcast(grad * share_a, self.a.shape) if self.needs[0] else None
-        grad_b = unbroadcast(grad * (1 - share_a), self.b.shape) if self.needs[1] else None
+        a, b = self.saved_tensors
+        xp = get_array_module(grad)
+        first = self.pick_first(a, b)
+        share_a = xp.where(a == b, 0.5, first.astype(grad.dtype)).astype(grad.dtype)
+        grad_a = unbroadcast(grad * share_a, a.shape) if self.needs[0] else None
+        grad_b = unbroadcast(grad * (1 - share_a), b.shape) if self.needs[1] else None
         return grad_a, grad_b
 
 
 class Minimum(Maximum):
+    """min(a, b) elementwise; the gradient as ``Maximum``'s with the roles swapped."""
+
     pick_first = staticmethod(np.less)
 
 
 class Where(Function):
-    saves_inputs = False
+    """a where the condition holds, else b; the gradient goes to the side that was chosen.
+    The condition is an input (not differentiable) so that it is saved and version-checked."""
 
     def forward(self, condition, a, b):
-        self.condition, self.shapes = condition, (a.shape, b.shape)
-        return _xp(a).where(condition, a, b)
+        self.save_for_backward(condition)
+        self.shapes = a.shape, b.shape
+        return get_array_module(a).where(condition, a, b)
 
     def backward(self, grad):
+        (condition,) = self.saved_tensors
         zero = grad.dtype.type(0)
-        xp = _xp(grad)
-        grad_a = unbroadcast(xp.where(self.condition, grad, zero), self.shapes[0])
-        grad_b = unbroadcast(xp.where(self.condition, zero, grad), self.shapes[1])
+        xp = get_array_module(grad)
+        grad_a = unbroadcast(xp.where(condition, grad, zero), self.shapes[0])
+        grad_b = unbroadcast(xp.where(condition, zero, grad), self.shapes[1])
         return None, grad_a, grad_b
 
 
-def exp(a) -> Tensor:
+def exp(a: Tensor) -> Tensor:
     """eᵃ; derivative eᵃ."""
     return Exp.apply(a)
 
 
-def log(a) -> Tensor:
+def log(a: Tensor) -> Tensor:
     """ln a; derivative 1/a."""
     return Log.apply(a)
 
 
-def sqrt(a) -> Tensor:
+def sqrt(a: Tensor) -> Tensor:
     """√a; derivative 1/(2√a)."""
     return Sqrt.apply(a)
 
 
-def square(a) -> Tensor:
+def square(a: Tensor) -> Tensor:
     """a²; derivative 2a."""
     return Square.apply(a)
 
 
-def abs(a) -> Tensor:  # noqa: A001 - PyTorch's name
+def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     """|a|; derivative sign(a)."""
     return Abs.apply(a)
 
 
-def sign(a) -> Tensor:
+def sign(a: Tensor) -> Tensor:
     """sign(a) ∈ {−1, 0, 1}; zero gradient (the step has no useful derivative)."""
     return Sign.apply(a)
 
 
-def clamp(a, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+def clamp(
+    a: Tensor, min: float | Tensor | None = None, max: float | Tensor | None = None
+) -> Tensor:  # noqa: A002 - PyTorch's names
     """a clipped to [min, max] (either may be None)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -326,17 +359,17 @@ def clamp(a, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
 clip = clamp
 
 
-def maximum(a, b) -> Tensor:
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise maximum of a and b, broadcast."""
     return Maximum.apply(*_pair(a, b))
 
 
-def minimum(a, b) -> Tensor:
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise minimum of a and b, broadcast."""
     return Minimum.apply(*_pair(a, b))
 
 
-def where(condition, a, b) -> Tensor:
+def where(condition: Tensor | np.ndarray, a: TensorLike, b: TensorLike) -> Tensor:
     """a where condition holds, else b (broadcast); gradient flows to the chosen side."""
     condition = as_tensor_like(condition)
     if condition.dtype != np.bool_:
@@ -349,14 +382,14 @@ def where(condition, a, b) -> Tensor:
 
 
 # Activations whose derivative is a function of their output y: the backward pass needs only
-# y, and a fused linear + activation node (``aprende.ops.nn.LinearActivation``) can compute y in
+# y, and a fused linear + activation node (``aprende.ops.linear.LinearActivation``) can compute y in
 # place over the layer's fresh output. Each forward takes ``out=`` for that; each derivative
 # returns ∂L/∂a from ∂L/∂y and y.
 
 
 def relu_values(a, out=None):
     """max(a, 0)."""
-    xp = _xp(a)
+    xp = get_array_module(a)
     # NumPy's maximum is vectorised for two arrays, not for an array and a scalar:
     # max(a, zeros) measured 0.8 µs against 3.0 µs for max(a, 0) on (64, 128).
     zero = backend.constant(0, a.shape, a.dtype) if xp is np and a.size >= 1024 else 0
@@ -370,7 +403,7 @@ def relu_derivative(grad, y):
 
 def sigmoid_values(a, out=None):
     """σ(a) = 1/(1+e⁻ᵃ), in two branches so that exp never overflows (``out`` unused)."""
-    xp = _xp(a)
+    xp = get_array_module(a)
     e = xp.exp(-xp.abs(a))  # σ(a) = 1/(1+e⁻ᵃ) = eᵃ/(1+eᵃ)
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -382,7 +415,7 @@ def sigmoid_derivative(grad, y):
 
 def tanh_values(a, out=None):
     """tanh(a)."""
-    return _xp(a).tanh(a, out=out)
+    return get_array_module(a).tanh(a, out=out)
 
 
 def tanh_derivative(grad, y):
@@ -399,57 +432,73 @@ ACTIVATIONS = {
 
 
 class Relu(Function):
+    """max(a, 0); ∂/∂a = 1[a > 0], read from the output (1[y > 0])."""
+
     def forward(self, a):
-        self.out = relu_values(a)
-        return self.out
+        out = relu_values(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return (relu_derivative(grad, self.out),)
+        (out,) = self.saved_tensors
+        return (relu_derivative(grad, out),)
 
 
 class LeakyRelu(Function):
+    """a for a > 0, s·a otherwise; ∂/∂a = 1 for a > 0, s otherwise."""
+
     def forward(self, a, negative_slope=0.01):
-        self.a, self.slope = a, negative_slope
-        return _xp(a).where(a > 0, a, a * a.dtype.type(negative_slope))
+        self.save_for_backward(a)
+        self.slope = negative_slope
+        return get_array_module(a).where(a > 0, a, a * a.dtype.type(negative_slope))
 
     def backward(self, grad):
-        return (_xp(grad).where(self.a > 0, grad, grad * grad.dtype.type(self.slope)),)
+        (a,) = self.saved_tensors
+        return (get_array_module(grad).where(a > 0, grad, grad * grad.dtype.type(self.slope)),)
 
 
 class Sigmoid(Function):
+    """σ(a) = 1/(1 + e⁻ᵃ); ∂/∂a = σ(1 − σ), read from the output."""
+
     def forward(self, a):
-        self.out = sigmoid_values(a)
-        return self.out
+        out = sigmoid_values(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return (sigmoid_derivative(grad, self.out),)
+        (out,) = self.saved_tensors
+        return (sigmoid_derivative(grad, out),)
 
 
 class Tanh(Function):
+    """tanh(a); ∂/∂a = 1 − tanh², read from the output."""
+
     def forward(self, a):
-        self.out = tanh_values(a)
-        return self.out
+        out = tanh_values(a)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return (tanh_derivative(grad, self.out),)
+        (out,) = self.saved_tensors
+        return (tanh_derivative(grad, out),)
 
 
-def relu(a) -> Tensor:
+def relu(a: Tensor) -> Tensor:
     """max(0, a); derivative the step 1[a > 0]."""
     return Relu.apply(a)
 
 
-def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """a for a > 0, negative_slope·a otherwise."""
     return LeakyRelu.apply(a, negative_slope=negative_slope)
 
 
-def sigmoid(a) -> Tensor:
+def sigmoid(a: Tensor) -> Tensor:
     """The logistic σ(a) = 1/(1+e⁻ᵃ); derivative σ(1−σ) (the slides' f(1−f))."""
     return Sigmoid.apply(a)
 
 
-def tanh(a) -> Tensor:
+def tanh(a: Tensor) -> Tensor:
     """tanh(a); derivative 1 − tanh² (the slides' 1 − f²)."""
     return Tanh.apply(a)
 
@@ -458,7 +507,7 @@ def tanh(a) -> Tensor:
 
 
 class Clone(Function):
-    saves_inputs = False
+    """A copy with its own memory; ∂/∂a = 1."""
 
     def forward(self, a):
         return a.copy()
@@ -468,7 +517,7 @@ class Clone(Function):
 
 
 class Cast(Function):
-    saves_inputs = False
+    """a in another dtype; the gradient is cast back to a's dtype."""
 
     def forward(self, a, dtype=None):
         self.dtype = a.dtype
@@ -479,7 +528,7 @@ class Cast(Function):
 
 
 class ToDevice(Function):
-    saves_inputs = False
+    """a on another device; the gradient is moved back to a's device."""
 
     def forward(self, a, device=None):
         self.device = backend.device_of(a)
@@ -489,19 +538,19 @@ class ToDevice(Function):
         return (backend.move(grad, self.device),)
 
 
-def clone(a) -> Tensor:
+def clone(a: Tensor) -> Tensor:
     """A copy with its own memory; gradient passes through."""
     return Clone.apply(a)
 
 
-def cast(a, dtype) -> Tensor:
+def cast(a: Tensor, dtype) -> Tensor:
     """a converted to dtype; the gradient is converted back."""
     if a.requires_grad and not np.issubdtype(dtype, np.floating):
         return Tensor._make(a.data.astype(dtype), False)
     return Cast.apply(a, dtype=dtype)
 
 
-def to_device(a, device) -> Tensor:
+def to_device(a: Tensor, device) -> Tensor:
     """a copied to another device; the gradient is copied back."""
     return ToDevice.apply(a, device=device)
 
@@ -509,7 +558,7 @@ def to_device(a, device) -> Tensor:
 # ---- comparisons and logic: no gradient -------------------------------------------------------
 
 
-def _compare(ufunc, a, b) -> Tensor:
+def _compare(ufunc, a: TensorLike, b: TensorLike) -> Tensor:
     a, b = _pair(a, b)
     try:
         return Tensor._make(ufunc(a.data, b.data), False)
@@ -519,56 +568,56 @@ def _compare(ufunc, a, b) -> Tensor:
         ) from None
 
 
-def eq(a, b) -> Tensor:
+def eq(a: TensorLike, b: TensorLike) -> Tensor:
     """a == b elementwise (bool tensor)."""
     return _compare(np.equal, a, b)
 
 
-def ne(a, b) -> Tensor:
+def ne(a: TensorLike, b: TensorLike) -> Tensor:
     """a != b elementwise (bool tensor)."""
     return _compare(np.not_equal, a, b)
 
 
-def lt(a, b) -> Tensor:
+def lt(a: TensorLike, b: TensorLike) -> Tensor:
     """a < b elementwise (bool tensor)."""
     return _compare(np.less, a, b)
 
 
-def le(a, b) -> Tensor:
+def le(a: TensorLike, b: TensorLike) -> Tensor:
     """a <= b elementwise (bool tensor)."""
     return _compare(np.less_equal, a, b)
 
 
-def gt(a, b) -> Tensor:
+def gt(a: TensorLike, b: TensorLike) -> Tensor:
     """a > b elementwise (bool tensor)."""
     return _compare(np.greater, a, b)
 
 
-def ge(a, b) -> Tensor:
+def ge(a: TensorLike, b: TensorLike) -> Tensor:
     """a >= b elementwise (bool tensor)."""
     return _compare(np.greater_equal, a, b)
 
 
-def logical_and(a, b) -> Tensor:
+def logical_and(a: TensorLike, b: TensorLike) -> Tensor:
     return _compare(np.logical_and, a, b)
 
 
-def logical_or(a, b) -> Tensor:
+def logical_or(a: TensorLike, b: TensorLike) -> Tensor:
     return _compare(np.logical_or, a, b)
 
 
-def logical_not(a) -> Tensor:
+def logical_not(a: Tensor) -> Tensor:
     return Tensor._make(np.logical_not(a.data) if a.dtype == np.bool_ else ~a.data, False)
 
 
-def isnan(a) -> Tensor:
-    return Tensor._make(_xp(a.data).isnan(a.data), False)
+def isnan(a: Tensor) -> Tensor:
+    return Tensor._make(get_array_module(a.data).isnan(a.data), False)
 
 
-def isfinite(a) -> Tensor:
-    return Tensor._make(_xp(a.data).isfinite(a.data), False)
+def isfinite(a: Tensor) -> Tensor:
+    return Tensor._make(get_array_module(a.data).isfinite(a.data), False)
 
 
-def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+def allclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     a, b = _pair(a, b)
-    return bool(_xp(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))
+    return bool(get_array_module(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))

@@ -12,11 +12,11 @@ class MatMul(Function):
     """C = A @ B; ∂L/∂A = ∂L/∂C @ Bᵀ, ∂L/∂B = Aᵀ @ ∂L/∂C (summed over broadcast batch dims)."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a @ b
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         if a.ndim == 1 and b.ndim == 1:
             return grad * b if self.needs[0] else None, grad * a if self.needs[1] else None
         # A vector operand is a matrix with one row (a) or one column (b).

@@ -10,16 +10,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from aprende import backend
 from aprende.autograd import Function
+from aprende.backend import get_array_module
 from aprende.tensor import Tensor
 
 #: What ``max(dim)`` / ``min(dim)`` return, as ``torch.return_types.max``.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
-
-
-def _xp(array):
-    return backend.get_array_module(array)
+#: A dimension or several (None: all of them).
+Dims = int | tuple[int, ...] | None
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
@@ -51,7 +49,7 @@ def _resolve(dim, keepdim, aliases: dict, op: str):
 
 def _expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
     """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
-    xp = _xp(grad)
+    xp = get_array_module(grad)
     if axes is not None and not keepdim:
         grad = xp.expand_dims(grad, axes)
     return xp.broadcast_to(grad, shape)
@@ -64,7 +62,7 @@ def _count(shape: tuple, axes: tuple | None) -> int:
 
 
 class Sum(Function):
-    saves_inputs = False
+    """Σ a over ``axes``; ∂/∂a = 1, the gradient broadcast back over the summed axes."""
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
@@ -75,7 +73,7 @@ class Sum(Function):
 
 
 class Mean(Function):
-    saves_inputs = False
+    """(1/N) Σ a over ``axes``; ∂/∂a = 1/N, broadcast back over the averaged axes."""
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
@@ -87,50 +85,54 @@ class Mean(Function):
 
 
 class Var(Function):
-    """Σ(x − x̄)² / (N − correction); gradient 2(x − x̄) / (N − correction)."""
+    """Σ(x − x̄)² / (N − correction); ∂/∂x = 2(x − x̄) / (N − correction)."""
 
     def forward(self, a, axes=None, keepdim=False, correction=1):
-        self.centered = a - a.mean(axis=axes, keepdims=True)
+        centered = a - a.mean(axis=axes, keepdims=True)
+        self.save_for_backward(centered)
         self.axes, self.keepdim = axes, keepdim
         self.divisor = builtins.max(_count(a.shape, axes) - correction, 0)
-        squares = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim)
+        squares = (centered * centered).sum(axis=axes, keepdims=keepdim)
         return squares / a.dtype.type(self.divisor) if self.divisor else squares * np.nan
 
     def backward(self, grad):
-        grad = _expand_back(grad, self.centered.shape, self.axes, self.keepdim)
-        return (grad * self.centered * grad.dtype.type(2 / self.divisor),)
+        (centered,) = self.saved_tensors
+        grad = _expand_back(grad, centered.shape, self.axes, self.keepdim)
+        return (grad * centered * grad.dtype.type(2 / self.divisor),)
 
 
 class MaxMin(Function):
-    """max or min over all elements: at ties the gradient is shared evenly (as PyTorch)."""
+    """max or min over all elements; ∂/∂a is 1/k at each of the k elements equal to the
+    result (ties share the gradient evenly, as PyTorch), 0 elsewhere."""
 
     def forward(self, a, pick=None):
-        self.a = a
-        self.out = pick(a)
-        return self.out
+        out = pick(a)
+        self.save_for_backward(a, out)
+        return out
 
     def backward(self, grad):
-        hits = self.a == self.out
+        a, out = self.saved_tensors
+        hits = a == out
         return (hits * (grad / hits.sum()).astype(grad.dtype),)
 
 
 class MaxMinDim(Function):
-    """max or min along one dim: the gradient goes to the position of the returned index."""
-
-    saves_inputs = False
+    """max or min along one dim; ∂/∂a is 1 at the position of the returned index, 0 elsewhere."""
 
     def forward(self, a, dim=0, keepdim=False, arg=None):
-        xp = _xp(a)
+        xp = get_array_module(a)
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
-        self.indices = xp.expand_dims(arg(a, axis=dim), dim)
-        values = xp.take_along_axis(a, self.indices, axis=dim)
+        indices = xp.expand_dims(arg(a, axis=dim), dim)
+        self.save_for_backward(indices)
+        values = xp.take_along_axis(a, indices, axis=dim)
         return values if keepdim else values.squeeze(dim)
 
     def backward(self, grad):
-        xp = _xp(grad)
+        (indices,) = self.saved_tensors
+        xp = get_array_module(grad)
         full = xp.zeros(self.shape, dtype=grad.dtype)
         grad = grad if self.keepdim else xp.expand_dims(grad, self.dim)
-        xp.put_along_axis(full, self.indices, grad, axis=self.dim)
+        xp.put_along_axis(full, indices, grad, axis=self.dim)
         return (full,)
 
 
@@ -158,57 +160,65 @@ def max_keepdims(a, axis: int):
 
 
 class LogSumExp(Function):
-    """log Σ eˣ, computed as m + log Σ e^(x − m) with m = max x so nothing overflows."""
+    """y = log Σ eˣ, computed as m + log Σ e^(x − m) with m = max x so nothing overflows;
+    ∂y/∂x = e^(x − y) = softmax(x)."""
 
     def forward(self, a, axes=None, keepdim=False):
-        xp = _xp(a)
+        xp = get_array_module(a)
         peak = a.max(axis=axes, keepdims=True)
         peak = xp.where(xp.isfinite(peak), peak, 0)
         total = xp.exp(a - peak).sum(axis=axes, keepdims=True)
         with np.errstate(divide="ignore"):  # all −inf: log 0 = −inf is the right answer
-            out = xp.log(total) + peak
-        self.a, self.out_kept, self.axes, self.keepdim = a, out, axes, keepdim
-        return out if keepdim else (out.reshape(()) if axes is None else out.squeeze(axes))
+            kept = xp.log(total) + peak
+        out = kept if keepdim else (kept.reshape(()) if axes is None else kept.squeeze(axes))
+        self.save_for_backward(a, out)
+        self.axes, self.keepdim = axes, keepdim
+        return out
 
     def backward(self, grad):
-        softmax = _xp(grad).exp(self.a - self.out_kept)
-        return (_expand_back(grad, self.a.shape, self.axes, self.keepdim) * softmax,)
+        a, out = self.saved_tensors
+        softmax = get_array_module(grad).exp(
+            a - _expand_back(out, a.shape, self.axes, self.keepdim)
+        )
+        return (_expand_back(grad, a.shape, self.axes, self.keepdim) * softmax,)
 
 
 class Softmax(Function):
-    """yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m); backward y ⊙ (g − Σ g ⊙ y)."""
-
-    saves_inputs = False
+    """yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) (m the max); ∂L/∂x = y ⊙ (g − Σ g ⊙ y), from the output."""
 
     def forward(self, a, dim=-1):
-        xp = _xp(a)
+        xp = get_array_module(a)
         e = xp.exp(a - max_keepdims(a, dim))
-        self.out, self.dim = e / e.sum(axis=dim, keepdims=True), dim
-        return self.out
+        out = e / e.sum(axis=dim, keepdims=True)
+        self.save_for_backward(out)
+        self.dim = dim
+        return out
 
     def backward(self, grad):
-        y = self.out
+        (y,) = self.saved_tensors
         return (y * (grad - (grad * y).sum(axis=self.dim, keepdims=True)),)
 
 
 class LogSoftmax(Function):
-    """log yᵢ = xᵢ − logsumexp(x); backward g − softmax ⊙ Σ g."""
-
-    saves_inputs = False
+    """log yᵢ = xᵢ − logsumexp(x); ∂L/∂x = g − softmax ⊙ Σ g, softmax = e^(output)."""
 
     def forward(self, a, dim=-1):
-        xp = _xp(a)
+        xp = get_array_module(a)
         shifted = a - max_keepdims(a, dim)
-        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save_for_backward(out)
         self.dim = dim
-        return self.out
+        return out
 
     def backward(self, grad):
-        softmax = _xp(grad).exp(self.out)
+        (out,) = self.saved_tensors
+        softmax = get_array_module(grad).exp(out)
         return (grad - softmax * grad.sum(axis=self.dim, keepdims=True),)
 
 
-def sum(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001 - PyTorch's name
+    input: Tensor, dim: Dims = None, keepdim: bool = False, **aliases
+) -> Tensor:
     """Σ over ``dim`` (all elements when None)."""
     dim, keepdim = _resolve(dim, keepdim, aliases, "sum")
     if input.dtype == np.bool_:
@@ -216,7 +226,7 @@ def sum(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:  # noqa: A
     return Sum.apply(input, axes=normalize_dims(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
-def mean(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
     """(1/N) Σ over ``dim`` (all elements when None)."""
     dim, keepdim = _resolve(dim, keepdim, aliases, "mean")
     if not np.issubdtype(input.dtype, np.floating):
@@ -235,7 +245,13 @@ def _correction(unbiased, options: dict) -> int:
     return correction
 
 
-def var(input, dim=None, unbiased=None, keepdim: bool = False, **options) -> Tensor:
+def var(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    **options,
+) -> Tensor:
     """Variance Σ(x − x̄)² / (N − correction); unbiased (correction=1) by default, as PyTorch."""
     correction = _correction(unbiased, options)
     dim, keepdim = _resolve(dim, keepdim, options, "var")
@@ -243,7 +259,13 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, **options) -> Ten
     return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
 
 
-def std(input, dim=None, unbiased=None, keepdim: bool = False, **options) -> Tensor:
+def std(
+    input: Tensor,
+    dim: Dims = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    **options,
+) -> Tensor:
     """Standard deviation √var (unbiased by default, as PyTorch)."""
     return var(input, dim, unbiased, keepdim, **options).sqrt()
 
@@ -252,7 +274,7 @@ def _max_or_min(input, dim, keepdim, aliases, op: str):
     dim, keepdim = _resolve(dim, keepdim, aliases, op)
     if input.numel() == 0:
         raise RuntimeError(f"{op}: expected a non-empty tensor")
-    xp = _xp(input.data)
+    xp = get_array_module(input.data)
     if dim is None:
         return MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
     axes = normalize_dims(dim, input.ndim, op)
@@ -265,7 +287,9 @@ def _max_or_min(input, dim, keepdim, aliases, op: str):
     return ValuesIndices(values, Tensor._make(indices.astype(np.int64), False))
 
 
-def max(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
+def max(  # noqa: A001 - PyTorch's name
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, **aliases
+):
     """The largest element, or ``(values, indices)`` along ``dim`` (as ``torch.max``)."""
     if isinstance(dim, Tensor):
         from aprende.ops.elementwise import maximum
@@ -274,7 +298,9 @@ def max(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
     return _max_or_min(input, dim, keepdim, aliases, "max")
 
 
-def min(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
+def min(  # noqa: A001 - PyTorch's name
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, **aliases
+):
     """The smallest element, or ``(values, indices)`` along ``dim`` (as ``torch.min``)."""
     if isinstance(dim, Tensor):
         from aprende.ops.elementwise import minimum
@@ -285,7 +311,7 @@ def min(input, dim=None, keepdim: bool = False, **aliases):  # noqa: A001
 
 def _arg(input, dim, keepdim, aliases, op: str) -> Tensor:
     dim, keepdim = _resolve(dim, keepdim, aliases, op)
-    xp = _xp(input.data)
+    xp = get_array_module(input.data)
     function = xp.argmax if op == "argmax" else xp.argmin
     if dim is None:
         index = function(input.data)
@@ -297,17 +323,17 @@ def _arg(input, dim, keepdim, aliases, op: str) -> Tensor:
     return Tensor._make(index.astype(np.int64), False)
 
 
-def argmax(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, **aliases) -> Tensor:
     """Index of the largest element (of the flattened tensor when dim is None)."""
     return _arg(input, dim, keepdim, aliases, "argmax")
 
 
-def argmin(input, dim=None, keepdim: bool = False, **aliases) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, **aliases) -> Tensor:
     """Index of the smallest element (of the flattened tensor when dim is None)."""
     return _arg(input, dim, keepdim, aliases, "argmin")
 
 
-def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
     """log Σ exp(x) over ``dim``, stable for inputs of any size."""
     return LogSumExp.apply(
         input, axes=normalize_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim
@@ -320,27 +346,31 @@ def _single_dim(dim, ndim: int, op: str) -> int:
     return normalize_dims(dim, ndim, op)[0] if ndim else 0
 
 
-def softmax(input, dim: int, dtype=None) -> Tensor:
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ along ``dim``; stable (the max is subtracted first)."""
     if dtype is not None:
         input = input.to(dtype)
     return Softmax.apply(input, dim=_single_dim(dim, input.ndim, "softmax"))
 
 
-def log_softmax(input, dim: int, dtype=None) -> Tensor:
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log softmax(x) = x − logsumexp(x) along ``dim``; stable for inputs of ±1000."""
     if dtype is not None:
         input = input.to(dtype)
     return LogSoftmax.apply(input, dim=_single_dim(dim, input.ndim, "log_softmax"))
 
 
-def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element along ``dim`` is nonzero."""
     axes = normalize_dims(dim, input.ndim, "any")
-    return Tensor._make(_xp(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim)))
+    return Tensor._make(
+        get_array_module(input.data).asarray(input.data.any(axis=axes, keepdims=keepdim))
+    )
 
 
-def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element along ``dim`` is nonzero."""
     axes = normalize_dims(dim, input.ndim, "all")
-    return Tensor._make(_xp(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim)))
+    return Tensor._make(
+        get_array_module(input.data).asarray(input.data.all(axis=axes, keepdims=keepdim))
+    )

@@ -1,20 +1,18 @@
-"""Shape operations: reshape, transpose, permute, squeeze, expand, cat, stack, split, indexing.
+"""Shape operations: reshape, transpose, permute, squeeze, expand, cat, stack, split.
 
 They move numbers around without changing them, so each backward moves the gradient back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from aprende import backend
 from aprende.autograd import Function, unbroadcast
+from aprende.backend import get_array_module
 from aprende.ops.reduce import normalize_dims
 from aprende.tensor import Tensor
-
-
-def _xp(array):
-    return backend.get_array_module(array)
 
 
 def _shape_args(shape: tuple) -> tuple:
@@ -25,7 +23,7 @@ def _shape_args(shape: tuple) -> tuple:
 
 
 class Reshape(Function):
-    saves_inputs = False
+    """The same elements in another shape; the gradient is reshaped back."""
 
     def forward(self, a, shape=()):
         self.shape = a.shape
@@ -36,7 +34,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    saves_inputs = False
+    """The dimensions reordered; the gradient takes the inverse permutation."""
 
     def forward(self, a, dims=()):
         self.inverse = tuple(np.argsort(dims))
@@ -47,17 +45,17 @@ class Permute(Function):
 
 
 class Expand(Function):
-    saves_inputs = False
+    """A broadcast view to a larger shape; the gradient is summed back to the input's shape."""
 
     def forward(self, a, shape=()):
         self.shape = a.shape
-        return _xp(a).broadcast_to(a, shape)
+        return get_array_module(a).broadcast_to(a, shape)
 
     def backward(self, grad):
         return (unbroadcast(grad, self.shape),)
 
 
-def reshape(input, *shape) -> Tensor:
+def reshape(input: Tensor, *shape: int | tuple[int, ...]) -> Tensor:
     """The same elements in a new shape (one dimension may be −1: inferred)."""
     shape = _shape_args(shape)
     try:
@@ -84,7 +82,7 @@ def reshape(input, *shape) -> Tensor:
 view = reshape
 
 
-def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
     if input.ndim == 0:
         return reshape(input, 1)
@@ -95,7 +93,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, *shape)
 
 
-def permute(input, *dims) -> Tensor:
+def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
     dims = _shape_args(dims)
     normalized = tuple(d % max(input.ndim, 1) for d in dims)
@@ -106,7 +104,7 @@ def permute(input, *dims) -> Tensor:
     return Permute.apply(input, dims=normalized)
 
 
-def transpose(input, dim0: int, dim1: int) -> Tensor:
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -116,7 +114,7 @@ def transpose(input, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(input, dims=tuple(order))
 
 
-def squeeze(input, dim=None) -> Tensor:
+def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove dimensions of size 1 (only ``dim`` when given; a no-op if it is not 1)."""
     if dim is None:
         shape = tuple(s for s in input.shape if s != 1)
@@ -126,7 +124,7 @@ def squeeze(input, dim=None) -> Tensor:
     return reshape(input, shape)
 
 
-def unsqueeze(input, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
     if not -input.ndim - 1 <= dim <= input.ndim:
         raise IndexError(
@@ -137,7 +135,7 @@ def unsqueeze(input, dim: int) -> Tensor:
     return reshape(input, input.shape[:dim] + (1,) + input.shape[dim:])
 
 
-def expand(input, *sizes) -> Tensor:
+def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
     """Broadcast to a larger shape without copying (−1 keeps a dimension's size)."""
     sizes = _shape_args(sizes)
     extra = len(sizes) - input.ndim
@@ -155,7 +153,7 @@ def expand(input, *sizes) -> Tensor:
     return Expand.apply(input, shape=shape)
 
 
-def broadcast_to(input, shape) -> Tensor:
+def broadcast_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``expand`` with NumPy's name."""
     return expand(input, *tuple(shape))
 
@@ -164,15 +162,15 @@ def broadcast_to(input, shape) -> Tensor:
 
 
 class Cat(Function):
-    saves_inputs = False
+    """Tensors joined along ``dim``; each input gets its slice of the gradient back."""
 
     def forward(self, *arrays, dim=0):
         self.dim = dim
         self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
-        return _xp(arrays[0]).concatenate(arrays, axis=dim)
+        return get_array_module(arrays[0]).concatenate(arrays, axis=dim)
 
     def backward(self, grad):
-        return tuple(_xp(grad).split(grad, self.bounds, axis=self.dim))
+        return tuple(get_array_module(grad).split(grad, self.bounds, axis=self.dim))
 
 
 def _check_joinable(tensors, op: str) -> None:
@@ -183,7 +181,7 @@ def _check_joinable(tensors, op: str) -> None:
             raise TypeError(f"{op}: expected a sequence of Tensors, got {type(t).__name__}")
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; the others must match."""
     tensors = tuple(tensors)
     _check_joinable(tensors, "cat")
@@ -202,7 +200,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     tensors = tuple(tensors)
     _check_joinable(tensors, "stack")
@@ -213,7 +211,9 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim=dim)
 
 
-def split(input, split_size_or_sections, dim: int = 0) -> tuple:
+def split(
+    input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     axis = normalize_dims(dim, input.ndim, "split")[0]
     length = input.shape[axis]
@@ -237,76 +237,9 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def chunk(input, chunks: int, dim: int = 0) -> tuple:
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     length = input.shape[normalize_dims(dim, input.ndim, "chunk")[0]]
     return split(input, max(-(-length // chunks), 1), dim)
-
-
-# ---- indexing ---------------------------------------------------------------------------------
-
-
-def array_index(index):
-    """An index with Tensors replaced by their arrays and lists by integer/bool arrays."""
-    if isinstance(index, tuple):
-        return tuple(array_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
-
-
-def _is_advanced(index) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(hasattr(p, "dtype") and p.ndim > 0 for p in parts)
-
-
-class GetItem(Function):
-    """Basic or advanced indexing. The gradient is scattered back with ``add.at``, so an element
-    picked several times (repeated indices) receives the sum of its gradients."""
-
-    saves_inputs = False
-
-    def forward(self, a, index=None):
-        self.shape, self.dtype, self.index = a.shape, a.dtype, index
-        self.advanced = _is_advanced(index)
-        return a[index]
-
-    def backward(self, grad):
-        xp = _xp(grad)
-        full = xp.zeros(self.shape, dtype=self.dtype)
-        if self.advanced:
-            index = _bool_to_int(self.index)
-            if xp is np:
-                np.add.at(full, index, grad)
-            else:
-                xp.add.at(full, index, grad)
-        else:
-            full[self.index] = grad
-        return (full,)
-
-
-def _bool_to_int(index):
-    """``add.at`` wants integer arrays: turn each boolean mask into its nonzero positions."""
-    parts = index if isinstance(index, tuple) else (index,)
-    out = []
-    for p in parts:
-        if hasattr(p, "dtype") and p.dtype == np.bool_ and p.ndim > 0:
-            out.extend(p.nonzero())
-        else:
-            out.append(p)
-    return tuple(out)
-
-
-def getitem(input, index) -> Tensor:
-    """``input[index]``: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    index = array_index(index)
-    try:
-        return GetItem.apply(input, index=index)
-    except (IndexError, RuntimeError) as error:
-        raise IndexError(
-            f"index {index!r} is invalid for a tensor of shape {input.shape}: {error}"
-        ) from None

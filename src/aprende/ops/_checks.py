@@ -1,0 +1,20 @@
+"""Argument checks shared by the fused ops: each error names the op and what came."""
+
+from __future__ import annotations
+
+from aprende.tensor import Tensor
+
+
+def check_tensor(value, name: str, op: str) -> Tensor:
+    """``value`` itself when it is a Tensor, else a TypeError naming the argument."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def check_floating(value: Tensor, name: str, op: str) -> None:
+    """A TypeError unless ``value`` holds floating point numbers."""
+    if value.dtype.kind != "f":  # np.issubdtype costs ~1 µs: too much on every batch
+        raise TypeError(
+            f"{op}: expected a floating point {name}, got {value.dtype}; use .float() first"
+        )
