@@ -8,13 +8,16 @@ slide on computational graphs (micrograd's ``Value``, at tensor scale).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from aprende import backend
 
-
-def _is_floating(dtype) -> bool:
-    return dtype.kind == "f"
+if TYPE_CHECKING:
+    from aprende.autograd import Function
+    from aprende.ops.elementwise import TensorLike
+    from aprende.ops.reduce import Dims, ValuesIndices
 
 
 def _is_cpu(spec) -> bool:
@@ -117,7 +120,7 @@ class Tensor:
         return self._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Function | None:
         """The graph node that produced this tensor, or None for a leaf."""
         return self._ctx
 
@@ -131,7 +134,7 @@ class Tensor:
         """The tensor with its last two dimensions swapped (batched matrix transpose)."""
         return _shape.transpose(self, -2, -1)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or the length of one dimension."""
         return self.data.shape if dim is None else self.data.shape[dim]
 
@@ -151,7 +154,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf tensor as one whose gradient ``backward`` computes."""
-        if requires_grad and not _is_floating(self.data.dtype):
+        if requires_grad and not backend.is_floating(self.data.dtype):
             raise RuntimeError(
                 f"only tensors of floating point dtype can require gradients, got {self.dtype}"
             )
@@ -216,7 +219,7 @@ class Tensor:
             return array.astype(dtype, copy=bool(copy))
         return array.copy() if copy else array
 
-    def item(self):
+    def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(
@@ -225,7 +228,7 @@ class Tensor:
             )
         return self.data.item()
 
-    def tolist(self):
+    def tolist(self) -> list | float | int | bool:
         """The data as nested Python lists (a number for a 0-d tensor)."""
         return backend.to_numpy(self.data).tolist()
 
@@ -273,7 +276,7 @@ class Tensor:
         """Cast to bool (no gradient)."""
         return self.to(backend.bool_)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None) -> Tensor | str:
         """The dtype's name when called without arguments, else ``to(dtype)``."""
         return str(self.dtype) if dtype is None else self.to(dtype)
 
@@ -408,27 +411,27 @@ class Tensor:
     def __or__(self, other):
         return _elementwise.logical_or(self, other)
 
-    def eq(self, other):
+    def eq(self, other: TensorLike) -> Tensor:
         """See ``aprende.eq``."""
         return _elementwise.eq(self, other)
 
-    def ne(self, other):
+    def ne(self, other: TensorLike) -> Tensor:
         """See ``aprende.ne``."""
         return _elementwise.ne(self, other)
 
-    def lt(self, other):
+    def lt(self, other: TensorLike) -> Tensor:
         """See ``aprende.lt``."""
         return _elementwise.lt(self, other)
 
-    def le(self, other):
+    def le(self, other: TensorLike) -> Tensor:
         """See ``aprende.le``."""
         return _elementwise.le(self, other)
 
-    def gt(self, other):
+    def gt(self, other: TensorLike) -> Tensor:
         """See ``aprende.gt``."""
         return _elementwise.gt(self, other)
 
-    def ge(self, other):
+    def ge(self, other: TensorLike) -> Tensor:
         """See ``aprende.ge``."""
         return _elementwise.ge(self, other)
 
@@ -442,182 +445,186 @@ class Tensor:
 
     # ---- methods mirroring the functions -----------------------------------------------------
 
-    def add(self, other, alpha=1):
+    def add(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """See ``aprende.add``."""
         return _elementwise.add(self, other if alpha == 1 else other * alpha)
 
-    def sub(self, other, alpha=1):
+    def sub(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """See ``aprende.sub``."""
         return _elementwise.sub(self, other if alpha == 1 else other * alpha)
 
-    def mul(self, other):
+    def mul(self, other: TensorLike) -> Tensor:
         """See ``aprende.mul``."""
         return _elementwise.mul(self, other)
 
-    def div(self, other):
+    def div(self, other: TensorLike) -> Tensor:
         """See ``aprende.div``."""
         return _elementwise.div(self, other)
 
-    def pow(self, exponent):
+    def pow(self, exponent: TensorLike) -> Tensor:
         """See ``aprende.pow``."""
         return _elementwise.pow(self, exponent)
 
-    def matmul(self, other):
+    def matmul(self, other: TensorLike) -> Tensor:
         """See ``aprende.matmul``."""
         return _linalg.matmul(self, other)
 
-    def neg(self):
+    def neg(self) -> Tensor:
         """See ``aprende.neg``."""
         return _elementwise.neg(self)
 
-    def exp(self):
+    def exp(self) -> Tensor:
         """See ``aprende.exp``."""
         return _elementwise.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         """See ``aprende.log``."""
         return _elementwise.log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         """See ``aprende.sqrt``."""
         return _elementwise.sqrt(self)
 
-    def square(self):
+    def square(self) -> Tensor:
         """See ``aprende.square``."""
         return _elementwise.square(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         """See ``aprende.abs``."""
         return _elementwise.abs(self)
 
-    def sign(self):
+    def sign(self) -> Tensor:
         """See ``aprende.sign``."""
         return _elementwise.sign(self)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         """See ``aprende.clamp``."""
         return _elementwise.clamp(self, min, max)
 
     clip = clamp
 
-    def maximum(self, other):
+    def maximum(self, other: TensorLike) -> Tensor:
         """See ``aprende.maximum``."""
         return _elementwise.maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other: TensorLike) -> Tensor:
         """See ``aprende.minimum``."""
         return _elementwise.minimum(self, other)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         """See ``aprende.relu``."""
         return _elementwise.relu(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         """See ``aprende.sigmoid``."""
         return _elementwise.sigmoid(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         """See ``aprende.tanh``."""
         return _elementwise.tanh(self)
 
-    def sum(self, dim=None, keepdim=False, **aliases):
+    def sum(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
         """See ``aprende.sum``."""
         return _reduce.sum(self, dim, keepdim, **aliases)
 
-    def mean(self, dim=None, keepdim=False, **aliases):
+    def mean(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
         """See ``aprende.mean``."""
         return _reduce.mean(self, dim, keepdim, **aliases)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, **options):
+    def var(
+        self, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False, **options
+    ) -> Tensor:
         """See ``aprende.var``."""
         return _reduce.var(self, dim, unbiased, keepdim, **options)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, **options):
+    def std(
+        self, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False, **options
+    ) -> Tensor:
         """See ``aprende.std``."""
         return _reduce.std(self, dim, unbiased, keepdim, **options)
 
-    def max(self, dim=None, keepdim=False, **aliases):
+    def max(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor | ValuesIndices:
         """See ``aprende.max``."""
         return _reduce.max(self, dim, keepdim, **aliases)
 
-    def min(self, dim=None, keepdim=False, **aliases):
+    def min(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor | ValuesIndices:
         """See ``aprende.min``."""
         return _reduce.min(self, dim, keepdim, **aliases)
 
-    def argmax(self, dim=None, keepdim=False, **aliases):
+    def argmax(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
         """See ``aprende.argmax``."""
         return _reduce.argmax(self, dim, keepdim, **aliases)
 
-    def argmin(self, dim=None, keepdim=False, **aliases):
+    def argmin(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
         """See ``aprende.argmin``."""
         return _reduce.argmin(self, dim, keepdim, **aliases)
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim: int, keepdim: bool = False) -> Tensor:
         """See ``aprende.logsumexp``."""
         return _reduce.logsumexp(self, dim, keepdim)
 
-    def softmax(self, dim):
+    def softmax(self, dim: int) -> Tensor:
         """See ``aprende.softmax``."""
         return _reduce.softmax(self, dim)
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim: int) -> Tensor:
         """See ``aprende.log_softmax``."""
         return _reduce.log_softmax(self, dim)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """See ``aprende.reshape``."""
         return _shape.reshape(self, *shape)
 
-    def view(self, *shape):
+    def view(self, *shape: int | tuple[int, ...]) -> Tensor:
         """See ``aprende.reshape``."""
         return _shape.reshape(self, *shape)
 
-    def view_as(self, other):
+    def view_as(self, other: TensorLike) -> Tensor:
         """See ``aprende.reshape``."""
         return _shape.reshape(self, other.shape)
 
-    def reshape_as(self, other):
+    def reshape_as(self, other: TensorLike) -> Tensor:
         """See ``aprende.reshape``."""
         return _shape.reshape(self, other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """See ``aprende.flatten``."""
         return _shape.flatten(self, start_dim, end_dim)
 
-    def transpose(self, dim0, dim1):
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
         """See ``aprende.transpose``."""
         return _shape.transpose(self, dim0, dim1)
 
-    def t(self):
+    def t(self) -> Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t: expected a tensor of at most 2 dimensions, got {self.ndim}")
         return self.T
 
-    def permute(self, *dims):
+    def permute(self, *dims: int | tuple[int, ...]) -> Tensor:
         """See ``aprende.permute``."""
         return _shape.permute(self, *dims)
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim: Dims = None) -> Tensor:
         """See ``aprende.squeeze``."""
         return _shape.squeeze(self, dim)
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim: int) -> Tensor:
         """See ``aprende.unsqueeze``."""
         return _shape.unsqueeze(self, dim)
 
-    def expand(self, *sizes):
+    def expand(self, *sizes: int | tuple[int, ...]) -> Tensor:
         """See ``aprende.expand``."""
         return _shape.expand(self, *sizes)
 
-    def expand_as(self, other):
+    def expand_as(self, other: TensorLike) -> Tensor:
         """See ``aprende.expand``."""
         return _shape.expand(self, other.shape)
 
-    def split(self, split_size_or_sections, dim=0):
+    def split(self, split_size_or_sections: int | list[int], dim: int = 0) -> tuple[Tensor, ...]:
         """See ``aprende.split``."""
         return _shape.split(self, split_size_or_sections, dim)
 
-    def chunk(self, chunks, dim=0):
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         """See ``aprende.chunk``."""
         return _shape.chunk(self, chunks, dim)
 
@@ -643,7 +650,7 @@ class Tensor:
                     "recorded; use the out-of-place op"
                 )
 
-    def _inplace(self, op: str, value) -> Tensor:
+    def _inplace(self, value) -> Tensor:
         """Write ``value`` (an array) into this tensor's memory and bump its version."""
         self.data[...] = value
         self._version += 1
@@ -655,33 +662,33 @@ class Tensor:
     def add_(self, other, alpha=1) -> Tensor:
         self._check_inplace("add_", other)
         other = self._operand(other)
-        return self._inplace("add_", self.data + (other if alpha == 1 else alpha * other))
+        return self._inplace(self.data + (other if alpha == 1 else alpha * other))
 
     def sub_(self, other, alpha=1) -> Tensor:
         self._check_inplace("sub_", other)
         other = self._operand(other)
-        return self._inplace("sub_", self.data - (other if alpha == 1 else alpha * other))
+        return self._inplace(self.data - (other if alpha == 1 else alpha * other))
 
     def mul_(self, other) -> Tensor:
         self._check_inplace("mul_", other)
-        return self._inplace("mul_", self.data * self._operand(other))
+        return self._inplace(self.data * self._operand(other))
 
     def div_(self, other) -> Tensor:
         self._check_inplace("div_", other)
-        return self._inplace("div_", self.data / self._operand(other))
+        return self._inplace(self.data / self._operand(other))
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
         self._check_inplace("clamp_")
         xp = backend.get_array_module(self.data)
-        return self._inplace("clamp_", xp.clip(self.data, min, max))
+        return self._inplace(xp.clip(self.data, min, max))
 
     def zero_(self) -> Tensor:
         self._check_inplace("zero_")
-        return self._inplace("zero_", 0)
+        return self._inplace(0)
 
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_", value)
-        return self._inplace("fill_", self._operand(value))
+        return self._inplace(self._operand(value))
 
     def copy_(self, source) -> Tensor:
         """Copy ``source`` (broadcast to this shape) into this tensor's memory."""
@@ -695,19 +702,19 @@ class Tensor:
             raise RuntimeError(
                 f"copy_: source of shape {np.shape(source)} cannot be broadcast to {self.shape}"
             ) from None
-        return self._inplace("copy_", source)
+        return self._inplace(source)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
         """Fill with U(a, b) from the global (or given) generator."""
         self._check_inplace("uniform_")
         values = backend.generator_for(generator).uniform(a, b, size=self.shape)
-        return self._inplace("uniform_", backend.move(values.astype(self.dtype), self.device))
+        return self._inplace(backend.move(values.astype(self.dtype), self.device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
         """Fill with N(mean, std²) from the global (or given) generator."""
         self._check_inplace("normal_")
         values = backend.generator_for(generator).normal(mean, std, size=self.shape)
-        return self._inplace("normal_", backend.move(values.astype(self.dtype), self.device))
+        return self._inplace(backend.move(values.astype(self.dtype), self.device))
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__", value)

@@ -342,7 +342,7 @@ def cross_entropy(
     check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target = as_target(target, input, op)
+    target = as_target(target, input)
     if input.ndim == 1:
         return _unbatched(
             cross_entropy,
@@ -395,7 +395,7 @@ def nll_loss(
     op = "nll_loss"
     _check_class_input(input, op)
     check_reduction(reduction, op)
-    target = as_target(target, input, op)
+    target = as_target(target, input)
     if input.ndim == 1:
         return _unbatched(
             nll_loss, input, target, reduction, weight=weight, ignore_index=ignore_index

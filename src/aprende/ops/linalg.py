@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from aprende import backend
 from aprende.autograd import Function, unbroadcast
 from aprende.ops.elementwise import as_tensor_like
@@ -35,7 +37,7 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-def matmul(a, b) -> Tensor:
+def matmul(a: Tensor | np.ndarray, b: Tensor | np.ndarray) -> Tensor:
     """Matrix product a @ b: vectors, matrices and batches of matrices (broadcast)."""
     a, b = as_tensor_like(a), as_tensor_like(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -55,7 +57,7 @@ def matmul(a, b) -> Tensor:
 mm = matmul
 
 
-def bmm(a, b) -> Tensor:
+def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched matrix product of (B, n, k) and (B, k, m) tensors."""
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {a.shape} and {b.shape}")

@@ -29,7 +29,7 @@ def check_reduction(reduction: str, op: str) -> None:
         )
 
 
-def as_target(target, input: Tensor, op: str) -> Tensor:
+def as_target(target, input: Tensor) -> Tensor:
     """A target as a tensor; a floating target takes the input's dtype (no silent upcast)."""
     target = target if isinstance(target, Tensor) else as_tensor(target)
     if target.dtype.kind == "f" and target.dtype != input.dtype:
@@ -209,7 +209,7 @@ def _check_elementwise(input: Tensor, target, reduction: str, op: str) -> Tensor
     check_tensor(input, "input", op)
     check_floating(input, "input", op)
     check_reduction(reduction, op)
-    target = as_target(target, input, op)
+    target = as_target(target, input)
     if not np.issubdtype(target.dtype, np.floating):
         target = target.to(input.dtype)  # 0/1 labels stored as integers
     _check_same_shape(input, target, op)
