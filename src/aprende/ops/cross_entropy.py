@@ -205,7 +205,8 @@ class SoftCrossEntropy(Function):
     """Cross-entropy against class probabilities q of the input's shape (soft or one-hot).
 
     ℓ_n = −Σ_c w_c q_nc log p_nc with p = softmax(x); label smoothing first mixes q with the
-    uniform distribution, q ← (1 − ε)q + ε/C. ∂ℓ_n/∂x_nc = p_nc·Σ_c' w_c' q_nc' − w_c q_nc and
+    uniform distribution, q ← (1 − ε)q + ε/C; equals ``-(log_softmax(x, 1) * q * w).sum(1)``
+    reduced. ∂ℓ_n/∂x_nc = p_nc·Σ_c' w_c' q_nc' − w_c q_nc and
     ∂ℓ_n/∂q_nc = −(1 − ε)·w_c log p_nc.
     """
 
@@ -240,7 +241,7 @@ class SoftCrossEntropy(Function):
 
 class NLLLoss(Function):
     """ℓ_n = −w_yn · x_n,yn for x holding log-probabilities; ∂ℓ_n/∂x is −w_yn at (n, y_n), 0
-    elsewhere."""
+    elsewhere. Equals ``-(x[arange(N), y] * weight[y])`` reduced, in one node."""
 
     def forward(self, logp, target, weight=None, *, ignore_index, reduction):
         index, picked, _ = _target_weights(target, weight, ignore_index, logp.dtype)

@@ -12,7 +12,8 @@ from aprende.tensor import Tensor
 
 
 class Dropout(Function):
-    """Inverted dropout: y = x·m/(1 − p) with m ~ Bernoulli(1 − p); ∂L/∂x = g·m/(1 − p)."""
+    """Inverted dropout: y = x·m/(1 − p) with m ~ Bernoulli(1 − p); ∂L/∂x = g·m/(1 − p).
+    Equals ``x * mask / (1 - p)`` in one node, the mask drawn inside."""
 
     def forward(self, x, *, p):
         xp = get_array_module(x)

@@ -72,6 +72,7 @@ def upstream(grad, reduction: str, count):
 class BinaryCrossEntropy(Function):
     """ℓ = −w·[y log x + (1 − y) log(1 − x)], each log clamped at −100 as PyTorch (x = 0 or 1
     gives a finite loss). ∂ℓ/∂x = w·(x − y) / max(x(1 − x), 10⁻¹²), ∂ℓ/∂y = w·(log(1 − x) − log x).
+    Equals ``-(w * (y * x.log() + (1 - y) * (1 - x).log()))`` reduced, where no log is −inf.
     """
 
     def forward(self, x, y, weight=None, *, reduction):
@@ -104,7 +105,8 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """BCE of σ(x) computed from the logit x without ever forming σ(x):
+    """BCE of σ(x) computed from the logit x without ever forming σ(x): equals
+    ``binary_cross_entropy(sigmoid(x), y, w)`` where σ(x) neither rounds to 0 nor to 1.
 
     ℓ = w·[(1 − y)·x + L·softplus(−x)], L = 1 + (pos_weight − 1)·y, where
     softplus(−x) = −log σ(x) = max(−x, 0) + log(1 + e^(−|x|)) never overflows; without
@@ -161,7 +163,8 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 class MSELoss(Function):
-    """ℓ = (x − y)²; ∂ℓ/∂x = 2(x − y) = −∂ℓ/∂y. Backward reads only x − y, made in forward."""
+    """ℓ = (x − y)²; ∂ℓ/∂x = 2(x − y) = −∂ℓ/∂y; equals ``((x - y) ** 2).mean()`` for 'mean'.
+    Backward reads only x − y, made in forward."""
 
     def forward(self, x, y, *, reduction):
         diff = x - y
@@ -180,8 +183,8 @@ class MSELoss(Function):
 
 
 class L1Loss(Function):
-    """ℓ = |x − y|; ∂ℓ/∂x = sign(x − y) = −∂ℓ/∂y (0 where x = y, as PyTorch). Backward reads
-    only x − y, made in forward."""
+    """ℓ = |x − y|; ∂ℓ/∂x = sign(x − y) = −∂ℓ/∂y (0 where x = y, as PyTorch); equals
+    ``(x - y).abs().mean()`` for 'mean'. Backward reads only x − y, made in forward."""
 
     def forward(self, x, y, *, reduction):
         diff = x - y

@@ -9,7 +9,9 @@ from aprende.tensor import Tensor
 
 
 class BatchNorm(Function):
-    """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + eps), per channel (axis 1) over N and d1, ...
+    """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + eps), per channel (axis 1) over N and d1, ...;
+    equals ``(x - mean) / (var + eps).sqrt() * weight + bias`` with the statistics shaped
+    (1, C, 1, ...), in one node.
 
     Training: μ, σ² are the batch's mean and biased variance, and (with M values per channel)
     ∂L/∂x = γ/√(σ² + eps) · (g − mean(g) − x̂·mean(g·x̂)). Evaluation: μ, σ² are the running
