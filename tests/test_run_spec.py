@@ -63,3 +63,27 @@ def test_unknown_task_is_refused():
     with pytest.raises(ValueError, match="DataSpec: task should be one of .*, got 'ranking'"):
         DataSpec.from_dict({**SAVED, "task": "ranking"})
 
+
+def test_evaluate_names_the_missing_key_of_a_checkpoint(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    pytest.importorskip("matplotlib")
+    from aprende.cli import main
+
+    folder = tmp_path / "xor"
+    assert (
+        main(["train", "--dataset", "xor", "--epochs", "1", "--hidden", "4", "--out", str(folder)])
+        == 0
+    )
+    sidecar = folder / "checkpoints" / "best.json"
+    meta = json.loads(sidecar.read_text())
+    assert list(meta["config"]["dataset"]) == list(SAVED)
+    del meta["config"]["dataset"]["n_features"]
+    sidecar.write_text(json.dumps(meta))
+    capsys.readouterr()
+    assert main(["evaluate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"aprende evaluate: error: checkpoint {sidecar}: DataSpec: missing key 'n_features' "
+        "(expected name, task, description, feature_names, target_names, n_features, n_outputs, "
+        "positions, sizes)\n"
+    )
