@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aprende.datasets.info import TASKS as DATASET_TASKS
 from aprende.nn.mlp import ACTIVATIONS as MLP_ACTIVATIONS
 
 GROUPS = ("data", "model", "optimizer", "schedule", "training")
@@ -61,15 +62,7 @@ DATASETS: dict[str, DatasetChoice] = {
     "segmentation": DatasetChoice("make_segmentation", {"n_samples": 600}, True),
     "multilabel": DatasetChoice("make_multilabel", {"n_samples": 600}, True),
 }
-TASKS = (
-    "auto",
-    "binary",
-    "multiclass",
-    "multilabel",
-    "per_element",
-    "regression",
-    "multioutput_regression",
-)
+TASKS = ("auto", *DATASET_TASKS)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 NORMALIZATIONS = ("standard", "minmax", "whitening", "none")

@@ -1,7 +1,5 @@
-"""What a run reports: its predictions, its test metrics, and ``report.html``.
+"""The HTML page of a run: ``report.html``.
 
-``score`` turns a model's outputs on the test split into the metrics of the slides (a
-JSON-able dict, saved as ``metrics.json``), ``print_scores`` prints them as tables, and
 ``write_report`` writes the run folder's ``report.html``: one self-contained page that opens in
 any browser, offline. Everything is inside the file: the plots as base64 ``data:`` URIs, the
 styles in a ``<style>`` element, no script, no font, no link to anything outside. The page is
@@ -23,8 +21,6 @@ import csv
 import json
 from html import escape
 from pathlib import Path
-
-import numpy as np
 
 SECTIONS = ("summary", "metrics", "plots", "history", "model", "config", "files")
 _PLOT_ORDER = (
@@ -62,162 +58,6 @@ figcaption { font-size: .85em; color: #555; max-width: 40em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; }
 dt { font-weight: bold; }
 """
-
-
-# ---- what a run reports: predictions, test metrics, printed tables ---------------------------
-
-
-def is_regression(task: str) -> bool:
-    return task in ("regression", "multioutput_regression")
-
-
-def as_columns(y) -> np.ndarray:
-    """Targets or outputs as float32 (N, K): one column per output."""
-    y = np.asarray(y, dtype=np.float32)
-    return y.reshape(len(y), -1)
-
-
-def predicted_labels(task: str, outputs: np.ndarray) -> np.ndarray:
-    """Class labels from outputs: a logit > 0 (binary, each label of multi-label), or the
-    largest score along the class dimension 1 (one-of-C, per element)."""
-    if task == "binary":
-        return (outputs[:, 0] > 0).astype(np.int64)
-    if task == "multilabel":
-        return (outputs > 0).astype(np.int64)
-    return outputs.argmax(axis=1).astype(np.int64)
-
-
-def probabilities(task: str, outputs: np.ndarray) -> np.ndarray:
-    """Class probabilities: sigmoid of the logits (binary: P(class 1); multi-label: each
-    label's), softmax over the classes (one-of-C, per element)."""
-    if task in ("binary", "multilabel"):
-        return 1.0 / (1.0 + np.exp(-outputs))
-    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def score(spec: dict, y_true: np.ndarray, outputs: np.ndarray) -> dict:
-    """The test metrics of the slides, as a JSON-able dict.
-
-    Classification: the confusion matrix and, per class (one-vs-rest) and averaged, TP, FP,
-    FN, TN, ACC = (TP+TN)/(TP+FP+FN+TN), TPR, FNR, TNR, FPR, PPV, NPV and F1; per-element
-    tasks also pixel accuracy and IoU. Regression: MSE, RMSE, MAE and R² per output and
-    averaged. ``metric``/``value`` is the headline (accuracy or R²).
-    """
-    from aprende import metrics
-
-    task = spec["task"]
-    if is_regression(task):
-        return _regression_scores(spec, as_columns(y_true), as_columns(outputs))
-    y_pred = predicted_labels(task, outputs)
-    names = spec["target_names"]
-    common = {"target_names": names, "zero_division": 0.0}
-    if task == "multilabel":
-        y_true = np.asarray(y_true).astype(np.int64)
-        report = metrics.course_report(y_true, y_pred, **common)
-        matrices = metrics.multilabel_confusion_matrix(y_true, y_pred)
-        result = {
-            "confusion_matrices": {n: m.tolist() for n, m in zip(names, matrices, strict=True)}
-        }
-    else:
-        labels = np.arange(len(names))
-        flat_true, flat_pred = np.ravel(y_true), np.ravel(y_pred)
-        report = metrics.course_report(flat_true, flat_pred, labels=labels, **common)
-        matrix = metrics.confusion_matrix(flat_true, flat_pred, labels=labels)
-        result = {"confusion_matrix": matrix.tolist()}
-        if task == "per_element":
-            iou = metrics.per_class_iou(flat_true, flat_pred, num_classes=len(names))
-            result["per_class_iou"] = dict(zip(names, map(_finite_or_none, iou), strict=True))
-            result["mean_iou"] = metrics.mean_iou(flat_true, flat_pred, num_classes=len(names))
-    for name in names:
-        row = report[name]
-        total = row["tp"] + row["fp"] + row["fn"] + row["tn"]
-        row["acc"] = (row["tp"] + row["tn"]) / total if total else 0.0
-    accuracy = report.pop("accuracy")
-    return {
-        "task": task,
-        "metric": "accuracy",
-        "value": float(accuracy),
-        "accuracy": float(accuracy),
-        "class_names": names,
-        "classes": {name: report[name] for name in names},
-        "averages": {k: v for k, v in report.items() if k not in names},
-        **result,
-    }
-
-
-def _finite_or_none(value) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
-def _regression_scores(spec: dict, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    from aprende import metrics
-
-    raw = {"multioutput": "raw_values"}
-    columns = {
-        "mse": metrics.mean_squared_error(y_true, y_pred, **raw),
-        "rmse": metrics.root_mean_squared_error(y_true, y_pred, **raw),
-        "mae": metrics.mean_absolute_error(y_true, y_pred, **raw),
-        "r2": metrics.r2_score(y_true, y_pred, **raw),
-    }
-    outputs = {
-        name: {key: float(values[i]) for key, values in columns.items()}
-        for i, name in enumerate(spec["target_names"])
-    }
-    average = {key: float(np.mean(values)) for key, values in columns.items()}
-    return {
-        "task": spec["task"],
-        "metric": "r2",
-        "value": average["r2"],
-        "outputs": outputs,
-        "average": average,
-    }
-
-
-def print_scores(spec: dict, y_true: np.ndarray, outputs: np.ndarray, scores: dict) -> None:
-    """The slides' metrics table and the confusion matrix (or the regression table)."""
-    from aprende import metrics
-
-    task = spec["task"]
-    if is_regression(task):
-        print(regression_table(scores))
-        return
-    y_pred = predicted_labels(task, outputs)
-    names = spec["target_names"]
-    if task == "multilabel":
-        metrics.print_classification_report(
-            np.asarray(y_true).astype(np.int64),
-            y_pred,
-            target_names=names,
-            zero_division=0.0,
-            course=True,
-        )
-        return
-    flat_true, flat_pred = np.ravel(y_true), np.ravel(y_pred)
-    labels = np.arange(len(names))
-    common = {"labels": labels, "target_names": names}
-    metrics.print_classification_report(
-        flat_true, flat_pred, zero_division=0.0, course=True, **common
-    )
-    metrics.print_confusion_matrix(flat_true, flat_pred, **common)
-
-
-def regression_table(scores: dict) -> str:
-    """MSE, RMSE, MAE and R² per output, then their mean, as aligned text."""
-    rows = [(name, values) for name, values in scores["outputs"].items()]
-    rows.append(("average", scores["average"]))
-    width = max(len("output"), *(len(name) for name, _ in rows))
-    lines = ["output".rjust(width) + "".join(k.upper().rjust(12) for k in ("mse", "rmse", "mae"))]
-    lines[0] += "R²".rjust(12)
-    for name, values in rows:
-        cells = "".join(f"{values[k]:12.4f}" for k in ("mse", "rmse", "mae", "r2"))
-        lines.append(name.rjust(width) + cells)
-    return "\n".join(lines)
-
-
-def headline(scores: dict, split: str = "test") -> str:
-    """The parseable result line: ``test_accuracy: 0.9815``."""
-    return f"{split}_{scores['metric']}: {scores['value']:.4f}"
 
 
 # ---- the page --------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""What a loaded data set is: its arrays and a description of them (Mitchell's T and E)."""
+"""What a loaded data set is: its arrays and a description of them (Mitchell's T and E), and
+the names of the tasks a data set can pose.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+# The tasks a data set can pose (what each one means: ``DatasetInfo.task``), and their kinds.
 TASKS = (
     "binary",
     "multiclass",
@@ -16,6 +19,15 @@ TASKS = (
     "multioutput_regression",
 )
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel", "per_element")
+REGRESSION_TASKS = ("regression", "multioutput_regression")
+SINGLE_LABEL_TASKS = ("binary", "multiclass")  # one class label per example: a split can stratify
+ZERO_ONE_TASKS = ("binary", "multilabel")  # each output a 0/1 label: a logit, sigmoid and BCE
+ONE_OF_C_TASKS = ("multiclass", "per_element")  # one of C classes (per position): softmax, CE
+
+
+def is_regression(task: str) -> bool:
+    """Whether ``task`` predicts numbers ("regression", "multioutput_regression"), not classes."""
+    return task in REGRESSION_TASKS
 
 
 @dataclass

@@ -1,0 +1,5 @@
+"""``python -m aprende.cli``: the ``aprende`` command."""
+
+from aprende.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,348 @@
+"""The six commands of ``aprende``, one function each: ``command_train``, ``command_evaluate``,
+``command_predict``, ``command_lr_find``, ``command_datasets`` and ``command_report``.
+
+Each takes the parsed arguments and returns the exit status; a mistake in them is a
+``UsageError`` (or a ``ConfigError``), which ``aprende.cli.main`` prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from aprende import config as settings_module
+from aprende import nn
+from aprende.cli.errors import PROG, UsageError, one_line
+from aprende.cli.pipeline import (
+    Preprocessing,
+    build_criterion,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    check_device,
+    load_data,
+    load_dataset,
+    make_loader,
+    model_outputs,
+)
+from aprende.cli.prediction_csv import prediction_table, read_feature_rows, write_csv
+from aprende.cli.run_folder import (
+    check_resumable,
+    chosen_checkpoint,
+    open_run,
+    read_checkpoint,
+    restore_weights,
+    run_folder,
+)
+from aprende.cli.scoring import as_columns, headline, print_scores, score
+from aprende.config import DATASETS, RunConfig
+from aprende.datasets.info import SINGLE_LABEL_TASKS, is_regression
+from aprende.datasets.spec import DataSpec
+
+# ---- train -----------------------------------------------------------------------------------
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The settings: defaults, then ``--config FILE``, then the flags given."""
+    keys = {spec.name for spec in settings_module.settings()}
+    flags = {k: v for k, v in vars(args).items() if k in keys}
+    return RunConfig.from_sources(toml_path=args.config_file, flags=flags)
+
+
+def _fit_callbacks(config: RunConfig, folder: Path) -> list:
+    from aprende.training import CSVLogger, EarlyStopping
+
+    callbacks = [CSVLogger(folder / "history.csv")]
+    if config.patience > 0:
+        callbacks.append(
+            EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1)
+        )
+    return callbacks
+
+
+def command_train(args: argparse.Namespace) -> int:
+    """``aprende train``: train, score the test split once, write the run folder."""
+    import aprende
+    from aprende.training import CheckpointError, NonFiniteLossError, fit
+
+    config = config_from_args(args)
+    check_device(config.device)
+    folder = run_folder(config)
+    resuming = check_resumable(folder, config)
+    data = load_data(config)
+    spec = data.spec
+    aprende.manual_seed(config.seed)
+    preprocessing = Preprocessing(config, spec.task).fit(data)
+    model = build_model(config, spec)
+    optimizer = build_optimizer(config, model.parameters())
+    scheduler = build_scheduler(config, optimizer)
+    criterion = build_criterion(spec.task)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    settings_module.write_toml(config, folder / "config.toml")
+    summary = model.summary(input_size=(1, spec.n_features))
+    (folder / "model.txt").write_text(summary + "\n", encoding="utf-8")
+    sizes = spec.sizes
+    print(
+        f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
+        f"validation / {sizes['test']} test examples, {spec.n_features} features"
+    )
+    print(summary)
+    print(f"Run folder: {folder}" + (" (resuming)" if resuming else ""))
+
+    loaders = {
+        split: make_loader(
+            preprocessing.inputs(data.X[split]),
+            preprocessing.targets(data.y[split]),
+            config.batch_size if split == "train" else 1024,
+            shuffle=split == "train",
+            seed=config.seed if split == "train" else None,
+        )
+        for split in ("train", "val")
+    }
+    began = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            optimizer,
+            criterion,
+            loaders["train"],
+            loaders["val"],
+            epochs=config.epochs,
+            metrics=["r2"] if is_regression(spec.task) else ["accuracy"],
+            callbacks=_fit_callbacks(config, folder),
+            scheduler=scheduler,
+            device=config.device,
+            checkpoint_dir=folder / "checkpoints",
+            grad_clip=config.grad_clip or None,
+            l1=config.l1,
+            preprocessing=preprocessing.objects,
+            config={"run": config.to_dict(), "dataset": spec.to_dict()},
+        )
+    except NonFiniteLossError as error:
+        print(f"{PROG} train: error: {one_line(error)}", file=sys.stderr)
+        return 1
+    except CheckpointError as error:  # resuming from a checkpoint that does not fit
+        raise UsageError(f"out: cannot resume {folder}: {one_line(error)}") from None
+    seconds = time.perf_counter() - began
+
+    chosen = read_checkpoint(chosen_checkpoint(folder / "checkpoints"))
+    restore_weights(model, chosen, config.device)
+    outputs = preprocessing.outputs(
+        model_outputs(model, preprocessing.inputs(data.X["test"]), config.device)
+    )
+    scores = score(spec, data.y["test"], outputs)
+    scores.update(_run_facts(spec, history, chosen, seconds))
+    print(
+        f"\nTest split ({sizes['test']} examples), scored once with the weights of epoch "
+        f"{scores['best_epoch']} (lowest validation loss):"
+    )
+    print_scores(spec, data.y["test"], outputs, scores)
+    (folder / "metrics.json").write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
+    write_plots(folder, spec, history, data.y["test"], outputs, scores)
+    from aprende.report import write_report
+
+    report = write_report(folder)
+    print(headline(scores))
+    print(f"Run folder: {folder} (open {report} in a browser)")
+    return 0
+
+
+def _run_facts(spec: DataSpec, history, chosen: dict, seconds: float) -> dict:
+    epochs_run = len(history)
+    return {
+        "dataset": spec.name,
+        "description": spec.description,
+        "split": "test",
+        "sizes": spec.sizes,
+        "best_epoch": int(chosen["epoch"]) + 1,
+        "epochs_run": epochs_run if epochs_run else int(chosen["epoch"]) + 1,
+        "train_seconds": round(seconds, 3),
+    }
+
+
+def write_plots(folder: Path, spec: DataSpec, history, y_true, outputs, scores: dict) -> list[Path]:
+    """The run's PNGs: learning curves, learning rate, and the confusion matrix (by row and by
+    column) or predicted-vs-true."""
+    from aprende import plots
+
+    directory = folder / "plots"
+    directory.mkdir(exist_ok=True)
+    written = []
+    if len(history):
+        metric = "r2" if is_regression(spec.task) else "accuracy"
+        path = directory / "learning_curves.png"
+        plots.plot_learning_curves(history, metrics=("loss", metric), path=path)
+        written.append(path)
+        written.append(directory / "learning_rate.png")
+        plots.plot_lr(history, path=written[-1])
+    if "confusion_matrix" in scores:
+        names = scores["class_names"]
+        for normalize, name in (("true", "confusion_matrix"), ("pred", "confusion_by_column")):
+            path = directory / f"{name}.png"
+            plots.plot_confusion_matrix(
+                scores["confusion_matrix"], names, normalize=normalize, path=path
+            )
+            written.append(path)
+    if is_regression(spec.task):
+        path = directory / "predicted_vs_true.png"
+        plots.plot_regression(
+            as_columns(y_true), as_columns(outputs), output_names=spec.target_names, path=path
+        )
+        written.append(path)
+    return written
+
+
+# ---- evaluate and predict --------------------------------------------------------------------
+
+
+def _rebuild(args: argparse.Namespace) -> tuple[RunConfig, DataSpec, Preprocessing, nn.Module]:
+    """(settings, spec, preprocessing, model) of a saved run, weights loaded."""
+    config, saved = open_run(args)
+    try:
+        spec = DataSpec.from_dict(saved["config"]["dataset"])
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"checkpoint {saved['path']}: {one_line(error)}") from None
+    settings_module.check_flag("device", args.device)
+    check_device(args.device)
+    model = build_model(config, spec)
+    restore_weights(model, saved, args.device)
+    preprocessing = Preprocessing(config, spec.task).load(saved, saved["path"])
+    return config, spec, preprocessing, model
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    """``aprende evaluate RUN``: the metrics table and confusion matrix on the test split."""
+    config, spec, preprocessing, model = _rebuild(args)
+    data = load_data(config)
+    for key in ("name", "target_names", "n_features"):
+        trained, loaded = getattr(spec, key), getattr(data.spec, key)
+        if loaded != trained:
+            raise UsageError(
+                f"the checkpoint was trained on {spec.name!r} ({key} {trained}), the run's "
+                f"settings load {data.spec.name!r} ({key} {loaded})"
+            )
+    X, y = data.X[args.split], data.y[args.split]
+    outputs = preprocessing.outputs(model_outputs(model, preprocessing.inputs(X), args.device))
+    scores = score(spec, y, outputs)
+    print(f"{spec.name}: {args.split} split, {len(X)} examples")
+    print_scores(spec, y, outputs, scores)
+    print(headline(scores, args.split))
+    return 0
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """``aprende predict RUN INPUT.csv -o OUTPUT.csv``: one prediction per input row."""
+    _, spec, preprocessing, model = _rebuild(args)
+    X = read_feature_rows(Path(args.input), spec)
+    outputs = preprocessing.outputs(model_outputs(model, preprocessing.inputs(X), args.device))
+    header, rows = prediction_table(spec, outputs)
+    if args.output == "-":
+        write_csv(sys.stdout, header, rows)
+    else:
+        with open(args.output, "w", newline="", encoding="utf-8") as handle:
+            write_csv(handle, header, rows)
+        print(f"{len(rows)} predictions written to {args.output}", file=sys.stderr)
+    return 0
+
+
+# ---- lr-find, datasets, report ---------------------------------------------------------------
+
+
+def command_lr_find(args: argparse.Namespace) -> int:
+    """``aprende lr-find``: the LR range test on the training split, plotted."""
+    import aprende
+    from aprende.training import lr_find
+
+    config = config_from_args(args)
+    check_device(config.device)
+    if not 0 < args.start_lr < args.end_lr:
+        raise UsageError(
+            f"--start-lr and --end-lr: expected 0 < start < end, got {args.start_lr}, {args.end_lr}"
+        )
+    if args.num_iter < 3:
+        raise UsageError(f"--num-iter expects an integer >= 3, got {args.num_iter}")
+    data = load_data(config)
+    spec = data.spec
+    aprende.manual_seed(config.seed)
+    preprocessing = Preprocessing(config, spec.task).fit(data)
+    model = build_model(config, spec)
+    optimizer = build_optimizer(config, model.parameters())
+    loader = make_loader(
+        preprocessing.inputs(data.X["train"]),
+        preprocessing.targets(data.y["train"]),
+        config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+    )
+    result = lr_find(
+        model,
+        optimizer,
+        build_criterion(spec.task),
+        loader,
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        num_iter=args.num_iter,
+        device=config.device,
+    )
+    folder = run_folder(config, "-lr-find")
+    folder.mkdir(parents=True, exist_ok=True)
+    settings_module.write_toml(config, folder / "config.toml")
+    with open(folder / "lr_find.csv", "w", newline="", encoding="utf-8") as handle:
+        write_csv(
+            handle, ["lr", "loss"], [[a, b] for a, b in zip(result.lrs, result.losses, strict=True)]
+        )
+    result.plot(path=folder / "lr_find.png")
+    if result.suggestion is None:
+        print("suggested_lr: none (the loss did not fall; try a wider range)")
+    else:
+        print(f"suggested_lr: {result.suggestion:.3g}")
+    print(f"Plot: {folder / 'lr_find.png'}")
+    return 0
+
+
+def dataset_rows() -> list[tuple[str, str, str, str, str]]:
+    """(name, kind, task, size, description) of every dataset name the CLI accepts."""
+    rows = []
+    for name, choice in DATASETS.items():
+        try:
+            X, y, info = load_dataset(RunConfig(dataset=name))
+        except UsageError as error:
+            rows.append((name, "bundled", "?", "?", one_line(error)))
+            continue
+        size = f"{len(X)} x {int(np.prod(X.shape[1:]))}"
+        if info.task not in SINGLE_LABEL_TASKS:
+            size += f" -> {int(np.prod(y.shape[1:])) if y.ndim > 1 else 1}"
+        if info.n_classes:
+            size += f", {info.n_classes} {'labels' if info.task == 'multilabel' else 'classes'}"
+        kind = "synthetic" if choice.synthetic else "bundled"
+        rows.append((name, kind, info.task, size, info.description))
+    return rows
+
+
+def command_datasets(args: argparse.Namespace) -> int:
+    """``aprende datasets``: the dataset names, their task and size."""
+    rows = dataset_rows()
+    header = ("name", "kind", "task", "size (N x D [-> outputs])")
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(4)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)).rstrip())
+    print("\nAny CSV file too: aprende train --csv FILE --target COLUMN")
+    return 0
+
+
+def command_report(args: argparse.Namespace) -> int:
+    """``aprende report RUN``: write RUN/report.html again."""
+    from aprende.report import write_report
+
+    folder = Path(args.run)
+    if not (folder / "config.toml").is_file():
+        raise UsageError(f"RUN: {str(folder)!r} is not a run folder (it has no config.toml)")
+    print(f"Report written to {write_report(folder)}")
+    return 0

@@ -1,0 +1,326 @@
+"""From a run's settings to the objects that train: the data (loaded, split, preprocessed), the
+model, the loss, the optimizer and the learning-rate schedule.
+
+The builders take the resolved ``RunConfig``; a setting that cannot be honoured here (a CSV
+file that does not exist, a task that does not fit the data, a GPU that is not there) is a
+``UsageError``: one line naming the key.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from aprende import config as settings_module
+from aprende import nn
+from aprende.cli.errors import UsageError, one_line
+from aprende.cli.scoring import as_columns
+from aprende.config import DATASETS, RunConfig
+from aprende.datasets.info import (
+    ONE_OF_C_TASKS,
+    SINGLE_LABEL_TASKS,
+    ZERO_ONE_TASKS,
+    DataBundle,
+    DatasetInfo,
+    is_regression,
+)
+from aprende.datasets.spec import DataSpec
+
+if TYPE_CHECKING:
+    from aprende.data import DataLoader
+    from aprende.optim import Optimizer
+    from aprende.optim.lr_scheduler import LRScheduler
+
+# ---- data: load, split, preprocess -----------------------------------------------------------
+
+
+@dataclass
+class Data:
+    """A dataset split three ways, raw (before preprocessing), and what a model needs to know.
+
+    ``spec`` is what a checkpoint keeps to rebuild the model and read its outputs; ``X`` and
+    ``y`` map each split ("train", "val", "test") to its arrays.
+    """
+
+    spec: DataSpec
+    X: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+
+
+def load_dataset(config: RunConfig) -> DataBundle:
+    """``(X, y, info)`` of the configured dataset or CSV file; clear one-line errors."""
+    from aprende import datasets
+
+    if config.dataset == "csv":
+        path = Path(config.csv)
+        if not path.is_file():
+            raise UsageError(f"csv: the file {str(path)!r} does not exist")
+        target = config.target or -1
+        if isinstance(target, str) and target.lstrip("-").isdigit():
+            target = int(target)
+        task = None if config.task == "auto" else config.task
+        try:
+            bundle = datasets.load_csv(path, target=target, task=task)
+        except (OSError, ValueError, KeyError, IndexError) as error:
+            raise UsageError(f"csv: cannot read {path}: {one_line(error)}") from None
+        _warn_many_classes(bundle.info, config)
+        return bundle
+    choice = DATASETS[config.dataset]
+    options = dict(choice.options)
+    if choice.synthetic:
+        options["seed"] = config.seed
+    try:
+        return getattr(datasets, choice.loader)(**options)
+    except ImportError as error:
+        raise UsageError(f"dataset {config.dataset!r}: {one_line(error)}") from None
+
+
+def _warn_many_classes(info: DatasetInfo, config: RunConfig) -> None:
+    """Whole numbers in a target column read as classes; say so when they look like a
+    quantity (more classes than a tenth of the examples)."""
+    classes = info.n_classes or 0
+    if config.task == "auto" and info.task == "multiclass" and classes > info.n_samples / 10:
+        print(
+            f"warning: the csv target column {config.target or '(the last one)'} was read as "
+            f"{classes} classes (whole numbers); pass --task regression if it is a quantity",
+            file=sys.stderr,
+        )
+
+
+def load_data(config: RunConfig) -> Data:
+    """Load and split the data as ``config`` says (seeded, stratified for class labels)."""
+    from aprende.data import train_val_test_split
+
+    X, y, info = load_dataset(config)
+    task = info.task
+    if config.task not in ("auto", task):
+        raise UsageError(
+            f"task: {config.task!r} does not fit dataset {info.name!r}, whose task is {task!r} "
+            "(use task = 'auto')"
+        )
+    X = X.reshape(len(X), -1)
+    if task == "per_element":
+        y = y.reshape(len(y), -1)
+    parts = train_val_test_split(
+        X,
+        y,
+        val_size=config.val_size,
+        test_size=config.test_size,
+        stratify=y if task in SINGLE_LABEL_TASKS else None,
+        seed=config.seed,
+    )
+    n_classes = len(info.target_names)
+    outputs = {
+        "binary": 1,
+        "multiclass": n_classes,
+        "multilabel": n_classes,
+        "per_element": n_classes * (y.shape[1] if y.ndim > 1 else 1),
+        "regression": 1,
+        "multioutput_regression": y.shape[1] if y.ndim > 1 else 1,
+    }[task]
+    spec = DataSpec(
+        name=info.name,
+        task=task,
+        description=info.description,
+        feature_names=list(info.feature_names),
+        target_names=list(info.target_names),
+        n_features=X.shape[1],
+        n_outputs=outputs,
+        positions=y.shape[1] if task == "per_element" else None,
+        sizes={"train": len(parts[0]), "val": len(parts[2]), "test": len(parts[4])},
+    )
+    names = ("train", "val", "test")
+    return Data(
+        spec=spec,
+        X={name: parts[2 * i] for i, name in enumerate(names)},
+        y={name: parts[2 * i + 1] for i, name in enumerate(names)},
+    )
+
+
+def _make_scaler(name: str):
+    from aprende.data import MinMaxScaler, PCAWhitening, StandardScaler
+
+    return {"standard": StandardScaler, "minmax": MinMaxScaler, "whitening": PCAWhitening}[name]()
+
+
+class Preprocessing:
+    """The input normalisation and (regression) target scaling of a run, fitted on the
+    training split only; ``objects`` (name -> scaler) is what ``fit(preprocessing=...)`` saves
+    in every checkpoint, and ``load`` restores them from one."""
+
+    def __init__(self, config: RunConfig, task: str):
+        self.task = task
+        self.objects = {}
+        if config.normalization != "none":
+            self.objects["inputs"] = _make_scaler(config.normalization)
+        if is_regression(task) and config.scale_target:
+            self.objects["targets"] = _make_scaler("standard")
+
+    def fit(self, data: Data) -> Preprocessing:
+        if "inputs" in self.objects:
+            self.objects["inputs"].fit(data.X["train"])
+        if "targets" in self.objects:
+            self.objects["targets"].fit(as_columns(data.y["train"]))
+        return self
+
+    def load(self, saved: dict, source: str) -> Preprocessing:
+        """Restore the fitted statistics from a checkpoint's saved state."""
+        stored = saved["state"].get("preprocessing") or {}
+        for name, obj in self.objects.items():
+            if name not in stored:
+                raise UsageError(
+                    f"checkpoint {source} holds no {name!r} preprocessing, which this run's "
+                    "settings need: it comes from another run"
+                )
+            try:
+                obj.load_state_dict(stored[name])
+            except (KeyError, ValueError) as error:
+                raise UsageError(f"checkpoint {source}: {one_line(error)}") from None
+        return self
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        scaler = self.objects.get("inputs")
+        X = np.asarray(X, dtype=np.float32)
+        if scaler is not None:
+            expected = scaler.n_features_in_
+            if X.shape[1] != expected:
+                raise UsageError(
+                    f"the inputs have {X.shape[1]} features; the run was trained on {expected}"
+                )
+            X = scaler.transform(X)
+        return np.asarray(X, dtype=np.float32)
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        """Targets as the loss takes them."""
+        if self.task == "binary":
+            return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        if self.task == "multilabel":
+            return np.asarray(y, dtype=np.float32)
+        if is_regression(self.task):
+            y = as_columns(y)
+            scaler = self.objects.get("targets")
+            return np.asarray(scaler.transform(y) if scaler else y, dtype=np.float32)
+        return np.asarray(y, dtype=np.int64)
+
+    def outputs(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs back on the targets' scale (regression); unchanged otherwise."""
+        scaler = self.objects.get("targets")
+        return scaler.inverse_transform(outputs) if scaler is not None else outputs
+
+
+def make_loader(
+    X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int | None = None
+) -> DataLoader:
+    """A ``DataLoader`` over the preprocessed arrays ``X`` and ``y`` (seeded when shuffled)."""
+    from aprende import tensor
+    from aprende.data import DataLoader, TensorDataset
+
+    dataset = TensorDataset(tensor(X), tensor(y))
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=seed)
+
+
+# ---- the model -------------------------------------------------------------------------------
+
+
+def build_criterion(task: str) -> nn.Module:
+    """The loss of ``task``: cross-entropy (one of C classes), BCE with logits (0/1 targets),
+    MSE (regression)."""
+    if task in ONE_OF_C_TASKS:
+        return nn.CrossEntropyLoss()
+    if task in ZERO_ONE_TASKS:
+        return nn.BCEWithLogitsLoss()
+    return nn.MSELoss()
+
+
+def build_model(config: RunConfig, spec: DataSpec) -> nn.Module:
+    """The configured MLP for ``spec``'s inputs and outputs (per-element tasks: the outputs
+    reshaped to (N, C, L), the class dimension second as ``CrossEntropyLoss`` wants)."""
+    mlp = nn.MLP(
+        spec.n_features,
+        config.hidden,
+        spec.n_outputs,
+        activation=config.activation,
+        batch_norm=config.batch_norm,
+        dropout=config.dropout,
+        noise=config.noise,
+    )
+    if spec.task != "per_element":
+        return mlp
+    return PerElementClassifier(mlp, len(spec.target_names), spec.positions)
+
+
+class PerElementClassifier(nn.Module):
+    """A network whose C·L outputs are read as C class scores at each of L positions:
+    (N, D) -> (N, C, L), the class dimension second as ``CrossEntropyLoss`` wants."""
+
+    def __init__(self, body: nn.Module, n_classes: int, positions: int):
+        super().__init__()
+        self.body, self.n_classes, self.positions = body, n_classes, positions
+
+    def forward(self, x):
+        return self.body(x).reshape(x.shape[0], self.n_classes, self.positions)
+
+
+def build_optimizer(config: RunConfig, parameters: Iterable[nn.Parameter]) -> Optimizer:
+    """The configured optimizer, with only the options that apply to it."""
+    from aprende import optim
+
+    common = {"lr": config.lr, "weight_decay": config.weight_decay}
+    name = config.optimizer
+    if name == "sgd":
+        return optim.SGD(parameters, momentum=config.momentum, nesterov=config.nesterov, **common)
+    if name == "adagrad":
+        return optim.Adagrad(parameters, eps=_eps(config, 1e-10), **common)
+    if name == "rmsprop":
+        return optim.RMSprop(
+            parameters, alpha=config.alpha, eps=config.eps, momentum=config.momentum, **common
+        )
+    cls = optim.Adam if name == "adam" else optim.AdamW
+    return cls(parameters, betas=tuple(config.betas), eps=config.eps, **common)
+
+
+def _eps(config: RunConfig, default: float) -> float:
+    """Adagrad's own default ε (1e-10) unless ``eps`` was changed from the common default."""
+    return default if config.eps == settings_module.default_of("eps") else config.eps
+
+
+def build_scheduler(config: RunConfig, optimizer: Optimizer) -> LRScheduler | None:
+    """The configured learning-rate schedule (None for 'none')."""
+    from aprende.optim import lr_scheduler
+
+    if config.schedule == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+    if config.schedule == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=config.gamma, min_lr=config.min_lr)
+    if config.schedule == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs, eta_min=config.min_lr)
+    if config.schedule == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=config.factor, patience=config.lr_patience, min_lr=config.min_lr
+        )
+    return None
+
+
+def check_device(device: str) -> None:
+    """A ``UsageError`` when ``device`` is a GPU this machine does not have."""
+    if device.startswith("cuda"):
+        from aprende import backend
+
+        if not backend.cuda_is_available():
+            raise UsageError(
+                f"device: {device!r} is not available here (it needs CuPy and an NVIDIA GPU: "
+                "pip install 'aprende[gpu]'); use --device cpu"
+            )
+
+
+def model_outputs(model: nn.Module, X: np.ndarray, device: str) -> np.ndarray:
+    """The model's raw outputs for X (eval mode, no graph), as a NumPy array."""
+    from aprende import backend
+    from aprende.training import predict
+
+    return backend.to_numpy(predict(model, X, device=device).data)

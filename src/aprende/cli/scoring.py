@@ -1,0 +1,163 @@
+"""What a run's outputs score: predictions from the model's outputs, the test metrics, and the
+tables ``aprende train`` and ``aprende evaluate`` print.
+
+``score`` turns a model's outputs on a split into the metrics of the slides (a JSON-able dict,
+saved as the run folder's ``metrics.json``), ``print_scores`` prints them as tables and
+``headline`` as the one parseable result line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aprende.datasets.info import ZERO_ONE_TASKS, is_regression
+from aprende.datasets.spec import DataSpec
+
+
+def as_columns(y) -> np.ndarray:
+    """Targets or outputs as float32 (N, K): one column per output."""
+    y = np.asarray(y, dtype=np.float32)
+    return y.reshape(len(y), -1)
+
+
+def predicted_labels(task: str, outputs: np.ndarray) -> np.ndarray:
+    """Class labels from outputs: a logit > 0 (binary, each label of multi-label), or the
+    largest score along the class dimension 1 (one-of-C, per element)."""
+    if task == "binary":
+        return (outputs[:, 0] > 0).astype(np.int64)
+    if task == "multilabel":
+        return (outputs > 0).astype(np.int64)
+    return outputs.argmax(axis=1).astype(np.int64)
+
+
+def probabilities(task: str, outputs: np.ndarray) -> np.ndarray:
+    """Class probabilities: sigmoid of the logits (binary: P(class 1); multi-label: each
+    label's), softmax over the classes (one-of-C, per element)."""
+    if task in ZERO_ONE_TASKS:
+        return 1.0 / (1.0 + np.exp(-outputs))
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def score(spec: DataSpec, y_true: np.ndarray, outputs: np.ndarray) -> dict:
+    """The test metrics of the slides, as a JSON-able dict.
+
+    Classification: the confusion matrix and, per class (one-vs-rest) and averaged, TP, FP,
+    FN, TN, ACC = (TP+TN)/(TP+FP+FN+TN), TPR, FNR, TNR, FPR, PPV, NPV and F1; per-element
+    tasks also pixel accuracy and IoU. Regression: MSE, RMSE, MAE and R² per output and
+    averaged. ``metric``/``value`` is the headline (accuracy or R²).
+    """
+    from aprende import metrics
+
+    task = spec.task
+    if is_regression(task):
+        return _regression_scores(spec, as_columns(y_true), as_columns(outputs))
+    y_pred = predicted_labels(task, outputs)
+    names = spec.target_names
+    common = {"target_names": names, "zero_division": 0.0}
+    if task == "multilabel":
+        y_true = np.asarray(y_true).astype(np.int64)
+        report = metrics.course_report(y_true, y_pred, **common)
+        matrices = metrics.multilabel_confusion_matrix(y_true, y_pred)
+        result = {
+            "confusion_matrices": {n: m.tolist() for n, m in zip(names, matrices, strict=True)}
+        }
+    else:
+        labels = np.arange(len(names))
+        flat_true, flat_pred = np.ravel(y_true), np.ravel(y_pred)
+        report = metrics.course_report(flat_true, flat_pred, labels=labels, **common)
+        matrix = metrics.confusion_matrix(flat_true, flat_pred, labels=labels)
+        result = {"confusion_matrix": matrix.tolist()}
+        if task == "per_element":
+            iou = metrics.per_class_iou(flat_true, flat_pred, num_classes=len(names))
+            result["per_class_iou"] = dict(zip(names, map(_finite_or_none, iou), strict=True))
+            result["mean_iou"] = metrics.mean_iou(flat_true, flat_pred, num_classes=len(names))
+    for name in names:
+        row = report[name]
+        total = row["tp"] + row["fp"] + row["fn"] + row["tn"]
+        row["acc"] = (row["tp"] + row["tn"]) / total if total else 0.0
+    accuracy = report.pop("accuracy")
+    return {
+        "task": task,
+        "metric": "accuracy",
+        "value": float(accuracy),
+        "accuracy": float(accuracy),
+        "class_names": names,
+        "classes": {name: report[name] for name in names},
+        "averages": {k: v for k, v in report.items() if k not in names},
+        **result,
+    }
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _regression_scores(spec: DataSpec, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    from aprende import metrics
+
+    raw = {"multioutput": "raw_values"}
+    columns = {
+        "mse": metrics.mean_squared_error(y_true, y_pred, **raw),
+        "rmse": metrics.root_mean_squared_error(y_true, y_pred, **raw),
+        "mae": metrics.mean_absolute_error(y_true, y_pred, **raw),
+        "r2": metrics.r2_score(y_true, y_pred, **raw),
+    }
+    outputs = {
+        name: {key: float(values[i]) for key, values in columns.items()}
+        for i, name in enumerate(spec.target_names)
+    }
+    average = {key: float(np.mean(values)) for key, values in columns.items()}
+    return {
+        "task": spec.task,
+        "metric": "r2",
+        "value": average["r2"],
+        "outputs": outputs,
+        "average": average,
+    }
+
+
+def print_scores(spec: DataSpec, y_true: np.ndarray, outputs: np.ndarray, scores: dict) -> None:
+    """The slides' metrics table and the confusion matrix (or the regression table)."""
+    from aprende import metrics
+
+    task = spec.task
+    if is_regression(task):
+        print(regression_table(scores))
+        return
+    y_pred = predicted_labels(task, outputs)
+    names = spec.target_names
+    if task == "multilabel":
+        metrics.print_classification_report(
+            np.asarray(y_true).astype(np.int64),
+            y_pred,
+            target_names=names,
+            zero_division=0.0,
+            course=True,
+        )
+        return
+    flat_true, flat_pred = np.ravel(y_true), np.ravel(y_pred)
+    labels = np.arange(len(names))
+    common = {"labels": labels, "target_names": names}
+    metrics.print_classification_report(
+        flat_true, flat_pred, zero_division=0.0, course=True, **common
+    )
+    metrics.print_confusion_matrix(flat_true, flat_pred, **common)
+
+
+def regression_table(scores: dict) -> str:
+    """MSE, RMSE, MAE and R² per output, then their mean, as aligned text."""
+    rows = [(name, values) for name, values in scores["outputs"].items()]
+    rows.append(("average", scores["average"]))
+    width = max(len("output"), *(len(name) for name, _ in rows))
+    lines = ["output".rjust(width) + "".join(k.upper().rjust(12) for k in ("mse", "rmse", "mae"))]
+    lines[0] += "R²".rjust(12)
+    for name, values in rows:
+        cells = "".join(f"{values[k]:12.4f}" for k in ("mse", "rmse", "mae", "r2"))
+        lines.append(name.rjust(width) + cells)
+    return "\n".join(lines)
+
+
+def headline(scores: dict, split: str = "test") -> str:
+    """The parseable result line: ``test_accuracy: 0.9815``."""
+    return f"{split}_{scores['metric']}: {scores['value']:.4f}"
