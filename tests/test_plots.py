@@ -13,6 +13,7 @@ import pytest
 import aprende
 from aprende import plots
 from aprende.classic import Perceptron
+from aprende.training import LRFinderResult
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed"
@@ -328,6 +329,15 @@ def test_lr_finder_shades_too_low_good_and_too_high():
     assert lines(axis, "suggested lr 0.01")[0].get_xdata()[0] == 1e-2
     with pytest.raises(ValueError, match=r"same shape \(K,\), got \(11,\) and \(3,\)"):
         plots.plot_lr_finder(lrs, [1.0, 2.0, 3.0])
+
+
+@needs_matplotlib
+def test_lr_finder_draws_what_lr_find_returns():
+    result = LRFinderResult(list(np.logspace(-5, 0, 6)), [2.3, 2.0, 1.0, 0.5, 0.9, 3.0], 1e-3)
+    axis = plots.plot_lr_finder(result).axes[0]
+    np.testing.assert_array_equal(axis.get_lines()[0].get_xdata(), result.lrs)
+    np.testing.assert_array_equal(axis.get_lines()[0].get_ydata(), result.losses)
+    assert lines(axis, "suggested lr 0.001")
 
 
 @needs_matplotlib

@@ -263,13 +263,20 @@ def plot_lr(history_or_lrs, ax=None, path=None):
     return _finish(figure, path)
 
 
-def plot_lr_finder(lrs, losses, suggestion: float | None = None, ax=None, path=None):
+def plot_lr_finder(result_or_lrs, losses=None, suggestion: float | None = None, ax=None, path=None):
     """The LR range test: loss against learning rate (log x), with its three regimes shaded.
 
-    Rates before the loss starts to fall (by 10% of its total drop) are *too low*, rates from
-    there to the lowest loss are *good*, rates past the lowest loss are *too high* (the loss
-    climbs, then diverges; non-finite losses are left out). ``suggestion`` is marked.
+    Takes what ``aprende.training.lr_find`` returns (its ``lrs``, ``losses`` and
+    ``suggestion``), or the rates and the losses themselves. Rates before the loss starts to
+    fall (by 10% of its total drop) are *too low*, rates from there to the lowest loss are
+    *good*, rates past the lowest loss are *too high* (the loss climbs, then diverges;
+    non-finite losses are left out). ``suggestion`` is marked.
     """
+    if losses is None:
+        lrs, losses = result_or_lrs.lrs, result_or_lrs.losses
+        suggestion = result_or_lrs.suggestion if suggestion is None else suggestion
+    else:
+        lrs = result_or_lrs
     lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
     if lrs.shape != losses.shape or lrs.ndim != 1:
         raise ValueError(
