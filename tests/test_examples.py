@@ -18,6 +18,7 @@ NUMBER = r"(-?\d+\.\d+)"
 # Each example's metric lines and the range a brief run must reach (loose: --quick trains for
 # a few epochs only; the full runs reach far more).
 EXPECTED = {
+    "autograd_from_scratch.py": {"test_accuracy": (0.9, 1)},
     "binary_breast_cancer.py": {
         "test_accuracy": (0.85, 1),
         "test_tpr": (0.5, 1),
@@ -49,6 +50,7 @@ EXPECTED = {
     },
 }
 PLOTS = {
+    "autograd_from_scratch.py": ["graph.dot"],
     "binary_breast_cancer.py": ["bc_learning_curves.png", "bc_confusion_matrix.png"],
     "multiclass_digits.py": ["digits_curves.png", "digits_confusion_matrix.png"],
     "multilabel.py": ["multilabel_curves.png"],
@@ -102,11 +104,31 @@ def test_example_prints_its_metrics(runs, name):
         assert low <= float(found[0]) <= high, f"{metric} = {found[0]}"
 
 
+# How each kind of drawing an example writes starts.
+SIGNATURES = {".png": b"\x89PNG\r\n\x1a\n", ".dot": b"digraph {"}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_writes_its_plots(runs, name):
     out = runs[name][3]
     for plot in PLOTS[name]:
-        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", plot
+        signature = SIGNATURES[Path(plot).suffix]
+        assert (out / plot).read_bytes()[: len(signature)] == signature, plot
+
+
+def test_autograd_example_matches_the_chain_rule_and_finite_differences(runs):
+    status, stdout, stderr, _ = runs["autograd_from_scratch.py"]
+    assert status == 0, stderr
+    # Each gradient backward() left, beside the same one written out with the chain rule.
+    pairs = re.findall(r"^(\w)\.grad: (.+)  by hand: (.+)$", stdout, flags=re.MULTILINE)
+    assert [name for name, _, _ in pairs] == ["y", "z", "w", "b"]
+    for name, backward, by_hand in pairs:
+        assert backward == by_hand, name
+    assert re.search(r"^gradcheck: True$", stdout, flags=re.MULTILINE)
+    assert re.search(r"label=\"Tanh\"", stdout)  # the DOT text is printed
+    epochs = re.findall(rf"^epoch +\d+: train_loss {NUMBER}$", stdout, flags=re.MULTILINE)
+    losses = [float(loss) for loss in epochs]
+    assert len(losses) >= 3 and losses[-1] < losses[0] / 2, losses
 
 
 def test_quick_mode_by_environment_variable(tmp_path):

@@ -1,9 +1,6 @@
-"""Plots: each writes a PNG and draws what it says; the computational graph as DOT text."""
+"""Plots: each writes a PNG and draws what it says."""
 
 import importlib.util
-import os
-import re
-import stat
 import subprocess
 import sys
 
@@ -13,6 +10,7 @@ import pytest
 import aprende
 from aprende import plots
 from aprende.classic import Perceptron
+from aprende.training import LRFinderResult
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed"
@@ -32,85 +30,6 @@ def blobs():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(-2, 1, (30, 2)), rng.normal(2, 1, (30, 2))])
     return X, np.r_[np.zeros(30), np.ones(30)]
-
-
-# ---------------------------------------------------------------------------------------------
-# draw_graph: DOT text, no Graphviz needed
-# ---------------------------------------------------------------------------------------------
-
-
-def small_graph():
-    """a = 2; b = a·a + a: db/da = 2a + 1 = 5."""
-    a = aprende.tensor([2.0], requires_grad=True)
-    b = a * a + a
-    b.backward(retain_graph=True)
-    return a, b
-
-
-def test_draw_graph_dot_has_every_tensor_op_edge_value_and_grad():
-    _, b = small_graph()
-    dot = plots.draw_graph(b)
-    assert dot.startswith("digraph {") and "rankdir=LR;" in dot
-    assert len(re.findall(r"shape=record", dot)) == 3  # a, a·a, b
-    assert re.findall(r'label="(\w+)"', dot) == ["Add", "Mul"]
-    # a -> Mul twice (a·a reuses a), Mul -> a·a, a·a -> Add, a -> Add, Add -> b.
-    assert len(re.findall(r"->", dot)) == 6
-    assert "data [2.] | grad [5.]" in dot  # the leaf a with its gradient
-    assert "data [4.]" in dot and "data [6.]" in dot
-    assert "(1,) float32" in dot
-    names = dict(re.findall(r"(op\d+) \[shape=ellipse, label=\"(\w+)\"", dot))
-    mul = next(op for op, name in names.items() if name == "Mul")
-    a_id = re.search(r'(t\d+) \[shape=record, label="\{ \(1,\) float32 \| data \[2\.\]', dot)[1]
-    assert dot.count(f"{a_id} -> {mul};") == 2
-
-
-def test_draw_graph_hides_values_of_large_tensors_and_accepts_rankdir():
-    x = aprende.ones(3, 4, requires_grad=True)
-    dot = plots.draw_graph((x * 2).sum(), rankdir="TB")
-    assert "(3, 4) float32 }" in dot and "data [[" not in dot
-    assert "rankdir=TB;" in dot
-    with pytest.raises(ValueError, match="rankdir must be 'LR', 'TB', 'RL' or 'BT', got 'UP'"):
-        plots.draw_graph(x, rankdir="UP")
-
-
-def test_draw_graph_of_a_freed_graph_warns_how_to_keep_it():
-    a = aprende.tensor([2.0], requires_grad=True)
-    b = a * a + a
-    b.backward()
-    with pytest.warns(UserWarning, match=r"inputs of Add were freed.*retain_graph=True"):
-        dot = plots.draw_graph(b)
-    assert "(graph freed)" in dot and "Mul" not in dot
-
-
-def test_draw_graph_without_graphviz_writes_the_dot_text_and_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(plots.shutil, "which", lambda name: None)
-    _, b = small_graph()
-    with pytest.warns(UserWarning, match=r"Graphviz's `dot` executable is not installed"):
-        dot = plots.draw_graph(b, tmp_path / "graph.svg")
-    assert (tmp_path / "graph.dot").read_text() == dot
-    assert not (tmp_path / "graph.svg").exists()
-
-
-def test_draw_graph_writes_dot_text_and_rejects_unknown_formats(tmp_path):
-    _, b = small_graph()
-    dot = plots.draw_graph(b, tmp_path / "graph.dot")
-    assert (tmp_path / "graph.dot").read_text() == dot
-    with pytest.raises(ValueError, match=r"format must be one of .*got 'jpg'"):
-        plots.draw_graph(b, tmp_path / "graph.jpg")
-
-
-@pytest.mark.skipif(os.name != "posix", reason="the fake dot is a shell script")
-def test_draw_graph_renders_through_the_dot_executable(tmp_path, monkeypatch):
-    # A stand-in for Graphviz that records its arguments and copies its input to -o's file.
-    fake = tmp_path / "bin" / "dot"
-    fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\ncat > "$3"\n')
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    _, b = small_graph()
-    dot = plots.draw_graph(b, tmp_path / "graph.png")
-    assert (tmp_path / "graph.png").read_text() == dot
-    assert (fake.parent / "args").read_text().split()[0] == "-Tpng"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +247,15 @@ def test_lr_finder_shades_too_low_good_and_too_high():
     assert lines(axis, "suggested lr 0.01")[0].get_xdata()[0] == 1e-2
     with pytest.raises(ValueError, match=r"same shape \(K,\), got \(11,\) and \(3,\)"):
         plots.plot_lr_finder(lrs, [1.0, 2.0, 3.0])
+
+
+@needs_matplotlib
+def test_lr_finder_draws_what_lr_find_returns():
+    result = LRFinderResult(list(np.logspace(-5, 0, 6)), [2.3, 2.0, 1.0, 0.5, 0.9, 3.0], 1e-3)
+    axis = plots.plot_lr_finder(result).axes[0]
+    np.testing.assert_array_equal(axis.get_lines()[0].get_xdata(), result.lrs)
+    np.testing.assert_array_equal(axis.get_lines()[0].get_ydata(), result.losses)
+    assert lines(axis, "suggested lr 0.001")
 
 
 @needs_matplotlib

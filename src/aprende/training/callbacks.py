@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aprende.optim.lr_scheduler import ReduceLROnPlateau
 from aprende.training.checkpoint import atomic_write, c_contiguous
 
 
@@ -195,7 +196,7 @@ class LearningRateScheduler(Callback):
         self.scheduler, self.monitor = scheduler, monitor
 
     def on_epoch_end(self, epoch, logs=None):
-        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+        if isinstance(self.scheduler, ReduceLROnPlateau):
             value = _monitored(logs, self.monitor, "ReduceLROnPlateau")
             if value is not None:
                 self.scheduler.step(value)

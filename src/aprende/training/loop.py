@@ -17,6 +17,8 @@ import numpy as np
 
 from aprende import backend
 from aprende.autograd import no_grad
+from aprende.data.sampler import HardExampleSampler
+from aprende.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from aprende.tensor import Tensor
 from aprende.training import checkpoint as ckpt
 from aprende.training.callbacks import (
@@ -52,12 +54,11 @@ def _output_kind(criterion, outputs=None, targets=None) -> str:
         integer_targets = np.issubdtype(targets.dtype, np.integer)
         if integer_targets and outputs.ndim == targets.ndim + 1:
             return "multiclass"
-    name = type(criterion).__name__
-    if name in ("CrossEntropyLoss", "NLLLoss"):
+    if isinstance(criterion, CrossEntropyLoss | NLLLoss):
         return "multiclass"
-    if name == "BCEWithLogitsLoss":
+    if isinstance(criterion, BCEWithLogitsLoss):
         return "logits"
-    if name == "BCELoss":
+    if isinstance(criterion, BCELoss):
         return "probabilities"
     return "regression"
 
@@ -156,7 +157,7 @@ def _penalty(model, l1: float, l2: float):
 
 def _hard_example_sampler(loader):
     sampler = getattr(loader, "sampler", None)
-    return sampler if type(sampler).__name__ == "HardExampleSampler" else None
+    return sampler if isinstance(sampler, HardExampleSampler) else None
 
 
 def _per_example_losses(criterion, outputs, targets) -> np.ndarray:

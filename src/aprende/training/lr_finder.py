@@ -2,7 +2,8 @@
 
 Train for a few hundred mini-batches while the learning rate grows exponentially from tiny to
 huge, recording the loss at each. Too low: the loss barely moves. Good: it falls fast. Too high:
-it blows up. The suggestion is the rate where the smoothed loss falls most steeply.
+it blows up. The suggestion is the rate where the smoothed loss falls most steeply. Draw the
+result with ``aprende.plots.plot_lr_finder(result)``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,6 @@ class LRFinderResult:
     lrs: list = field(default_factory=list)
     losses: list = field(default_factory=list)
     suggestion: float | None = None
-
-    def plot(self, path=None):
-        """The LR range curve (``aprende.plots.plot_lr_finder``)."""
-        from aprende.plots import plot_lr_finder
-
-        return plot_lr_finder(self.lrs, self.losses, suggestion=self.suggestion, path=path)
 
 
 def _snapshot(model, optimizer) -> tuple:
