@@ -297,7 +297,9 @@ def command_lr_find(args: argparse.Namespace) -> int:
         write_csv(
             handle, ["lr", "loss"], [[a, b] for a, b in zip(result.lrs, result.losses, strict=True)]
         )
-    result.plot(path=folder / "lr_find.png")
+    from aprende import plots  # matplotlib loads only for the commands that draw
+
+    plots.plot_lr_finder(result, path=folder / "lr_find.png")
     if result.suggestion is None:
         print("suggested_lr: none (the loss did not fall; try a wider range)")
     else:

@@ -16,7 +16,8 @@ samplers), scikit-learn's for preprocessing (``StandardScaler``, ``MinMaxScaler`
 where PyTorch means "no batching".
 """
 
-from aprende.data.dataloader import DataLoader, default_collate
+from aprende.data.collate import default_collate
+from aprende.data.dataloader import DataLoader
 from aprende.data.dataset import ArrayDataset, ConcatDataset, Dataset, Subset, TensorDataset
 from aprende.data.preprocessing import (
     LabelEncoder,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from aprende import backend
+from aprende.data.collate import default_collate
 from aprende.tensor import Tensor
 
 
@@ -36,8 +37,6 @@ class Dataset:
 
     def get_batch(self, indices: np.ndarray):
         """The examples at ``indices`` collated into one batch (leading dimension B)."""
-        from aprende.data.dataloader import default_collate  # the loader imports this module
-
         return default_collate([self[int(i)] for i in indices])
 
 
