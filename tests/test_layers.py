@@ -18,7 +18,7 @@ PACKAGE = ROOT / "src" / "aprende"
 FACADE = "aprende"  # __init__.py: re-exports everything, the layers lazily
 
 # The tensor, its engine and its ops: one unit, the only one whose files may import in a circle.
-CORE = ("backend", "tensor", "_tensor", "autograd", "creation", "ops")
+CORE = ("backend", "_tensor", "autograd", "creation", "ops")
 
 
 class Layer(NamedTuple):

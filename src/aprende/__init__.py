@@ -6,6 +6,7 @@ imported only when used.
 """
 
 from aprende import autograd, backend
+from aprende._tensor import Tensor
 from aprende.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from aprende.backend import (
     bool_,
@@ -115,7 +116,6 @@ from aprende.ops.shape import (
     transpose,
     unsqueeze,
 )
-from aprende.tensor import Tensor
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool

@@ -393,4 +393,4 @@ def gradcheck(
     return True
 
 
-from aprende.tensor import Tensor  # noqa: E402 - the tensor module needs this one first
+from aprende._tensor import Tensor  # noqa: E402 - the tensor module needs this one first

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from aprende import backend
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 
 def _size(size: tuple) -> tuple:

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from aprende import backend
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 
 def default_collate(batch: list):

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.data.collate import default_collate
-from aprende.tensor import Tensor
 
 
 class Dataset:

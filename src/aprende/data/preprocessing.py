@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 
 class NotFittedError(RuntimeError):

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.data.dataset import Subset
-from aprende.tensor import Tensor
 
 
 def random_split(dataset, lengths: Sequence[int | float], generator=None) -> list[Subset]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from aprende import backend
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 
 def _unwrap(x):

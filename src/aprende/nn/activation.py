@@ -5,9 +5,9 @@ Each docstring gives f and its derivative f′, the factor backpropagation multi
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.nn import functional as F
 from aprende.nn.module import Module
-from aprende.tensor import Tensor
 
 
 class ReLU(Module):

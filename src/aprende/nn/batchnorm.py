@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.creation import empty, ones, tensor, zeros
 from aprende.nn import functional as F
 from aprende.nn import init
 from aprende.nn.module import Module, Parameter
-from aprende.tensor import Tensor
 
 
 class BatchNorm1d(Module):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.nn import functional as F
 from aprende.nn.module import Module
-from aprende.tensor import Tensor
 
 
 class Dropout(Module):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.nn.module import Module
-from aprende.tensor import Tensor
 
 
 class Flatten(Module):

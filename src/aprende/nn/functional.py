@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+from aprende._tensor import Tensor
 from aprende.ops import elementwise as _elementwise
 from aprende.ops import reduce as _reduce
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
@@ -22,7 +23,6 @@ from aprende.ops.losses import (
     mse_loss,
 )
 from aprende.ops.normalization import batch_norm
-from aprende.tensor import Tensor
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

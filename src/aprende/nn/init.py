@@ -16,8 +16,8 @@ import math
 import numbers
 import warnings
 
+from aprende._tensor import Tensor
 from aprende.autograd import no_grad
-from aprende.tensor import Tensor
 
 _LINEAR_GAINS = (
     "linear",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
+from aprende._tensor import Tensor
 from aprende.creation import empty
 from aprende.nn import init
 from aprende.nn.functional import linear
 from aprende.nn.module import Module, Parameter
-from aprende.tensor import Tensor
 
 
 class Linear(Module):

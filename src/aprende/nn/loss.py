@@ -7,11 +7,11 @@ Each wraps the fused op of ``aprende.nn.functional``; ``reduction`` is 'mean', '
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.creation import as_tensor
 from aprende.nn import functional as F
 from aprende.nn.module import Module
 from aprende.ops.losses import check_reduction
-from aprende.tensor import Tensor
 
 
 class _Loss(Module):

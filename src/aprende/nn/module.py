@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor, to_arguments
 from aprende.autograd import no_grad
 from aprende.creation import tensor as _tensor
 from aprende.creation import zeros
-from aprende.tensor import Tensor, to_arguments
 
 
 class Parameter(Tensor):

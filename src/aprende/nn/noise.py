@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.nn.module import Module
-from aprende.tensor import Tensor
 
 
 class GaussianNoise(Module):

@@ -6,9 +6,9 @@ import math
 from collections.abc import Iterable
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.creation import tensor
 from aprende.ops.shape import cat
-from aprende.tensor import Tensor
 
 
 def _as_list(parameters) -> list[Tensor]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 
 def check_tensor(value, name: str, op: str) -> Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_floating, check_tensor
@@ -23,7 +24,6 @@ from aprende.ops.losses import (
     upstream,
 )
 from aprende.ops.reduce import max_keepdims
-from aprende.tensor import Tensor
 
 #: Signed integer dtypes and their unsigned twins, to check label ranges in one comparison.
 _UNSIGNED = {np.dtype(f"int{bits}"): np.dtype(f"uint{bits}") for bits in (8, 16, 32, 64)}

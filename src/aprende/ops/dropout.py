@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_tensor
-from aprende.tensor import Tensor
 
 
 class Dropout(Function):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module, is_floating
-from aprende.tensor import Tensor
 
 #: What the ops accept where PyTorch takes a tensor or a number.
 TensorLike = Tensor | np.ndarray | float | int | bool

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
-from aprende.tensor import Tensor
 
 #: Marks where an index array sits in the index (the arrays themselves are node inputs).
 _ARRAY = object()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.ops.elementwise import as_tensor_like
-from aprende.tensor import Tensor
 
 
 class MatMul(Function):

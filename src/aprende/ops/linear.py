@@ -6,11 +6,11 @@ Shapes: x (..., in_features), W (out_features, in_features), b (out_features,).
 from __future__ import annotations
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_tensor
 from aprende.ops.elementwise import ACTIVATIONS
-from aprende.tensor import Tensor
 
 
 class Linear(Function):

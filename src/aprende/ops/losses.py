@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from aprende._tensor import Tensor
 from aprende.autograd import Function, unpack_optional
 from aprende.backend import get_array_module
 from aprende.creation import as_tensor
 from aprende.ops._checks import check_floating, check_tensor
-from aprende.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

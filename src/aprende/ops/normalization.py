@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.autograd import Function, unpack_optional
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_floating, check_tensor
-from aprende.tensor import Tensor
 
 
 class BatchNorm(Function):

@@ -10,9 +10,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
-from aprende.tensor import Tensor
 
 #: What ``max(dim)`` / ``min(dim)`` return, as ``torch.return_types.max``.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
 from aprende.ops.reduce import normalize_dims
-from aprende.tensor import Tensor
 
 
 def _shape_args(shape: tuple) -> tuple:

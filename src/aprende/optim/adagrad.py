@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.optim.optimizer import Optimizer, _Workspace
-from aprende.tensor import Tensor
 
 
 class Adagrad(Optimizer):

@@ -26,8 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import enable_grad, no_grad
-from aprende.tensor import Tensor
 
 #: Decaying optimizer state is flushed of denormal numbers every this many steps.
 FLUSH_EVERY = 16

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from aprende._tensor import Tensor
 from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
-from aprende.tensor import Tensor
 
 
 class SGD(Optimizer):

@@ -265,7 +265,7 @@ def save_weights(model, path, metadata: dict | None = None) -> Path:
 
 def load_weights(model, path) -> None:
     """Load a safetensors file written by ``save_weights`` into a model (strict)."""
-    from aprende.tensor import Tensor
+    from aprende._tensor import Tensor
     from aprende.training.checkpoint import CheckpointError, _safetensors
 
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from aprende import backend
-from aprende.tensor import Tensor
+from aprende._tensor import Tensor
 
 FORMAT = "aprende-checkpoint"
 FORMAT_VERSION = 1

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from aprende import backend
+from aprende._tensor import Tensor
 from aprende.autograd import no_grad
 from aprende.data.sampler import HardExampleSampler
 from aprende.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
-from aprende.tensor import Tensor
 from aprende.training import checkpoint as ckpt
 from aprende.training.callbacks import (
     Callback,
