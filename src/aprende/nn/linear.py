@@ -41,9 +41,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        # The registry directly: self.weight goes through Module.__getattr__ (~0.4 µs each).
-        parameters = self._parameters
-        return linear(input, parameters["weight"], parameters.get("bias"))
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from aprende import backend
 from aprende._tensor import Tensor
-from aprende.optim.optimizer import Optimizer, _Workspace
+from aprende.optim.optimizer import Optimizer, _nonnegative, _Workspace
 
 
 class Adagrad(Optimizer):
     """AdaGrad (Duchi et al., 2011), PyTorch's algorithm: each weight gets its own step size.
 
-    With g = ∂J/∂w (−∂J/∂w if ``maximize``) plus λw if ``weight_decay`` λ > 0, at step t:
+    At step t, with λ = ``weight_decay``:
 
+        g ← ∂J/∂w + λw                      (−∂J/∂w if ``maximize``)
         η_t = η / (1 + (t − 1)·lr_decay)
-        S ← S + g²                      (S starts at ``initial_accumulator_value``)
+        S ← S + g²                          (S starts at ``initial_accumulator_value``)
         w ← w − η_t · g / (√S + ε)
 
     Weights that have seen large gradients take small steps. S only grows, so unlike the
     decaying state of the other optimizers it never drifts into float32 denormals.
     """
+
+    _hyperparameter_checks = {
+        "lr": _nonnegative,
+        "lr_decay": _nonnegative,
+        "weight_decay": _nonnegative,
+        "initial_accumulator_value": _nonnegative,
+        "eps": _nonnegative,
+    }
 
     def __init__(
         self,
@@ -31,21 +40,6 @@ class Adagrad(Optimizer):
         *,
         maximize: bool = False,
     ):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay} (expected lr_decay >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(
-                f"Invalid weight_decay value: {weight_decay} (expected weight_decay >= 0)"
-            )
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value} "
-                "(expected initial_accumulator_value >= 0)"
-            )
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,
@@ -58,19 +52,23 @@ class Adagrad(Optimizer):
 
     def _init_state(self, param, group: dict) -> dict:
         xp = backend.get_array_module(param)
-        accumulator = xp.full_like(param, group["initial_accumulator_value"])
-        return {"step": 0, "sum": Tensor._make(accumulator)}
+        state_sum = xp.full_like(param, group["initial_accumulator_value"])
+        return {"step": 0, "sum": Tensor._make(state_sum)}
 
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
-        xp, a, b = work.xp, work.a, work.b
-        state["step"] = step = state["step"] + 1
+        xp = work.xp
+        state["step"] = t = state["step"] + 1
+        state_sum = state["sum"].data
+        # g ← ∂J/∂w + λw
         g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        accumulator = state["sum"].data
-        xp.multiply(g, g, out=b)
-        xp.add(accumulator, b, out=accumulator)
-        xp.sqrt(accumulator, out=b)
-        xp.add(b, group["eps"], out=b)
-        xp.multiply(g, -clr, out=a)
-        xp.divide(a, b, out=a)
-        xp.add(param, a, out=param)
+        # η_t = η / (1 + (t − 1)·lr_decay)
+        lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        # S ← S + g²
+        g_squared = xp.multiply(g, g, out=work.scratch)
+        xp.add(state_sum, g_squared, out=state_sum)
+        # w ← w − η_t · g / (√S + ε)   (into g's scratch: g is not needed after)
+        denom = xp.sqrt(state_sum, out=work.scratch)
+        xp.add(denom, group["eps"], out=denom)
+        update = xp.multiply(g, lr_t, out=work.grad_scratch)
+        xp.divide(update, denom, out=update)
+        xp.subtract(param, update, out=param)

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import math
 
-from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
+from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _beta_pair, _nonnegative, _Workspace
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), "adaptive moments", PyTorch's algorithm.
 
-    With g = ∂J/∂w (−∂J/∂w if ``maximize``) plus λw if ``weight_decay`` λ > 0 (L2, added to
-    the gradient), at step t:
+    At step t, with λ = ``weight_decay``:
 
-        m ← β₁ m + (1 − β₁) g                  (first moment: a momentum)
-        v ← β₂ v + (1 − β₂) g²                 (second moment, as RMSProp)
-        m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)  (bias correction: m and v start at 0)
-        w ← w − η m̂ / (√v̂ + ε)
+        w ← w (1 − ηλ)                  (AdamW, ``decoupled_weight_decay``: then λ = 0 below)
+        g ← ∂J/∂w + λw                  (L2 decay; −∂J/∂w if ``maximize``)
+        m ← β₁m + (1 − β₁)g             (first moment: a momentum)
+        v ← β₂v + (1 − β₂)g²            (second moment, as RMSProp)
+        v_max ← max(v_max, v)           (``amsgrad``: v_max replaces v below)
+        denom = √v / √(1 − β₂ᵗ) + ε
+        w ← w − η/(1 − β₁ᵗ) · m / denom
 
-    ``amsgrad`` uses the running maximum of v instead of v. With ``decoupled_weight_decay``
-    (AdamW) the decay is applied to the weights directly, w ← w (1 − ηλ), instead of being
-    added to g. ε is added after bias-correcting √v, as PyTorch does (the "efficient" form
-    η√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε) of other frameworks gives different numbers).
-    m and v are flushed of float32 denormals every 16 steps (see ``aprende.optim.optimizer``).
+    that is w ← w − η m̂ / (√v̂ + ε) with the bias-corrected moments m̂ = m / (1 − β₁ᵗ) and
+    v̂ = v / (1 − β₂ᵗ) (m and v start at 0). ε is added after bias-correcting √v, as PyTorch
+    does (the "efficient" form η√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m/(√v + ε) of other frameworks gives
+    different numbers). m and v are flushed of float32 denormals every 16 steps (see
+    ``aprende.optim.optimizer``).
     """
+
+    _hyperparameter_checks = {
+        "lr": _nonnegative,
+        "eps": _nonnegative,
+        "betas": _beta_pair,
+        "weight_decay": _nonnegative,
+    }
 
     def __init__(
         self,
@@ -37,19 +46,6 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(
-                    f"Invalid beta parameter at index {i}: {beta} (expected 0 <= beta < 1)"
-                )
-        if not 0.0 <= weight_decay:
-            raise ValueError(
-                f"Invalid weight_decay value: {weight_decay} (expected weight_decay >= 0)"
-            )
         defaults = dict(
             lr=lr,
             betas=tuple(betas),
@@ -69,37 +65,43 @@ class Adam(Optimizer):
         return state
 
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
-        xp, a, b = work.xp, work.a, work.b
-        state["step"] = step = state["step"] + 1
+        xp, scratch = work.xp, work.scratch
+        state["step"] = t = state["step"] + 1
         lr, weight_decay = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
+        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
         if group["decoupled_weight_decay"]:
+            # w ← w (1 − ηλ)
             if weight_decay != 0:
                 xp.multiply(param, 1 - lr * weight_decay, out=param)
             weight_decay = 0
+        # g ← ∂J/∂w + λw
         g = work.gradient(param, grad, weight_decay, group["maximize"])
-        m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-        work.lerp_(m, g, 1 - beta1)
-        xp.multiply(v, beta2, out=v)
-        xp.multiply(g, 1 - beta2, out=b)
-        xp.multiply(b, g, out=b)
-        xp.add(v, b, out=v)
-        step_size = lr / (1 - beta1**step)
-        bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"].data
-            xp.maximum(v_max, v, out=v_max)
-            xp.sqrt(v_max, out=b)
-        else:
-            xp.sqrt(v, out=b)
-        xp.divide(b, bias_correction2_sqrt, out=b)
-        xp.add(b, group["eps"], out=b)
-        xp.multiply(m, -step_size, out=a)
-        xp.divide(a, b, out=a)
-        xp.add(param, a, out=param)
-        if step % FLUSH_EVERY == 0:
-            work.flush_denormals(m)
-            work.flush_denormals(v, nonnegative=True)
+        # m ← β₁m + (1 − β₁)g
+        work.lerp_(exp_avg, g, 1 - beta1)
+        # v ← β₂v + (1 − β₂)g²
+        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+        xp.multiply(g, 1 - beta2, out=scratch)
+        xp.multiply(scratch, g, out=scratch)
+        xp.add(exp_avg_sq, scratch, out=exp_avg_sq)
+        amsgrad = group["amsgrad"]
+        if amsgrad:
+            # v_max ← max(v_max, v)
+            max_exp_avg_sq = state["max_exp_avg_sq"].data
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        # denom = √v / √(1 − β₂ᵗ) + ε   (v_max in place of v with amsgrad)
+        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+        denom = xp.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq, out=scratch)
+        xp.divide(denom, bias_correction2_sqrt, out=denom)
+        xp.add(denom, group["eps"], out=denom)
+        # w ← w − η/(1 − β₁ᵗ) · m / denom   (into g's scratch: g is not needed after)
+        step_size = lr / (1 - beta1**t)
+        update = xp.multiply(exp_avg, step_size, out=work.grad_scratch)
+        xp.divide(update, denom, out=update)
+        xp.subtract(param, update, out=param)
+        if t % FLUSH_EVERY == 0:
+            work.flush_denormals(exp_avg)
+            work.flush_denormals(exp_avg_sq, nonnegative=True)
 
 
 class AdamW(Adam):

@@ -1,9 +1,10 @@
 """Optimizer: what every gradient-descent rule shares, as ``torch.optim.Optimizer``.
 
-The base class owns the parameter groups, the per-parameter state, ``zero_grad``, the state dict
-and the step skeleton; each optimizer (SGD, Adagrad, RMSprop, Adam, AdamW) writes only its update
-rule ``_update``. An update runs in place on the raw arrays (``p.data``), a handful of NumPy
-ufunc calls with ``out=`` per parameter, into scratch arrays that are reused from step to step.
+The base class owns the parameter groups, the per-parameter state, the hyperparameter checks,
+``zero_grad``, the state dict and the step skeleton; each optimizer (SGD, Adagrad, RMSprop, Adam,
+AdamW) writes only its update rule ``_update``. An update runs in place on the raw arrays
+(``p.data``), a handful of NumPy ufunc calls with ``out=`` per parameter, into scratch arrays
+that are reused from step to step.
 
 Float32 denormals: where a gradient is exactly zero (a dead ReLU unit), state such as a momentum
 buffer or Adam's moments decays geometrically, sinks below the smallest normal float32
@@ -22,6 +23,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,44 +38,52 @@ FLUSH_EVERY = 16
 class _Workspace:
     """Scratch arrays shaped like one parameter, for the intermediate results of its update.
 
-    The workspaces of all parameters of one dtype and device are views of the same flat buffers
-    (updates run one parameter at a time), so scratch costs twice the largest parameter, not
-    twice the model. Update rules write here instead of allocating every step, and never into
-    ``p.grad`` (a gradient array may be a view shared with other arrays).
+    ``grad_scratch`` receives g when it is not ∂J/∂w itself (``gradient``); once the rule has
+    read g for the last time it may reuse the array for the update it subtracts from w.
+    ``scratch`` holds the other intermediate results (g², a denominator, ...). The workspaces
+    of all parameters of one dtype and device are views of the same flat buffers (updates run
+    one parameter at a time), so scratch costs twice the largest parameter, not twice the
+    model. Update rules write here instead of allocating every step, and never into ``p.grad``
+    (a gradient array may be a view shared with other arrays).
     """
 
-    __slots__ = ("xp", "a", "b", "mask", "tiny")
+    __slots__ = ("xp", "grad_scratch", "scratch", "mask", "tiny")
 
-    def __init__(self, xp, a, b, mask, tiny: float):
-        self.xp, self.a, self.b, self.mask, self.tiny = xp, a, b, mask, tiny
+    def __init__(self, xp, grad_scratch, scratch, mask, tiny: float):
+        self.xp, self.grad_scratch, self.scratch = xp, grad_scratch, scratch
+        self.mask, self.tiny = mask, tiny
 
     def gradient(self, param, grad, weight_decay: float, maximize: bool):
         """g ← ∂J/∂w + λw (L2 weight decay), with −∂J/∂w when maximizing J.
 
-        Returns ``grad`` itself when there is nothing to add, else the result in scratch ``a``.
+        Returns ``grad`` itself when there is nothing to add, else the result in
+        ``grad_scratch``.
         """
         if not weight_decay and not maximize:
             return grad
-        xp, out = self.xp, self.a
+        xp, out = self.xp, self.grad_scratch
         if not weight_decay:
             return xp.negative(grad, out=out)
         xp.multiply(param, weight_decay, out=out)
         return (xp.subtract if maximize else xp.add)(out, grad, out=out)
 
     def lerp_(self, start, end, weight: float) -> None:
-        """start ← start + weight·(end − start): an exponential moving average, in place."""
-        xp, step = self.xp, self.b
-        xp.subtract(end, start, out=step)
-        xp.multiply(step, weight, out=step)
-        xp.add(start, step, out=start)
+        """start ← start + weight·(end − start): an exponential moving average, in place.
+
+        Uses ``scratch``.
+        """
+        xp, increment = self.xp, self.scratch
+        xp.subtract(end, start, out=increment)
+        xp.multiply(increment, weight, out=increment)
+        xp.add(start, increment, out=start)
 
     def flush_denormals(self, array, nonnegative: bool = False) -> None:
         """Set the entries smaller in magnitude than the smallest normal number to zero.
 
-        Uses scratch ``a`` (for |x|) unless the array is known to be non-negative.
+        Uses ``grad_scratch`` (for |x|) unless the array is known to be non-negative.
         """
         xp = self.xp
-        magnitude = array if nonnegative else xp.abs(array, out=self.a)
+        magnitude = array if nonnegative else xp.abs(array, out=self.grad_scratch)
         xp.less(magnitude, self.tiny, out=self.mask)
         xp.copyto(array, 0, where=self.mask)
 
@@ -93,6 +103,26 @@ def _as_python_number(value):
     return value
 
 
+#: How the messages name a hyperparameter, as PyTorch's do; others read "Invalid <name> value".
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _nonnegative(name: str, value: float) -> None:
+    """``value >= 0`` (NaN fails too): ``Invalid learning rate: -1.0 (expected lr >= 0)``."""
+    if not 0.0 <= value:
+        label = _LABELS.get(name, f"{name} value")
+        raise ValueError(f"Invalid {label}: {value} (expected {name} >= 0)")
+
+
+def _beta_pair(name: str, value: tuple[float, float]) -> None:
+    """Each of the decay rates (β₁, β₂) in [0, 1)."""
+    for i, beta in enumerate(value):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"Invalid beta parameter at index {i}: {beta} (expected 0 <= beta < 1)"
+            )
+
+
 class Optimizer:
     """Base class of the optimizers: parameter groups, per-parameter state and the step loop.
 
@@ -103,10 +133,16 @@ class Optimizer:
 
     Subclasses implement ``_update(param, grad, state, group, work)`` on raw arrays: ``param``
     is updated in place, ``grad`` must not be written, ``work`` is the parameter's
-    ``_Workspace``.
+    ``_Workspace``. They list in ``_hyperparameter_checks`` which constructor arguments are
+    checked how (``ValueError`` with PyTorch's message); as in PyTorch, the hyperparameters of
+    a group given as a dict or added later are not checked.
     """
 
+    #: Hyperparameter name → its check, applied to ``defaults`` in this order.
+    _hyperparameter_checks: ClassVar[dict[str, Callable[[str, object], None]]] = {}
+
     def __init__(self, params, defaults: dict):
+        self._check_hyperparameters(defaults)
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -135,6 +171,11 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join([*lines, ")"])
+
+    def _check_hyperparameters(self, defaults: dict) -> None:
+        """Raise ``ValueError`` for a constructor argument out of its range."""
+        for name, check in self._hyperparameter_checks.items():
+            check(name, defaults[name])
 
     # ---- parameter groups --------------------------------------------------------------------
 
@@ -241,9 +282,9 @@ class Optimizer:
             size = max(size, data.size)
             pool = (xp.empty(size, data.dtype), xp.empty(size, data.dtype), xp.empty(size, bool))
             self._pools[key] = pool
-        a, b, mask = (buffer[: data.size].reshape(data.shape) for buffer in pool)
+        grad_scratch, scratch, mask = (buffer[: data.size].reshape(data.shape) for buffer in pool)
         tiny = float(np.finfo(data.dtype).tiny)
-        work = self._workspaces[p] = _Workspace(xp, a, b, mask, tiny)
+        work = self._workspaces[p] = _Workspace(xp, grad_scratch, scratch, mask, tiny)
         return work
 
     # ---- state dict --------------------------------------------------------------------------

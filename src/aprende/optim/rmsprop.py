@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
+from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _nonnegative, _Workspace
 
 
 class RMSprop(Optimizer):
     """RMSProp (Hinton, 2012), PyTorch's algorithm.
 
-    With g = ∂J/∂w (−∂J/∂w if ``maximize``) plus λw if ``weight_decay`` λ > 0, each step:
+    Each step, with λ = ``weight_decay``, α = ``alpha``, μ = ``momentum``:
 
-        v ← α v + (1 − α) g²                               (running mean of g²)
-        centered: ḡ ← α ḡ + (1 − α) g;  s = √(v − ḡ²) + ε   (running variance of g)
-        else:     s = √v + ε                                (ε after the square root)
-        momentum μ > 0: b ← μ b + g / s;  w ← w − η b
-        else:           w ← w − η g / s
+        g ← ∂J/∂w + λw                  (−∂J/∂w if ``maximize``)
+        v ← αv + (1 − α)g²              (running mean of g²)
+        if centered:
+            ḡ ← αḡ + (1 − α)g           (running mean of g)
+            denom = √(v − ḡ²) + ε       (from the running variance of g)
+        else:
+            denom = √v + ε              (ε after the square root)
+        if μ > 0:
+            b ← μb + g/denom
+            w ← w − ηb
+        else:
+            w ← w − ηg/denom
 
     The running averages and the momentum buffer are flushed of float32 denormals every 16
     steps (see ``aprende.optim.optimizer``).
     """
+
+    _hyperparameter_checks = {
+        "lr": _nonnegative,
+        "eps": _nonnegative,
+        "momentum": _nonnegative,
+        "weight_decay": _nonnegative,
+        "alpha": _nonnegative,
+    }
 
     def __init__(
         self,
@@ -32,18 +47,6 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum} (expected momentum >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(
-                f"Invalid weight_decay value: {weight_decay} (expected weight_decay >= 0)"
-            )
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha} (expected alpha >= 0)")
         defaults = dict(
             lr=lr,
             alpha=alpha,
@@ -64,38 +67,47 @@ class RMSprop(Optimizer):
         return state
 
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
-        xp, a, b = work.xp, work.a, work.b
-        state["step"] = step = state["step"] + 1
+        xp, scratch = work.xp, work.scratch
+        state["step"] = t = state["step"] + 1
         alpha, momentum, centered = group["alpha"], group["momentum"], group["centered"]
-        g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
         square_avg = state["square_avg"].data
+        # g ← ∂J/∂w + λw
+        g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
+        # v ← αv + (1 − α)g²
         xp.multiply(square_avg, alpha, out=square_avg)
-        xp.multiply(g, 1 - alpha, out=b)
-        xp.multiply(b, g, out=b)
-        xp.add(square_avg, b, out=square_avg)
+        xp.multiply(g, 1 - alpha, out=scratch)
+        xp.multiply(scratch, g, out=scratch)
+        xp.add(square_avg, scratch, out=square_avg)
         if centered:
+            # ḡ ← αḡ + (1 − α)g
             grad_avg = state["grad_avg"].data
             work.lerp_(grad_avg, g, 1 - alpha)
-            xp.multiply(grad_avg, grad_avg, out=b)
-            xp.subtract(square_avg, b, out=b)
-            xp.sqrt(b, out=b)
+            # denom = √(v − ḡ²) + ε
+            denom = xp.multiply(grad_avg, grad_avg, out=scratch)
+            xp.subtract(square_avg, denom, out=denom)
+            xp.sqrt(denom, out=denom)
+            xp.add(denom, group["eps"], out=denom)
         else:
-            xp.sqrt(square_avg, out=b)
-        xp.add(b, group["eps"], out=b)
+            # denom = √v + ε
+            denom = xp.sqrt(square_avg, out=scratch)
+            xp.add(denom, group["eps"], out=denom)
         if momentum > 0:
-            buffer = state["momentum_buffer"].data
-            xp.multiply(buffer, momentum, out=buffer)
-            xp.divide(g, b, out=b)
-            xp.add(buffer, b, out=buffer)
-            xp.multiply(buffer, group["lr"], out=b)
-            xp.subtract(param, b, out=param)
+            # b ← μb + g/denom
+            momentum_buffer = state["momentum_buffer"].data
+            xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
+            g_scaled = xp.divide(g, denom, out=denom)  # denom's last use
+            xp.add(momentum_buffer, g_scaled, out=momentum_buffer)
+            # w ← w − ηb
+            update = xp.multiply(momentum_buffer, group["lr"], out=scratch)
+            xp.subtract(param, update, out=param)
         else:
-            xp.multiply(g, -group["lr"], out=a)
-            xp.divide(a, b, out=a)
-            xp.add(param, a, out=param)
-        if step % FLUSH_EVERY == 0:
+            # w ← w − ηg/denom   (into g's scratch: g is not needed after)
+            update = xp.multiply(g, group["lr"], out=work.grad_scratch)
+            xp.divide(update, denom, out=update)
+            xp.subtract(param, update, out=param)
+        if t % FLUSH_EVERY == 0:
             work.flush_denormals(square_avg, nonnegative=True)
             if momentum > 0:
-                work.flush_denormals(state["momentum_buffer"].data)
+                work.flush_denormals(momentum_buffer)
             if centered:
-                work.flush_denormals(state["grad_avg"].data)
+                work.flush_denormals(grad_avg)

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from aprende._tensor import Tensor
-from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _Workspace
+from aprende.optim.optimizer import FLUSH_EVERY, Optimizer, _nonnegative, _Workspace
 
 
 class SGD(Optimizer):
     """Gradient descent: w ← w − η ∂J/∂w, optionally with momentum (PyTorch's algorithm).
 
-    With g = ∂J/∂w (−∂J/∂w if ``maximize``) plus λw if ``weight_decay`` λ > 0, each step:
+    Each step, with λ = ``weight_decay``, μ = ``momentum``, τ = ``dampening``:
 
-    - without momentum: w ← w − η g
-    - with momentum μ: v ← g at the first step, then v ← μ v + (1 − τ) g (τ = ``dampening``);
-      w ← w − η v, or with ``nesterov`` w ← w − η (g + μ v).
+        g ← ∂J/∂w + λw                   (−∂J/∂w if ``maximize``)
+        with momentum μ ≠ 0:
+            v ← g                        at the first step
+            v ← μv + (1 − τ)g            at the later steps
+            g ← g + μv  with ``nesterov``, else  g ← v
+        w ← w − ηg
 
-    The buffer starts at the first gradient, not at zero (PyTorch's choice). With momentum the
-    state also counts the steps, which schedule the flush of float32 denormals from the buffer
-    (see ``aprende.optim.optimizer``).
+    The buffer v starts at the first gradient, not at zero (PyTorch's choice). With momentum
+    the state also counts the steps, which schedule the flush of float32 denormals from the
+    buffer (see ``aprende.optim.optimizer``).
     """
+
+    _hyperparameter_checks = {
+        "lr": _nonnegative,
+        "momentum": _nonnegative,
+        "weight_decay": _nonnegative,
+    }
 
     def __init__(
         self,
@@ -31,19 +40,6 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr} (expected lr >= 0)")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum} (expected momentum >= 0)")
-        if not 0.0 <= weight_decay:
-            raise ValueError(
-                f"Invalid weight_decay value: {weight_decay} (expected weight_decay >= 0)"
-            )
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "Nesterov momentum requires a momentum and zero dampening, got "
-                f"momentum={momentum}, dampening={dampening}"
-            )
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -54,31 +50,46 @@ class SGD(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _check_hyperparameters(self, defaults: dict) -> None:
+        super()._check_hyperparameters(defaults)
+        momentum, dampening = defaults["momentum"], defaults["dampening"]
+        if defaults["nesterov"] and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening, got "
+                f"momentum={momentum}, dampening={dampening}"
+            )
+
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
-        xp, scratch = work.xp, work.b
-        g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
+        xp, scratch = work.xp, work.scratch
         momentum = group["momentum"]
+        # g ← ∂J/∂w + λw
+        g = work.gradient(param, grad, group["weight_decay"], group["maximize"])
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                v = g.copy()
-                state["momentum_buffer"] = Tensor._make(v)
+                # v ← g
+                momentum_buffer = g.copy()
+                state["momentum_buffer"] = Tensor._make(momentum_buffer)
             else:
-                v = buffer.data
-                xp.multiply(v, momentum, out=v)
+                # v ← μv + (1 − τ)g
+                momentum_buffer = buffer.data
+                xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
                 dampening = group["dampening"]
                 if dampening != 0:
                     xp.multiply(g, 1 - dampening, out=scratch)
-                    xp.add(v, scratch, out=v)
+                    xp.add(momentum_buffer, scratch, out=momentum_buffer)
                 else:
-                    xp.add(v, g, out=v)
-            state["step"] = step = state.get("step", 0) + 1
+                    xp.add(momentum_buffer, g, out=momentum_buffer)
+            state["step"] = t = state.get("step", 0) + 1
             if group["nesterov"]:
-                xp.multiply(v, momentum, out=scratch)
+                # g ← g + μv
+                xp.multiply(momentum_buffer, momentum, out=scratch)
                 g = xp.add(g, scratch, out=scratch)
             else:
-                g = v
+                # g ← v
+                g = momentum_buffer
+        # w ← w − ηg
         xp.multiply(g, group["lr"], out=scratch)
         xp.subtract(param, scratch, out=param)
-        if momentum != 0 and step % FLUSH_EVERY == 0:
-            work.flush_denormals(v)
+        if momentum != 0 and t % FLUSH_EVERY == 0:
+            work.flush_denormals(momentum_buffer)
