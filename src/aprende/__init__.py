@@ -50,6 +50,7 @@ from aprende.creation import (
     zeros,
     zeros_like,
 )
+from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -64,7 +65,6 @@ from aprende.ops.elementwise import (
     isfinite,
     isnan,
     le,
-    leaky_relu,
     log,
     logical_and,
     logical_not,
@@ -76,13 +76,10 @@ from aprende.ops.elementwise import (
     ne,
     neg,
     pow,
-    relu,
-    sigmoid,
     sign,
     sqrt,
     square,
     sub,
-    tanh,
     where,
 )
 from aprende.ops.linalg import bmm, matmul, mm

@@ -513,15 +513,15 @@ class Tensor:
 
     def relu(self) -> Tensor:
         """See ``aprende.relu``."""
-        return _elementwise.relu(self)
+        return _activation.relu(self)
 
     def sigmoid(self) -> Tensor:
         """See ``aprende.sigmoid``."""
-        return _elementwise.sigmoid(self)
+        return _activation.sigmoid(self)
 
     def tanh(self) -> Tensor:
         """See ``aprende.tanh``."""
-        return _elementwise.tanh(self)
+        return _activation.tanh(self)
 
     def sum(self, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
         """See ``aprende.sum``."""
@@ -747,6 +747,7 @@ class Tensor:
 
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
+from aprende.ops import activation as _activation  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402

@@ -10,11 +10,12 @@ from __future__ import annotations
 import warnings
 
 from aprende._tensor import Tensor
-from aprende.ops import elementwise as _elementwise
+from aprende.ops import activation as _activation
 from aprende.ops import reduce as _reduce
+from aprende.ops.activation import sigmoid, tanh
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout
-from aprende.ops.elementwise import sigmoid, sign, tanh
+from aprende.ops.elementwise import sign
 from aprende.ops.linear import linear
 from aprende.ops.losses import (
     binary_cross_entropy,
@@ -28,13 +29,13 @@ from aprende.ops.normalization import batch_norm
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x); derivative the step 1[x > 0]. ``inplace`` is accepted for PyTorch
     compatibility; the result is always a new tensor."""
-    return _elementwise.relu(input)
+    return _activation.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope·x otherwise; derivative 1 or negative_slope. ``inplace`` is
     accepted for PyTorch compatibility; the result is always a new tensor."""
-    return _elementwise.leaky_relu(input, negative_slope)
+    return _activation.leaky_relu(input, negative_slope)
 
 
 def _implicit_dim(name: str, ndim: int) -> int:

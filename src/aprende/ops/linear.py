@@ -10,7 +10,7 @@ from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_tensor
-from aprende.ops.elementwise import ACTIVATIONS
+from aprende.ops.activation import ACTIVATIONS
 
 
 class Linear(Function):
