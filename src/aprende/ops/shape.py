@@ -166,7 +166,7 @@ class Cat(Function):
 
     def forward(self, *arrays, dim=0):
         self.dim = dim
-        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1].tolist()  # split points
         return get_array_module(arrays[0]).concatenate(arrays, axis=dim)
 
     def backward(self, grad):
