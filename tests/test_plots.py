@@ -68,6 +68,17 @@ def plot_calls():
         "optimizer_comparison": lambda p: plots.plot_optimizer_comparison(
             {"SGD": [1.0, 0.5], "Adam": [1.0, 0.1]}, path=p
         ),
+        "filters": lambda p: plots.plot_filters(rng.normal(size=(6, 1, 5, 5)), path=p),
+        "feature_maps": lambda p: plots.plot_feature_maps(rng.random((5, 8, 8)), path=p),
+        "masks": lambda p: plots.plot_masks(
+            rng.random((2, 1, 8, 8)),
+            rng.integers(0, 3, (2, 8, 8)),
+            rng.integers(0, 3, (2, 8, 8)),
+            path=p,
+        ),
+        "reconstructions": lambda p: plots.plot_reconstructions(
+            rng.random((2, 1, 8, 8)), rng.random((2, 8, 8)), rng.random((2, 8, 8)), path=p
+        ),
     }
 
 
@@ -266,3 +277,28 @@ def test_optimizer_comparison_on_one_set_of_axes():
     assert axis.get_yscale() == "log"
     np.testing.assert_array_equal(lines(axis, "Adam")[0].get_ydata(), curves["Adam"])
     assert plots.plot_optimizer_comparison(curves, log=False).axes[0].get_yscale() == "linear"
+
+
+@needs_matplotlib
+def test_filters_use_a_scale_symmetric_about_zero_and_one_tile_per_filter():
+    weight = np.zeros((3, 2, 3, 3))
+    weight[0, :, 1, 1] = 2.0
+    weight[2, :, 0, 0] = -0.5
+    figure = plots.plot_filters(aprende.tensor(weight))
+    images = [axis.images[0] for axis in figure.axes if axis.images]
+    assert len(images) == 3
+    assert images[0].get_clim() == (-2.0, 2.0)
+    np.testing.assert_array_equal(images[0].get_array(), weight[0].mean(axis=0))
+
+
+@needs_matplotlib
+def test_masks_show_input_truth_and_prediction_in_the_same_colours():
+    rng = np.random.default_rng(0)
+    truth, predicted = rng.integers(0, 4, (2, 6, 6)), rng.integers(0, 4, (2, 6, 6))
+    figure = plots.plot_masks(rng.random((2, 6, 6)), truth, predicted, num_classes=11)
+    assert len(figure.axes) == 6
+    middle, right = figure.axes[1].images[0], figure.axes[2].images[0]
+    assert middle.get_clim() == right.get_clim() == (0, 10)
+    np.testing.assert_array_equal(right.get_array(), predicted[0])
+    with pytest.raises(ValueError, match="must have the same"):
+        plots.plot_masks(rng.random((2, 6, 6)), truth, predicted[:1])

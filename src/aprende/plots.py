@@ -409,3 +409,123 @@ def plot_hyperplane(
         axis.set(xlim=limits[0], ylim=limits[1])
     axis.legend()
     return _finish(figure, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# images: filters, feature maps, per-pixel predictions
+# ---------------------------------------------------------------------------------------------
+
+
+def _grid(rows: int, cols: int, tile: float = 1.3):
+    """A new headless figure with a rows × cols grid of axes, ticks off."""
+    figure, _ = _figure(size=(tile * cols, tile * rows + 0.4))
+    figure.clear()
+    axes = np.atleast_2d(figure.subplots(rows, cols, squeeze=False))
+    for axis in axes.ravel():
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return figure, axes
+
+
+def _as_array(values, name: str, ndim: int, op: str) -> np.ndarray:
+    array = np.asarray(values.detach().numpy() if hasattr(values, "detach") else values)
+    if array.ndim != ndim:
+        raise ValueError(f"{op}: expected {name} with {ndim} dimensions, got shape {array.shape}")
+    return array
+
+
+def plot_filters(weight, max_filters: int = 64, path=None):
+    """A convolution layer's learned filters, one tile per output channel.
+
+    ``weight`` (out_channels, in_channels, kH, kW), e.g. ``model.features[0].weight``: each
+    tile shows a filter's weights over its first input channel (the mean over the input
+    channels when there are several), blue negative and red positive on a scale symmetric
+    about 0, so a tile reads as the pattern the filter responds to.
+    """
+    weight = _as_array(weight, "a weight", 4, "plot_filters")
+    filters = weight[:max_filters].mean(axis=1)
+    cols = min(8, len(filters))
+    rows = -(-len(filters) // cols)
+    figure, axes = _grid(rows, cols)
+    limit = float(np.abs(filters).max()) or 1.0
+    for i, axis in enumerate(axes.ravel()):
+        if i < len(filters):
+            axis.imshow(filters[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axis.set_title(str(i), fontsize=8)
+        else:
+            axis.set_axis_off()
+    figure.suptitle(f"first-layer filters ({weight.shape[2]}×{weight.shape[3]})")
+    return _finish(figure, path)
+
+
+def plot_feature_maps(maps, max_maps: int = 32, path=None):
+    """The feature maps of one example, (channels, H, W): what each filter found where."""
+    maps = _as_array(maps, "maps of one example (C, H, W)", 3, "plot_feature_maps")[:max_maps]
+    cols = min(8, len(maps))
+    rows = -(-len(maps) // cols)
+    figure, axes = _grid(rows, cols)
+    for i, axis in enumerate(axes.ravel()):
+        if i < len(maps):
+            axis.imshow(maps[i], cmap="viridis")
+            axis.set_title(str(i), fontsize=8)
+        else:
+            axis.set_axis_off()
+    figure.suptitle("feature maps of one example")
+    return _finish(figure, path)
+
+
+def _first_channel(images, op: str) -> np.ndarray:
+    images = np.asarray(images.detach().numpy() if hasattr(images, "detach") else images)
+    if images.ndim == 4:
+        images = images[:, 0]
+    if images.ndim != 3:
+        raise ValueError(f"{op}: expected images (N, C, H, W) or (N, H, W), got {images.shape}")
+    return images
+
+
+def plot_masks(images, true_masks, predicted_masks, num_classes: int | None = None, path=None):
+    """Per-pixel classification, one row per example: input | true mask | predicted mask.
+
+    ``images`` (N, C, H, W) or (N, H, W); masks (N, H, W) of class indices, drawn with one
+    colour per class (the same colours in both mask columns).
+    """
+    images = _first_channel(images, "plot_masks")
+    true_masks = _as_array(true_masks, "masks (N, H, W)", 3, "plot_masks")
+    predicted_masks = _as_array(predicted_masks, "masks (N, H, W)", 3, "plot_masks")
+    if not images.shape == true_masks.shape == predicted_masks.shape:
+        raise ValueError(
+            f"plot_masks: images {images.shape}, true masks {true_masks.shape} and predicted "
+            f"masks {predicted_masks.shape} must have the same (N, H, W)"
+        )
+    top = num_classes - 1 if num_classes else int(max(true_masks.max(), predicted_masks.max()))
+    figure, axes = _grid(len(images), 3, tile=1.8)
+    for row, (image, truth, predicted) in enumerate(
+        zip(images, true_masks, predicted_masks, strict=True)
+    ):
+        axes[row, 0].imshow(image, cmap="gray")
+        axes[row, 1].imshow(truth, cmap="tab20", vmin=0, vmax=max(top, 1), interpolation="nearest")
+        axes[row, 2].imshow(
+            predicted, cmap="tab20", vmin=0, vmax=max(top, 1), interpolation="nearest"
+        )
+    for axis, title in zip(axes[0], ("input", "true mask", "predicted mask"), strict=True):
+        axis.set_title(title, fontsize=9)
+    return _finish(figure, path)
+
+
+def plot_reconstructions(inputs, targets, outputs, path=None):
+    """Per-pixel regression, one row per example: input | target | reconstruction (gray)."""
+    columns = [_first_channel(a, "plot_reconstructions") for a in (inputs, targets, outputs)]
+    if len({c.shape for c in columns}) != 1:
+        raise ValueError(
+            "plot_reconstructions: inputs, targets and outputs must have the same shape, got "
+            + ", ".join(str(c.shape) for c in columns)
+        )
+    low = min(float(c.min()) for c in columns[1:])
+    high = max(float(c.max()) for c in columns[1:])
+    figure, axes = _grid(len(columns[0]), 3, tile=1.8)
+    for row in range(len(columns[0])):
+        for col, column in enumerate(columns):
+            axes[row, col].imshow(column[row], cmap="gray", vmin=low, vmax=high)
+    for axis, title in zip(axes[0], ("input", "target", "reconstruction"), strict=True):
+        axis.set_title(title, fontsize=9)
+    return _finish(figure, path)
