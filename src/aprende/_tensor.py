@@ -45,6 +45,13 @@ def to_arguments(args: tuple, kwargs: dict) -> tuple:
     return device, dtype
 
 
+def _is_dtype(value) -> bool:
+    """A dtype given as ``np.dtype`` or a NumPy scalar type (``aprende.int32``, ``np.int32``)."""
+    return isinstance(value, np.dtype) or (
+        isinstance(value, type) and issubclass(value, np.generic)
+    )
+
+
 class Tensor:
     """An array with reverse-mode automatic differentiation, as ``torch.Tensor``.
 
@@ -403,12 +410,64 @@ class Tensor:
         return _elementwise.ge(self, other)
 
     def __invert__(self):
-        return _elementwise.logical_not(self)
+        return _elementwise.bitwise_not(self)
 
     def __and__(self, other):
-        return _elementwise.logical_and(self, other)
+        return _elementwise.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _elementwise.bitwise_and(other, self)
 
     def __or__(self, other):
+        return _elementwise.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _elementwise.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _elementwise.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _elementwise.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return _elementwise.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _elementwise.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _elementwise.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _elementwise.bitwise_right_shift(other, self)
+
+    def bitwise_and(self, other: TensorLike) -> Tensor:
+        """See ``aprende.bitwise_and``."""
+        return _elementwise.bitwise_and(self, other)
+
+    def bitwise_or(self, other: TensorLike) -> Tensor:
+        """See ``aprende.bitwise_or``."""
+        return _elementwise.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: TensorLike) -> Tensor:
+        """See ``aprende.bitwise_xor``."""
+        return _elementwise.bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        """See ``aprende.bitwise_not``."""
+        return _elementwise.bitwise_not(self)
+
+    def logical_not(self) -> Tensor:
+        """See ``aprende.logical_not``."""
+        return _elementwise.logical_not(self)
+
+    def logical_and(self, other: TensorLike) -> Tensor:
+        """See ``aprende.logical_and``."""
+        return _elementwise.logical_and(self, other)
+
+    def logical_or(self, other: TensorLike) -> Tensor:
+        """See ``aprende.logical_or``."""
         return _elementwise.logical_or(self, other)
 
     def eq(self, other: TensorLike) -> Tensor:
@@ -575,8 +634,16 @@ class Tensor:
         """See ``aprende.reshape``."""
         return _shape.reshape(self, *shape)
 
-    def view(self, *shape: int | tuple[int, ...]) -> Tensor:
-        """See ``aprende.reshape``."""
+    def view(self, *shape) -> Tensor:
+        """The same elements in another shape (see ``aprende.reshape``); ``view(dtype)`` reads
+        the same bytes as another dtype (the last dimension rescaled when the sizes differ)."""
+        if len(shape) == 1 and _is_dtype(shape[0]):
+            try:
+                return Tensor._make(self.data.view(backend.to_dtype(shape[0])), False)
+            except ValueError as error:
+                raise RuntimeError(
+                    f"view: cannot view {self.dtype} as {shape[0]}: {error}"
+                ) from None
         return _shape.reshape(self, *shape)
 
     def view_as(self, other: TensorLike) -> Tensor:

@@ -13,6 +13,7 @@ from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
+from aprende.ops.elementwise import to_floating
 
 # Activations whose derivative is a function of their output y: the backward pass needs only
 # y, and a fused linear + activation node (``aprende.ops.linear.LinearActivation``) can compute y in
@@ -128,9 +129,9 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(a: Tensor) -> Tensor:
     """The logistic σ(a) = 1/(1+e⁻ᵃ); derivative σ(1−σ) (the slides' f(1−f))."""
-    return Sigmoid.apply(a)
+    return Sigmoid.apply(to_floating(a))
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(a); derivative 1 − tanh² (the slides' 1 − f²)."""
-    return Tanh.apply(a)
+    return Tanh.apply(to_floating(a))

@@ -280,7 +280,9 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
     """
     expected = input.shape[:1] + input.shape[2:]
     if target.shape != expected or target.dtype.kind not in "iu":
-        raise ValueError(
+        # PyTorch: a RuntimeError for a floating target, a ValueError for mismatched indices
+        error = RuntimeError if target.dtype.kind == "f" else ValueError
+        raise error(
             f"{op}: expected class-index targets of an integer dtype and shape {expected} "
             f"for an input of shape {input.shape}"
             + (" (or class probabilities of the input's shape)" if op == "cross_entropy" else "")

@@ -25,35 +25,88 @@ def as_tensor_like(value: TensorLike, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(value, Tensor):
         return value
-    xp = np if like is None else get_array_module(like.data)
-    if isinstance(value, bool | int | float) and like is not None:
-        dtype = like.dtype
-        if isinstance(value, float) and dtype.kind != "f":
-            dtype = backend.get_default_dtype()
-        elif isinstance(value, int) and dtype == np.bool_ and not isinstance(value, bool):
-            dtype = backend.int64
-        return Tensor._make(xp.asarray(value, dtype=dtype), False)
-    array = xp.asarray(value)
+    if like is not None and isinstance(value, bool | int | float):
+        return _scalar_tensor(value, result_type(like, value), get_array_module(like.data))
+    array = np.asarray(value) if like is None else get_array_module(like.data).asarray(value)
     if array.dtype == np.float64 and not isinstance(value, np.ndarray | np.generic):
         array = array.astype(backend.get_default_dtype())
     return Tensor._make(array, False)
 
 
+# ---- type promotion ---------------------------------------------------------------------------
+
+#: PyTorch's dtype categories: bool < integer < floating.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _priority_and_dtype(value) -> tuple[int, np.dtype]:
+    """(0, dtype) for a tensor with dimensions, (1, dtype) for a 0-d tensor, (2, dtype) for a
+    Python number (bool, int64 or the default float: the dtype it would have alone)."""
+    if isinstance(value, bool):
+        return 2, backend.bool_
+    if isinstance(value, int):
+        return 2, backend.int64
+    if isinstance(value, float):
+        return 2, backend.get_default_dtype()
+    if not isinstance(value, Tensor):
+        value = as_tensor_like(value)
+    return (0 if value.data.ndim else 1), value.dtype
+
+
+def result_type(a: TensorLike, b: TensorLike) -> np.dtype:
+    """The dtype of ``a ⊕ b`` by PyTorch's promotion rules (``torch.result_type``).
+
+    Within a category (bool < integer < floating) tensors promote to the wider dtype; a 0-d
+    tensor or a Python number counts only when its category is higher than that of the
+    tensors with dimensions: int64 tensor + 2.5 → the default float (float32); float16 tensor +
+    2.5 → float16; float32 tensor + 0-d float64 tensor → float32; int32 tensor + 2**40 →
+    int32 (the number wraps, as in PyTorch). NumPy alone would give float64 or an error.
+    """
+    (pa, da), (pb, db) = _priority_and_dtype(a), _priority_and_dtype(b)
+    if pa == pb:
+        return np.promote_types(da, db)
+    (_, high), (_, low) = sorted(((pa, da), (pb, db)), key=lambda item: item[0])
+    return low if _CATEGORY[low.kind] > _CATEGORY[high.kind] else high
+
+
+def _scalar_tensor(value, dtype: np.dtype, xp) -> Tensor:
+    """A Python number as a 0-d tensor of ``dtype``; an integer wraps into a narrower integer
+    dtype as PyTorch's scalar conversion does (NumPy would raise OverflowError)."""
+    if isinstance(value, int) and not isinstance(value, bool) and dtype.kind in "iu":
+        return Tensor._make(xp.asarray(np.asarray(value, dtype=np.int64).astype(dtype)), False)
+    return Tensor._make(xp.asarray(value, dtype=dtype), False)
+
+
+def _to_dtype(t: Tensor, dtype: np.dtype) -> Tensor:
+    """``t`` in ``dtype``: a recorded cast when it requires grad (the gradient flows back)."""
+    if t.dtype == dtype:
+        return t
+    return cast(t, dtype) if t.requires_grad else Tensor._make(t.data.astype(dtype), False)
+
+
 def _pair(a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors; an integer tensor meeting a float one takes the float's dtype
-    (PyTorch's promotion; NumPy would make int64 + float32 a float64)."""
-    if isinstance(a, Tensor):
-        b = as_tensor_like(b, a)
-    else:
-        b = as_tensor_like(b)
-        a = as_tensor_like(a, b)
-    if a.dtype != b.dtype:
-        a_float, b_float = is_floating(a.dtype), is_floating(b.dtype)
-        if a_float and not b_float:
-            b = Tensor._make(b.data.astype(a.dtype), False)
-        elif b_float and not a_float:
-            a = Tensor._make(a.data.astype(b.dtype), False)
+    """Two operands as tensors of the dtype PyTorch's promotion gives them (``result_type``)."""
+    if type(a) is Tensor and type(b) is Tensor and a.data.dtype == b.data.dtype:
+        return a, b  # the common case: nothing to promote
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:
+        a = as_tensor_like(a)
+        like = a
+    dtype = result_type(a, b)
+    xp = get_array_module(like.data)
+    a, b = (
+        _scalar_tensor(v, dtype, xp)
+        if isinstance(v, bool | int | float)
+        else _to_dtype(as_tensor_like(v, like), dtype)
+        for v in (a, b)
+    )
     return a, b
+
+
+def to_floating(a: Tensor) -> Tensor:
+    """An integer or bool tensor in the default float dtype, as PyTorch's float functions
+    (exp, log, sqrt, sigmoid, ...) take them; a floating tensor unchanged."""
+    return a if is_floating(a.dtype) else _to_dtype(a, backend.get_default_dtype())
 
 
 # ---- arithmetic -------------------------------------------------------------------------------
@@ -112,22 +165,26 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b; ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (taken as 0 where a = 0, as PyTorch)."""
+    """a ** b; ∂/∂a = b·a^(b−1) (0 where b = 0, even at a = 0), ∂/∂b = a^b·ln a (0 where a = 0
+    and b ≥ 0; −∞ at a = 0, b < 0; nan for a < 0): PyTorch's rules at every edge."""
 
     def forward(self, a, b):
-        out = a**b
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** −1 = inf, as PyTorch
+            out = a**b
         self.save_for_backward(a, b, out)
         return out
 
     def backward(self, grad):
         a, b, out = self.saved_tensors
         grad_a = grad_b = None
-        if self.needs[0]:
-            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if self.needs[1]:
-            xp = get_array_module(a)
-            log_a = xp.log(xp.where(a == 0, 1, a))
-            grad_b = unbroadcast(grad * out * log_a, b.shape)
+        xp = get_array_module(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the edges are set just below
+            if self.needs[0]:
+                local = xp.where(b == 0, 0, b * a ** (b - 1))
+                grad_a = unbroadcast(grad * local.astype(grad.dtype, copy=False), a.shape)
+            if self.needs[1]:
+                local = xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+                grad_b = unbroadcast(grad * local.astype(grad.dtype, copy=False), b.shape)
         return grad_a, grad_b
 
 
@@ -317,17 +374,17 @@ class Where(Function):
 
 def exp(a: Tensor) -> Tensor:
     """eᵃ; derivative eᵃ."""
-    return Exp.apply(a)
+    return Exp.apply(to_floating(a))
 
 
 def log(a: Tensor) -> Tensor:
     """ln a; derivative 1/a."""
-    return Log.apply(a)
+    return Log.apply(to_floating(a))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """√a; derivative 1/(2√a)."""
-    return Sqrt.apply(a)
+    return Sqrt.apply(to_floating(a))
 
 
 def square(a: Tensor) -> Tensor:
@@ -350,7 +407,7 @@ def clamp(
 ) -> Tensor:  # noqa: A002 - PyTorch's names
     """a clipped to [min, max] (either may be None)."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: at least one of min and max must be given")
     min = min.item() if isinstance(min, Tensor) else min
     max = max.item() if isinstance(max, Tensor) else max
     return Clamp.apply(a, low=min, high=max)
@@ -482,7 +539,48 @@ def logical_or(a: TensorLike, b: TensorLike) -> Tensor:
 
 
 def logical_not(a: Tensor) -> Tensor:
-    return Tensor._make(np.logical_not(a.data) if a.dtype == np.bool_ else ~a.data, False)
+    """True where a is 0 (False), for a tensor of any dtype."""
+    return Tensor._make(get_array_module(a.data).logical_not(a.data), False)
+
+
+def _bitwise(ufunc, name: str, a: TensorLike, b: TensorLike) -> Tensor:
+    """An integer or bool op elementwise (PyTorch's bitwise_*: logical on bool tensors)."""
+    a, b = _pair(a, b)
+    if a.dtype.kind not in "biu":
+        raise RuntimeError(f"{name}: expected integer or bool tensors, got {a.dtype}")
+    return _compare(ufunc, a, b)
+
+
+def bitwise_and(a: TensorLike, b: TensorLike) -> Tensor:
+    """a & b bit by bit (logical and on bool tensors)."""
+    return _bitwise(np.bitwise_and, "bitwise_and", a, b)
+
+
+def bitwise_or(a: TensorLike, b: TensorLike) -> Tensor:
+    """a | b bit by bit (logical or on bool tensors)."""
+    return _bitwise(np.bitwise_or, "bitwise_or", a, b)
+
+
+def bitwise_xor(a: TensorLike, b: TensorLike) -> Tensor:
+    """a ^ b bit by bit (logical xor on bool tensors)."""
+    return _bitwise(np.bitwise_xor, "bitwise_xor", a, b)
+
+
+def bitwise_left_shift(a: TensorLike, b: TensorLike) -> Tensor:
+    """a << b: a · 2ᵇ for integers."""
+    return _bitwise(np.left_shift, "bitwise_left_shift", a, b)
+
+
+def bitwise_right_shift(a: TensorLike, b: TensorLike) -> Tensor:
+    """a >> b: ⌊a / 2ᵇ⌋ for integers (arithmetic shift)."""
+    return _bitwise(np.right_shift, "bitwise_right_shift", a, b)
+
+
+def bitwise_not(a: Tensor) -> Tensor:
+    """~a: every bit flipped (−a − 1 for signed integers; logical not on bool tensors)."""
+    if a.dtype.kind not in "biu":
+        raise RuntimeError(f"bitwise_not: expected an integer or bool tensor, got {a.dtype}")
+    return Tensor._make(get_array_module(a.data).invert(a.data), False)
 
 
 def isnan(a: Tensor) -> Tensor:

@@ -85,20 +85,39 @@ class Mean(Function):
 
 
 class Var(Function):
-    """Σ(x − x̄)² / (N − correction); ∂/∂x = 2(x − x̄) / (N − correction)."""
+    """Σ(x − x̄)² / max(0, N − correction); ∂/∂x = 2(x − x̄) / (N − correction).
+
+    With N − correction ≤ 0 it follows PyTorch to the letter: the forward pass divides by 0
+    (inf, or nan for 0/0); the gradient of a reduction over all elements is inf (nan where
+    x = x̄), and along dims it keeps the formula with the unclamped N − correction.
+    """
 
     def forward(self, a, axes=None, keepdim=False, correction=1):
-        centered = a - a.mean(axis=axes, keepdims=True)
-        self.save_for_backward(centered)
-        self.axes, self.keepdim = axes, keepdim
-        self.divisor = builtins.max(_count(a.shape, axes) - correction, 0)
-        squares = (centered * centered).sum(axis=axes, keepdims=keepdim)
-        return squares / a.dtype.type(self.divisor) if self.divisor else squares * np.nan
+        count = _count(a.shape, axes)
+        dof = count - correction
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if count:
+                centered = a - a.mean(axis=axes, keepdims=True)
+            else:  # an empty axis: nothing to centre (its mean would warn and be nan)
+                centered = a.copy()
+            self.save_for_backward(centered)
+            self.axes, self.keepdim, self.dof = axes, keepdim, dof
+            squares = (centered * centered).sum(axis=axes, keepdims=keepdim)
+            return squares / a.dtype.type(builtins.max(dof, 0))
 
     def backward(self, grad):
         (centered,) = self.saved_tensors
+        xp = get_array_module(grad)
         grad = _expand_back(grad, centered.shape, self.axes, self.keepdim)
-        return (grad * centered * grad.dtype.type(2 / self.divisor),)
+        with np.errstate(invalid="ignore", divide="ignore"):  # inf · 0 and 2/0 are intended
+            return self._local(grad, centered, xp)
+
+    def _local(self, grad, centered, xp):
+        if self.axes is None and self.dof <= 0:
+            return (
+                grad * xp.where(centered == 0, grad.dtype.type(np.nan), grad.dtype.type(np.inf)),
+            )
+        return (grad * centered * (grad.dtype.type(2) / grad.dtype.type(self.dof)),)
 
 
 class MaxMin(Function):
@@ -278,6 +297,9 @@ def _max_or_min(input, dim, keepdim, aliases, op: str):
     if dim is None:
         return MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
     axes = normalize_dims(dim, input.ndim, op)
+    if input.ndim == 0 and isinstance(dim, int | np.integer):  # dim 0 or −1, as PyTorch
+        values = MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
+        return ValuesIndices(values, Tensor._make(xp.asarray(0, dtype=np.int64), False))
     if axes is None or len(axes) != 1:
         raise TypeError(f"{op}: expected a single int dim, got {dim!r}")
     arg = xp.argmax if op == "max" else xp.argmin

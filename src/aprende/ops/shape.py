@@ -185,6 +185,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; the others must match."""
     tensors = tuple(tensors)
     _check_joinable(tensors, "cat")
+    for position, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {position}) cannot be concatenated; "
+                "use stack, or reshape it to (1,)"
+            )
     axis = normalize_dims(dim, tensors[0].ndim, "cat")[0]
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
