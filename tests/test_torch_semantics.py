@@ -180,3 +180,43 @@ def test_linspace_refuses_bool_and_clamp_needs_a_bound():
         aprende.linspace(0, 1, 3, dtype=aprende.bool_)
     with pytest.raises(RuntimeError, match="at least one of min and max"):
         aprende.clamp(aprende.tensor([1.0]), None, None)
+
+
+# ---- indexing: ints are basic indexing, also beside index arrays -----------------------------
+
+SHAPE = (2, 5, 6, 5, 3, 4)
+D = np.random.default_rng(0).integers(0, 5, size=(2, 1, 1, 5, 1, 1))
+MASK = np.random.default_rng(1).random((5, 6)) > 0.5
+INDEXES = {
+    "int-slice-array": lambda t, d, m: (1, slice(None), slice(3, 11, 2), d, slice(0, 2)),
+    "array-int": lambda t, d, m: (slice(None), t([0, 4, 4]), 2),
+    "int-ellipsis-array": lambda t, d, m: (0, Ellipsis, t([1, 0, 3])),
+    "int-none-array": lambda t, d, m: (1, None, slice(None), t([5, 0])),
+    "int-mask": lambda t, d, m: (1, m),
+    "two-arrays-apart": lambda t, d, m: (t([0, 1]), slice(None), 2, t([1, 3])),
+}
+
+
+@pytest.mark.parametrize("name", INDEXES)
+def test_mixed_indexing_matches_pytorch_in_shape_values_and_gradient(name):
+    x = np.random.default_rng(2).normal(size=SHAPE)
+    ours_x = aprende.tensor(x, requires_grad=True)
+    theirs_x = torch.tensor(x, requires_grad=True)
+    ours = ours_x[INDEXES[name](aprende.tensor, aprende.tensor(D), aprende.tensor(MASK))]
+    theirs = theirs_x[INDEXES[name](torch.tensor, torch.tensor(D), torch.tensor(MASK))]
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    upstream = np.random.default_rng(3).normal(size=ours.shape)
+    (ours * aprende.tensor(upstream)).sum().backward()
+    (theirs * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_array_equal(ours_x.grad.numpy(), theirs_x.grad.numpy())
+
+
+@pytest.mark.parametrize("name", INDEXES)
+def test_mixed_index_assignment_matches_pytorch(name):
+    ours, theirs = aprende.zeros(*SHAPE), torch.zeros(*SHAPE)
+    index = INDEXES[name](torch.tensor, torch.tensor(D), torch.tensor(MASK))
+    value = np.arange(theirs[index].numel(), dtype=np.float32).reshape(theirs[index].shape)
+    ours[INDEXES[name](aprende.tensor, aprende.tensor(D), aprende.tensor(MASK))] = value
+    theirs[index] = torch.tensor(value)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -787,8 +787,12 @@ class Tensor:
         self._check_inplace("__setitem__", value)
         index = _indexing.array_index(index)
         value = value.data if isinstance(value, Tensor) else value
+        steps = _indexing.ints_first(index)  # ints are basic indexing, as in PyTorch
         try:
-            self.data[index] = value
+            if steps is None:
+                self.data[index] = value
+            else:
+                self.data[steps[0]][steps[1]] = value
         except (ValueError, IndexError) as error:
             raise RuntimeError(
                 f"__setitem__: cannot assign a value of shape {np.shape(value)} into a tensor "

@@ -1,4 +1,5 @@
-"""Indexing: ``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks.
+"""Indexing: ``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks,
+read as PyTorch reads them (ints are basic indexing, also beside index arrays).
 
 The arrays in an index (integer or boolean tensors, lists, NumPy arrays) are inputs of the
 graph node, not options: they are saved for backward, so changing one in place before backward
@@ -60,6 +61,36 @@ def _is_advanced(index) -> bool:
     return any(hasattr(p, "dtype") and p.ndim > 0 for p in parts)
 
 
+def _is_int(part) -> bool:
+    return isinstance(part, int | np.integer) and not isinstance(part, bool | np.bool_)
+
+
+def ints_first(index) -> tuple[tuple, tuple] | None:
+    """PyTorch's reading of an index that mixes ints with index arrays: the ints are basic
+    indexing, applied first (``x[1, :, d]`` is ``x[1][:, d]``), where NumPy would count them
+    as index arrays and, when a slice separates them from the others, move the indexed
+    dimensions to the front. Returns the two steps (ints, the rest), or None when the index
+    has no int or no index array (NumPy and PyTorch agree then)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not (any(map(_is_int, parts)) and _is_advanced(parts)):
+        return None
+    ints, rest = [], []
+    for part in parts:
+        if _is_int(part):
+            ints.append(part)
+        elif part is None:
+            rest.append(part)
+        elif part is Ellipsis:
+            ints.append(part)
+            rest.append(part)
+        else:  # a slice or an index array: one dimension each, a boolean mask one per axis
+            ints.extend(
+                [slice(None)] * (part.ndim if getattr(part, "dtype", None) == np.bool_ else 1)
+            )
+            rest.append(part)
+    return tuple(ints), tuple(rest)
+
+
 class GetItem(Function):
     """y = a[index]. ∂L/∂a is zero except at the picked elements, which receive ∂L/∂y; it is
     scattered back with ``add.at``, so an element picked several times (repeated indices)
@@ -71,16 +102,19 @@ class GetItem(Function):
         self.template, self.as_tuple = template, as_tuple
         index = _join_index(template, index_arrays, as_tuple)
         self.advanced = _is_advanced(index)
-        return a[index]
+        steps = ints_first(index)
+        return a[index] if steps is None else a[steps[0]][steps[1]]
 
     def backward(self, grad):
         index = _join_index(self.template, self.saved_tensors, self.as_tuple)
         xp = get_array_module(grad)
         full = xp.zeros(self.shape, dtype=self.dtype)
-        if self.advanced:
-            xp.add.at(full, _bool_to_int(index), grad)
+        steps = ints_first(index)
+        target, index = (full, index) if steps is None else (full[steps[0]], steps[1])
+        if self.advanced:  # target is full or a view into it: add.at writes through
+            xp.add.at(target, _bool_to_int(index), grad)
         else:
-            full[index] = grad
+            target[index] = grad
         return (full,) + (None,) * len(self.saved_tensors)
 
 
