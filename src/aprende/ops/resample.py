@@ -259,9 +259,13 @@ class Interpolate(Function):
                 saved.append(index)
                 continue
             low, high, w_low, w_high = _linear_weights(xp, x.dtype, n, m, scale, align_corners)
-            out = xp.take(out, low, axis=axis) * _along(out, w_low, axis) + xp.take(
-                out, high, axis=axis
-            ) * _along(out, w_high, axis)
+            # (1 − λ)·x[i₀] + λ·x[i₁], in place over the two fresh gathers
+            blended = xp.take(out, low, axis=axis)
+            blended *= _along(out, w_low, axis)
+            upper = xp.take(out, high, axis=axis)
+            upper *= _along(out, w_high, axis)
+            blended += upper
+            out = blended
             saved += [low, high, w_low, w_high]
         self.save_for_backward(*saved)
         return out
