@@ -151,11 +151,19 @@ def test_identity_ignores_arguments_and_reprs():
 )
 def test_batchnorm_matches_torch_over_several_steps(shape, kwargs):
     torch = pytest.importorskip("torch")
-    ours, theirs = nn.BatchNorm1d(3, **kwargs), torch.nn.BatchNorm1d(3, **kwargs)
+    assert_batchnorm_steps_as_torch(
+        nn.BatchNorm1d(3, **kwargs), torch.nn.BatchNorm1d(3, **kwargs), shape
+    )
+
+
+def assert_batchnorm_steps_as_torch(ours, theirs, shape):
+    """Four training steps (outputs, gradients, every state_dict entry after each), then one in
+    evaluation, with the same random γ, β on both sides."""
     assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
     with aprende.no_grad():
         for p in ours.parameters():
-            p.copy_(aprende.tensor(rng.uniform(0.5, 2, size=3)))
+            p.copy_(aprende.tensor(rng.uniform(0.5, 2, size=p.shape)))
     copy_into_torch(ours, theirs)
     for step in range(4):
         x = rng.normal(step, 1 + step, size=shape).astype(np.float32)
@@ -203,10 +211,10 @@ def test_batchnorm_cumulative_average_when_momentum_is_none():
     np.testing.assert_allclose(bn.running_mean.numpy(), [expected], rtol=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2)])
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2), (3, 3, 2, 2)])
 @pytest.mark.parametrize("training", [True, False])
 def test_batchnorm_gradcheck(shape, training):
-    bn = nn.BatchNorm1d(3).double()
+    bn = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(3).double()
     with aprende.no_grad():
         bn.running_mean.copy_(aprende.tensor(rng.normal(size=3)))
         bn.running_var.copy_(aprende.tensor(rng.uniform(0.5, 2, size=3)))

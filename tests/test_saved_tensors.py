@@ -291,6 +291,11 @@ KEEP_THEIR_OWN = {
     "mse": lambda: F.mse_loss(leaf(3), aprende.zeros(3)),
     "l1": lambda: F.l1_loss(leaf(3), aprende.zeros(3)),
     "batch_norm-training": lambda: F.batch_norm(leaf(6, 3), None, None, training=True),
+    "dropout2d": lambda: F.dropout2d(leaf(4, 6, 2, 2), 0.5),
+    "pad-constant": lambda: F.pad(leaf(2, 3, 4), (1, -1, 2, 0)),
+    "pad-reflect": lambda: F.pad(leaf(2, 3, 4), (1, 2, 2, 1), mode="reflect"),
+    "interpolate-nearest": lambda: F.interpolate(leaf(1, 2, 3, 4), scale_factor=1.5),
+    "interpolate-bilinear": lambda: F.interpolate(leaf(1, 2, 3, 4), size=5, mode="bilinear"),
 }
 
 

@@ -15,10 +15,9 @@ from aprende.nn.activation import (
     Softmax,
     Tanh,
 )
-from aprende.nn.batchnorm import BatchNorm1d
 from aprende.nn.container import ModuleList, Sequential
-from aprende.nn.dropout import Dropout
-from aprende.nn.flatten import Flatten
+from aprende.nn.dropout import Dropout, Dropout2d
+from aprende.nn.flatten import Flatten, Unflatten
 from aprende.nn.linear import Linear
 from aprende.nn.loss import (
     BCELoss,
@@ -31,6 +30,8 @@ from aprende.nn.loss import (
 from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
+from aprende.nn.normalization import BatchNorm1d, BatchNorm2d
+from aprende.nn.upsampling import Upsample
 
 __all__ = [
     "MLP",
@@ -60,4 +61,8 @@ __all__ = [
     "functional",
     "init",
     "utils",
+    "BatchNorm2d",
+    "Dropout2d",
+    "Unflatten",
+    "Upsample",
 ]

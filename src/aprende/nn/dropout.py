@@ -7,14 +7,9 @@ from aprende.nn import functional as F
 from aprende.nn.module import Module
 
 
-class Dropout(Module):
-    """In training, zero each element with probability ``p`` and scale the rest by 1/(1 − p)
-    (inverted dropout: the expected activation is unchanged, so evaluation needs no rescaling);
-    in evaluation, the identity.
-
-    The mask comes from the global generator (``aprende.manual_seed``). ``inplace`` is accepted
-    for PyTorch compatibility; the result is always a new tensor.
-    """
+class _DropoutNd(Module):
+    """What the dropout layers share: the probability ``p`` (checked) and ``inplace``,
+    accepted for PyTorch compatibility (the result is always a new tensor)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -23,8 +18,25 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """In training, zero each element with probability ``p`` and scale the rest by 1/(1 − p)
+    (inverted dropout: the expected activation is unchanged, so evaluation needs no rescaling);
+    in evaluation, the identity. The mask comes from the global generator
+    (``aprende.manual_seed``).
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout2d(_DropoutNd):
+    """In training, zero each whole channel ``x[n, c]`` of an (N, C, H, W) input with
+    probability ``p`` and scale the kept ones by 1/(1 − p); in evaluation, the identity
+    (``F.dropout2d``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)

@@ -14,7 +14,7 @@ from aprende.ops import activation as _activation
 from aprende.ops import reduce as _reduce
 from aprende.ops.activation import sigmoid, tanh
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
-from aprende.ops.dropout import dropout
+from aprende.ops.dropout import dropout, dropout2d
 from aprende.ops.elementwise import sign
 from aprende.ops.linear import linear
 from aprende.ops.losses import (
@@ -24,6 +24,7 @@ from aprende.ops.losses import (
     mse_loss,
 )
 from aprende.ops.normalization import batch_norm
+from aprende.ops.resample import interpolate, pad
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -79,4 +80,7 @@ __all__ = [
     "sign",
     "softmax",
     "tanh",
+    "dropout2d",
+    "interpolate",
+    "pad",
 ]

@@ -6,12 +6,12 @@ import copy
 from collections.abc import Callable, Sequence
 
 from aprende.nn.activation import Identity, LeakyReLU, ReLU, Sigmoid, Sign, Tanh
-from aprende.nn.batchnorm import BatchNorm1d
 from aprende.nn.container import Sequential
 from aprende.nn.dropout import Dropout
 from aprende.nn.linear import Linear
 from aprende.nn.module import Module
 from aprende.nn.noise import GaussianNoise
+from aprende.nn.normalization import BatchNorm1d
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU,

@@ -1,6 +1,9 @@
-"""Inverted dropout: zero elements at random in training, scale the survivors."""
+"""Inverted dropout: zero elements (or whole channels) at random in training, scale the
+survivors."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -17,7 +20,7 @@ class Dropout(Function):
 
     def forward(self, x, *, p):
         xp = get_array_module(x)
-        draws = backend.default_generator().random(x.shape, dtype=np.float32)
+        draws = backend.default_generator().random(self.mask_shape(x.shape), dtype=np.float32)
         keep = backend.move(draws >= np.float32(p), backend.device_of(x))  # m
         self.save_for_backward(keep)
         self.scale = x.dtype.type(0 if p == 1 else 1 / (1 - p))
@@ -30,6 +33,26 @@ class Dropout(Function):
         grad_x = grad * keep
         grad_x *= self.scale
         return (grad_x,)
+
+    @staticmethod
+    def mask_shape(shape: tuple) -> tuple:
+        """One draw per element."""
+        return shape
+
+
+class FeatureDropout(Dropout):
+    """Channel dropout: y = x·m/(1 − p) with one m ~ Bernoulli(1 − p) per (sample, channel),
+    broadcast over the spatial positions; ∂L/∂x = g·m/(1 − p). Equals ``x * mask / (1 - p)``
+    with the mask shaped (N, C, 1, 1), in one node."""
+
+    @staticmethod
+    def mask_shape(shape: tuple) -> tuple:
+        """One draw per (N, C): a whole feature map is kept or dropped."""
+        return shape[:2] + (1,) * (len(shape) - 2)
+
+    @classmethod
+    def name(cls) -> str:
+        return "dropout2d"
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -45,3 +68,48 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0:
         return input
     return Dropout.apply(input, p=float(p))
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels: each feature map ``input[n, c]`` of an (N, C, H, W) input is
+    dropped with probability ``p``, and the kept ones are scaled by 1/(1 − p); the identity
+    when not ``training``. Neighbouring pixels are strongly correlated, so dropping single
+    pixels regularises little; dropping maps does.
+
+    A 3-D input is taken as (N, C, L), as PyTorch (with its warning); other inputs of at least
+    two dimensions are accepted with PyTorch's deprecation warning. The mask comes from the
+    global generator (``aprende.manual_seed``); ``inplace`` is accepted for PyTorch
+    compatibility, the result is always a new tensor.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    check_tensor(input, "input", "dropout2d")
+    ndim = input.ndim
+    if ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    if ndim < 2:
+        raise RuntimeError(
+            f"dropout2d: feature dropout requires at least 2 dimensions in the input, got "
+            f"shape {input.shape}"
+        )
+    if not training or p == 0:
+        return input
+    return FeatureDropout.apply(input, p=float(p))

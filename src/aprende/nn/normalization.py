@@ -1,4 +1,5 @@
-"""Batch normalisation: normalise each feature over the mini-batch, then scale and shift."""
+"""Batch normalisation: normalise each feature (or channel) over the mini-batch, then scale and
+shift."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from aprende.nn import init
 from aprende.nn.module import Module, Parameter
 
 
-class BatchNorm1d(Module):
-    """y = γ·(x − μ)/√(σ² + eps) + β per feature, for inputs (N, C) or (N, C, L).
+class _BatchNorm(Module):
+    """y = γ·(x − μ)/√(σ² + eps) + β per channel C of an input (N, C, ...).
 
-    Training: μ and σ² are the mini-batch's mean and (biased) variance over N (and L), and the
-    running estimates move towards them: r ← (1 − momentum)·r + momentum·batch, with the
-    unbiased variance for ``running_var`` (``momentum=None``: a cumulative average over all
-    batches). Evaluation: the running estimates replace the batch statistics, so a sample's
+    Training: μ and σ² are the mini-batch's mean and (biased) variance over every dimension
+    but C, and the running estimates move towards them: r ← (1 − momentum)·r + momentum·batch,
+    with the unbiased variance for ``running_var`` (``momentum=None``: a cumulative average
+    over all batches). Evaluation: the running estimates replace the batch statistics, so a sample's
     output no longer depends on its batch. γ (``weight``) starts at 1 and β (``bias``) at 0.
     With ``track_running_stats=False`` batch statistics are used in both modes; with
     ``bias=False`` (and ``affine=True``) only γ is learnt.
@@ -72,15 +73,20 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    #: The input dimensions a subclass accepts, and how its error names them.
+    dims: tuple[int, ...] = ()
+    dims_text = ""
+
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (2, 3):
+        name = type(self).__name__
+        if input.ndim not in self.dims:
             raise ValueError(
-                f"BatchNorm1d: expected 2D or 3D input (got {input.ndim}D input of shape "
+                f"{name}: expected {self.dims_text} input (got {input.ndim}D input of shape "
                 f"{input.shape})"
             )
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm1d: expected {self.num_features} features (dimension 1), got input "
+                f"{name}: expected {self.num_features} features (dimension 1), got input "
                 f"of shape {input.shape}"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
@@ -108,3 +114,17 @@ class BatchNorm1d(Module):
             f"affine={self.affine}, bias={self.bias is not None}, "
             f"track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of features: inputs (N, C) or (N, C, L), statistics per feature C
+    over N (and L); see ``_BatchNorm`` for the formulas and arguments."""
+
+    dims, dims_text = (2, 3), "2D or 3D"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of image channels: inputs (N, C, H, W), statistics per channel C
+    over N, H and W (each feature map shares one μ, σ², γ and β); see ``_BatchNorm``."""
+
+    dims, dims_text = (4,), "4D"
