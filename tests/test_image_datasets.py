@@ -99,7 +99,7 @@ def layout(kind, n, seed, size=32, digits_per_canvas=(2, 4), scale=2, threshold=
         digits_per_canvas,
         scale,
         threshold,
-        np.random.default_rng(seed),
+        canvases_module._generator(seed, kind),
     )
     return X, y, np.where(order >= 0, sources[order], -1), rows, cols
 
@@ -132,7 +132,13 @@ def test_canvases_are_seeded():
     np.testing.assert_array_equal(first.target, again.target)
     assert not np.array_equal(first.data, make_digit_canvases(30, seed=6).data)
     generator = np.random.default_rng(5)
-    np.testing.assert_array_equal(make_digit_canvases(30, seed=generator).data, first.data)
+    np.testing.assert_array_equal(
+        make_digit_canvases(30, seed=generator).data,
+        make_digit_canvases(30, seed=np.random.default_rng(5)).data,
+    )
+    # One seed, two kinds: another layout, down to the number of digits on each canvas.
+    counts = {kind: (layout(kind, 30, 5)[2] >= 0).sum(axis=1) for kind in ("train", "test")}
+    assert not np.array_equal(counts["train"], counts["test"])
 
 
 @needs_sklearn

@@ -49,6 +49,14 @@ def _sources(classes: np.ndarray, kind: str) -> np.ndarray:
     return np.sort(parts[KINDS.index(kind)])
 
 
+def _generator(seed, kind: str) -> np.random.Generator:
+    """The generator of ``kind``'s canvases: an int seed is combined with the kind, so that the
+    train, val and test canvases of one seed differ in their layouts as well as their digits."""
+    if isinstance(seed, numbers.Integral) and kind in KINDS:
+        return np.random.default_rng([int(seed), KINDS.index(kind)])
+    return backend.generator_for(seed)
+
+
 def _compose(images, classes, n, size, digits_per_canvas, scale, ink_threshold, generator):
     """``n`` canvases drawn from the digit images (M, 8, 8) in [0, 1] of classes (M,).
 
@@ -141,11 +149,12 @@ def make_digit_canvases(
     covered by a later one; at ``size=40``, about one in 250.
 
     X (N, 1, S, S) float32 in [0, 1], y (N, S, S) int64 in 0..10; task "per_element" (train a
-    model that outputs (N, 11, S, S) with ``CrossEntropyLoss``). ``seed`` (an int, an
-    ``np.random.Generator``, or None for the global generator) fixes the counts, the digits
-    and the positions. 1000 canvases of 32×32 build in about 0.2 s.
+    model that outputs (N, 11, S, S) with ``CrossEntropyLoss``). ``seed`` fixes the counts,
+    the digits and the positions: an int (combined with ``kind``, so that the kinds' canvases
+    differ in layout too), an ``np.random.Generator`` (used as it is), or None (the global
+    generator, ``aprende.manual_seed``). 1000 canvases of 32×32 build in about 0.2 s.
     """
-    generator = backend.generator_for(seed)
+    generator = _generator(seed, kind)
     X, y, (low, high) = _canvases(
         "make_digit_canvases",
         n_samples,
@@ -201,7 +210,7 @@ def make_reconstruction_canvases(
             f"{owner}: mask_size should be (low, high) with 1 <= low <= high <= size={size}, "
             f"got {mask_size}"
         )
-    generator = backend.generator_for(seed)
+    generator = _generator(seed, kind)
     clean, _, (low, high) = _canvases(
         owner, n_samples, size, digits_per_canvas, scale, kind, INK_THRESHOLD, generator
     )
