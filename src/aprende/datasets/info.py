@@ -46,6 +46,9 @@ class DatasetInfo:
         description: a few sentences on where the data come from and what they measure.
         n_samples: number of examples N.
         image_shape: (H, W) when the features are the pixels of small images, else None.
+        input_shape: the shape (C, H, W) of one example when the loader returns the images
+            unflattened, X (N, C, H, W) (what ``Conv2d`` takes); None when X is (N, D) rows.
+            Channels × height × width is then ``n_features``.
     """
 
     name: str
@@ -55,6 +58,7 @@ class DatasetInfo:
     description: str
     n_samples: int
     image_shape: tuple[int, int] | None = field(default=None)
+    input_shape: tuple[int, int, int] | None = field(default=None)
 
     def __post_init__(self):
         if self.task not in TASKS:
