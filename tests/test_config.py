@@ -187,7 +187,8 @@ def test_unknown_key_without_a_close_one_lists_the_keys(tmp_path):
         ('device = "gpu"', "key 'device' expects cpu, cuda or cuda:N, got 'gpu'"),
         ("gamma = 0", "key 'gamma' expects a number > 0 and <= 1"),
         ("val_size = 0", "key 'val_size' expects a number > 0 and < 1, got 0"),
-        ("[model]\nhidden = [3]", "unknown key 'model'"),
+        ("[model]\nhidden = [3]", "key 'model' expects one of auto, mlp, cnn, unet, got {"),
+        ("[optimizer_settings]\nlr = 0.1", "unknown key 'optimizer_settings'"),
     ],
 )
 def test_bad_values_in_the_file(tmp_path, toml, expected):

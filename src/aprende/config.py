@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aprende.datasets.images import IMAGE_DATASETS
 from aprende.datasets.info import TASKS as DATASET_TASKS
 from aprende.nn.mlp import ACTIVATIONS as MLP_ACTIVATIONS
 
@@ -61,12 +62,14 @@ DATASETS: dict[str, DatasetChoice] = {
     "sine": DatasetChoice("make_sine", {"n_samples": 500}, True),
     "segmentation": DatasetChoice("make_segmentation", {"n_samples": 600}, True),
     "multilabel": DatasetChoice("make_multilabel", {"n_samples": 600}, True),
+    **{name: DatasetChoice(**choice) for name, choice in IMAGE_DATASETS.items()},
 }
 TASKS = ("auto", *DATASET_TASKS)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 NORMALIZATIONS = ("standard", "minmax", "whitening", "none")
 ACTIVATIONS = tuple(MLP_ACTIVATIONS)
+MODELS = ("auto", "mlp", "cnn", "unet")
 
 
 # ---- kinds of values: what a key accepts, from TOML or from a flag's text ---------------------
@@ -255,6 +258,21 @@ class RunConfig:
         0, "data", number(0, integer=True), "seed of the split, the weights and the shuffling"
     )
     # model
+    model: str = setting(
+        "auto",
+        "model",
+        choice(MODELS),
+        "the network: mlp, cnn (LeNet-style, for image classes), unet (per-pixel outputs); "
+        "auto: a CNN for image classification, a U-Net for per-pixel tasks on images, else an MLP",
+    )
+    channels: int = setting(
+        16,
+        "model",
+        number(1, integer=True),
+        "cnn: channels of the first convolution (the second has twice as many); unet: of the "
+        "first level (doubling at each level down)",
+    )
+    depth: int = setting(2, "model", number(1, 5, integer=True), "unet: levels down and up")
     hidden: list = setting([128], "model", widths(), "hidden layer widths (none: a linear model)")
     activation: str = setting(
         "relu", "model", choice(ACTIVATIONS), "activation of the hidden layers"

@@ -92,28 +92,73 @@ def _warn_many_classes(info: DatasetInfo, config: RunConfig) -> None:
         )
 
 
+def _split_by_source(config: RunConfig):
+    """The parts of a dataset whose loader builds train, validation and test examples from
+    disjoint sources (``kind=``: the digit canvases), sized by ``val_size``/``test_size``;
+    None for the others, which ``train_val_test_split`` splits."""
+    import inspect
+
+    from aprende import datasets
+
+    if config.dataset == "csv":
+        return None
+    choice = DATASETS[config.dataset]
+    loader = getattr(datasets, choice.loader)
+    if "kind" not in inspect.signature(loader).parameters:
+        return None
+    total = choice.options.get("n_samples", 1000)
+    fractions = {"val": config.val_size, "test": config.test_size}
+    fractions["train"] = 1 - config.val_size - config.test_size
+    parts = {}
+    for kind, fraction in fractions.items():
+        options = dict(choice.options, n_samples=max(1, round(total * fraction)), kind=kind)
+        parts[kind] = loader(seed=config.seed, **{k: v for k, v in options.items() if k != "seed"})
+    info = parts["train"].info
+    return parts, info
+
+
 def load_data(config: RunConfig) -> Data:
     """Load and split the data as ``config`` says (seeded, stratified for class labels)."""
     from aprende.data import train_val_test_split
 
-    X, y, info = load_dataset(config)
+    by_source = _split_by_source(config)
+    if by_source is None:
+        X, y, info = load_dataset(config)
+    else:
+        sources, info = by_source
+        X = np.concatenate([sources[k].data for k in ("train", "val", "test")])
+        y = np.concatenate([sources[k].target for k in ("train", "val", "test")])
     task = info.task
     if config.task not in ("auto", task):
         raise UsageError(
             f"task: {config.task!r} does not fit dataset {info.name!r}, whose task is {task!r} "
             "(use task = 'auto')"
         )
+    # Images: what the loader gives as (C, H, W), or the pixels of a flat dataset (the 8×8
+    # digits) when a convolutional model is asked for; auto picks a CNN or U-Net only for
+    # the former, so the tabular main job stays an MLP.
+    input_shape = info.input_shape
+    if input_shape is None and config.model in ("cnn", "unet") and info.image_shape:
+        input_shape = (1, *info.image_shape)
     X = X.reshape(len(X), -1)
-    if task == "per_element":
+    if task in ("per_element", "multioutput_regression"):
         y = y.reshape(len(y), -1)
-    parts = train_val_test_split(
-        X,
-        y,
-        val_size=config.val_size,
-        test_size=config.test_size,
-        stratify=y if task in SINGLE_LABEL_TASKS else None,
-        seed=config.seed,
-    )
+    if by_source is None:
+        parts = train_val_test_split(
+            X,
+            y,
+            val_size=config.val_size,
+            test_size=config.test_size,
+            stratify=y if task in SINGLE_LABEL_TASKS else None,
+            seed=config.seed,
+        )
+    else:  # the loader kept the sources of the parts apart: split where it put them
+        bounds = np.cumsum([len(sources[k].data) for k in ("train", "val")])
+        parts = [
+            piece
+            for pair in zip(np.split(X, bounds), np.split(y, bounds), strict=True)
+            for piece in pair
+        ]
     n_classes = len(info.target_names)
     outputs = {
         "binary": 1,
@@ -133,6 +178,7 @@ def load_data(config: RunConfig) -> Data:
         n_outputs=outputs,
         positions=y.shape[1] if task == "per_element" else None,
         sizes={"train": len(parts[0]), "val": len(parts[2]), "test": len(parts[4])},
+        input_shape=list(input_shape) if input_shape else None,
     )
     names = ("train", "val", "test")
     return Data(
@@ -237,33 +283,107 @@ def build_criterion(task: str) -> nn.Module:
     return nn.MSELoss()
 
 
-def build_model(config: RunConfig, spec: DataSpec) -> nn.Module:
-    """The configured MLP for ``spec``'s inputs and outputs (per-element tasks: the outputs
-    reshaped to (N, C, L), the class dimension second as ``CrossEntropyLoss`` wants)."""
-    mlp = nn.MLP(
-        spec.n_features,
-        config.hidden,
-        spec.n_outputs,
-        activation=config.activation,
-        batch_norm=config.batch_norm,
-        dropout=config.dropout,
-        noise=config.noise,
+def model_kind(config: RunConfig, spec: DataSpec) -> str:
+    """ "mlp", "cnn" or "unet": the configured one, or for ``auto`` a CNN for images with one
+    class (or label set) per example, a U-Net for images with an output per pixel, else an MLP.
+    """
+    if config.model != "auto":
+        return config.model
+    if spec.input_shape is None:
+        return "mlp"
+    pixels = int(np.prod(spec.input_shape[1:]))
+    per_pixel = spec.task == "per_element" or (
+        spec.task == "multioutput_regression" and spec.n_outputs == pixels
     )
-    if spec.task != "per_element":
-        return mlp
-    return PerElementClassifier(mlp, len(spec.target_names), spec.positions)
+    return "unet" if per_pixel else "cnn"
 
 
-class PerElementClassifier(nn.Module):
-    """A network whose C·L outputs are read as C class scores at each of L positions:
-    (N, D) -> (N, C, L), the class dimension second as ``CrossEntropyLoss`` wants."""
+def build_model(config: RunConfig, spec: DataSpec) -> nn.Module:
+    """The configured network for ``spec``'s inputs and outputs: an MLP, a LeNet-style CNN or
+    a U-Net (``model_kind``). The inputs arrive as flat rows (N, D), as the preprocessing
+    leaves them; a convolutional network reads them as (N, C, H, W). Per-element tasks get
+    (N, C, L) outputs, the class dimension second as ``CrossEntropyLoss`` wants."""
+    kind = model_kind(config, spec)
+    if kind == "mlp":
+        body: nn.Module = nn.MLP(
+            spec.n_features,
+            config.hidden,
+            spec.n_outputs,
+            activation=config.activation,
+            batch_norm=config.batch_norm,
+            dropout=config.dropout,
+            noise=config.noise,
+        )
+        if spec.task != "per_element":
+            return body
+        return FlatOutputs(body, None, (len(spec.target_names), spec.positions))
+    if spec.input_shape is None:
+        raise UsageError(
+            f"model: {kind!r} needs images, and dataset {spec.name!r} is not one (use --model mlp)"
+        )
+    return FlatOutputs(_conv_body(kind, config, spec), spec.input_shape, _output_shape(kind, spec))
 
-    def __init__(self, body: nn.Module, n_classes: int, positions: int):
+
+def _conv_body(kind: str, config: RunConfig, spec: DataSpec) -> nn.Module:
+    from aprende import models
+
+    channels, height, width = spec.input_shape
+    if kind == "cnn":
+        if (
+            spec.task not in SINGLE_LABEL_TASKS
+            and spec.task != "multilabel"
+            and not is_regression(spec.task)
+        ):
+            raise UsageError(f"model: 'cnn' gives one output vector per image, not a {spec.task!r}")
+        return models.LeNet(
+            channels,
+            spec.n_outputs,
+            image_size=(height, width),
+            channels=(config.channels, 2 * config.channels),
+            hidden=tuple(config.hidden),
+            kernel_size=3 if min(height, width) < 16 else 5,
+            dropout=config.dropout,
+        )
+    multiple = 2**config.depth
+    if height % multiple or width % multiple:
+        raise UsageError(
+            f"model: a U-Net of depth {config.depth} needs images whose sides are multiples of "
+            f"{multiple}, and {spec.name!r} has {height}×{width}; choose --depth so that 2^depth "
+            "divides both"
+        )
+    if spec.task == "per_element":
+        out_channels = len(spec.target_names)
+    elif spec.task == "multioutput_regression" and spec.n_outputs == height * width:
+        out_channels = 1
+    else:
+        raise UsageError(f"model: 'unet' gives an output per pixel, not a {spec.task!r} output")
+    return models.UNet(channels, out_channels, depth=config.depth, width=config.channels)
+
+
+def _output_shape(kind: str, spec: DataSpec) -> tuple[int, ...]:
+    """The shape of one example's output as the loss takes it (flat pixels for a U-Net)."""
+    if kind == "cnn":
+        return (spec.n_outputs,)
+    if spec.task == "per_element":
+        return (len(spec.target_names), spec.positions)
+    return (spec.n_outputs,)
+
+
+class FlatOutputs(nn.Module):
+    """A network between flat rows and the loss: its input rows (N, D) read as
+    ``input_shape`` (C, H, W) when given, its output reshaped to ``output_shape`` per example
+    (C class scores at L positions for per-element tasks: (N, C, L))."""
+
+    def __init__(self, body: nn.Module, input_shape, output_shape: tuple[int, ...]):
         super().__init__()
-        self.body, self.n_classes, self.positions = body, n_classes, positions
+        self.body = body
+        self.input_shape = None if input_shape is None else tuple(input_shape)
+        self.output_shape = tuple(output_shape)
 
     def forward(self, x):
-        return self.body(x).reshape(x.shape[0], self.n_classes, self.positions)
+        if self.input_shape is not None:
+            x = x.reshape(x.shape[0], *self.input_shape)
+        return self.body(x).reshape(x.shape[0], *self.output_shape)
 
 
 def build_optimizer(config: RunConfig, parameters: Iterable[nn.Parameter]) -> Optimizer:

@@ -37,6 +37,8 @@ class DataSpec:
         positions: L, the positions of a per-element task (each gets one of the C classes);
             None for the other tasks.
         sizes: the number of examples of each split, ``{"train": ..., "val": ..., "test": ...}``.
+        input_shape: (C, H, W) when each example is an image (its D = C·H·W inputs are the
+            pixels, row by row), else None; a convolutional model reshapes its input to it.
     """
 
     name: str
@@ -48,20 +50,27 @@ class DataSpec:
     n_outputs: int
     positions: int | None
     sizes: dict[str, int]
+    input_shape: list[int] | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"DataSpec: task should be one of {TASKS}, got {self.task!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-able dict a checkpoint holds: one key per field, in the order above."""
-        return dataclasses.asdict(self)
+        """The JSON-able dict a checkpoint holds: one key per field, in the order above
+        (``input_shape`` only for images, so tabular checkpoints keep their exact text)."""
+        values = dataclasses.asdict(self)
+        if values["input_shape"] is None:
+            del values["input_shape"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DataSpec:
         """The spec ``to_dict`` wrote; a ValueError naming any missing or unknown key."""
-        keys = [f.name for f in dataclasses.fields(cls)]
-        missing = [key for key in keys if key not in values]
+        fields = dataclasses.fields(cls)
+        keys = [f.name for f in fields]
+        required = [f.name for f in fields if f.default is dataclasses.MISSING]
+        missing = [key for key in required if key not in values]
         unknown = [key for key in values if key not in keys]
         problems = [
             f"{kind} key{'s' if len(names) > 1 else ''} {', '.join(map(repr, names))}"
