@@ -17,6 +17,7 @@ import numpy as np
 
 from aprende import config as settings_module
 from aprende import nn
+from aprende.autograd import no_grad
 from aprende.cli.errors import PROG, UsageError, one_line
 from aprende.cli.pipeline import (
     Preprocessing,
@@ -39,7 +40,7 @@ from aprende.cli.run_folder import (
     restore_weights,
     run_folder,
 )
-from aprende.cli.scoring import as_columns, headline, print_scores, score
+from aprende.cli.scoring import as_columns, headline, is_image_regression, print_scores, score
 from aprende.config import DATASETS, RunConfig
 from aprende.datasets.info import SINGLE_LABEL_TASKS, is_regression
 from aprende.datasets.spec import DataSpec
@@ -145,6 +146,9 @@ def command_train(args: argparse.Namespace) -> int:
     print_scores(spec, data.y["test"], outputs, scores)
     (folder / "metrics.json").write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
     write_plots(folder, spec, history, data.y["test"], outputs, scores)
+    if spec.input_shape is not None:
+        inputs = preprocessing.inputs(data.X["test"])
+        write_image_plots(folder, spec, model, data.X["test"], inputs, data.y["test"], outputs)
     from aprende.report import write_report
 
     report = write_report(folder)
@@ -189,12 +193,47 @@ def write_plots(folder: Path, spec: DataSpec, history, y_true, outputs, scores: 
                 scores["confusion_matrix"], names, normalize=normalize, path=path
             )
             written.append(path)
-    if is_regression(spec.task):
+    if is_regression(spec.task) and not is_image_regression(spec):
         path = directory / "predicted_vs_true.png"
         plots.plot_regression(
             as_columns(y_true), as_columns(outputs), output_names=spec.target_names, path=path
         )
         written.append(path)
+    return written
+
+
+def write_image_plots(folder: Path, spec: DataSpec, model, images, inputs, y_true, outputs) -> list:
+    """What an image run shows rather than tells: the first convolution's filters, the
+    feature maps of the first test image, and for per-pixel tasks a grid of input / true /
+    predicted masks (or input / target / reconstruction) for the first test images."""
+    from aprende import plots, tensor
+    from aprende.nn.conv import Conv2d
+
+    directory = folder / "plots"
+    shape = tuple(spec.input_shape)
+    written = []
+    shown = min(4, len(images))
+    images = np.asarray(images[:shown]).reshape(shown, *shape)
+    height, width = shape[1:]
+    if spec.task == "per_element":
+        written.append(directory / "masks.png")
+        truth = np.asarray(y_true[:shown]).reshape(shown, height, width)
+        predicted = np.asarray(outputs[:shown]).argmax(axis=1).reshape(shown, height, width)
+        plots.plot_masks(images, truth, predicted, len(spec.target_names), path=written[-1])
+    elif is_image_regression(spec):
+        written.append(directory / "reconstructions.png")
+        targets = np.asarray(y_true[:shown]).reshape(shown, height, width)
+        rebuilt = np.asarray(outputs[:shown]).reshape(shown, height, width)
+        plots.plot_reconstructions(images, targets, rebuilt, path=written[-1])
+    first = next((m for m in model.modules() if isinstance(m, Conv2d)), None)
+    if first is not None:
+        written.append(directory / "filters.png")
+        plots.plot_filters(first.weight, path=written[-1])
+        model.eval()
+        with no_grad():
+            maps = first(tensor(np.asarray(inputs[:1]).reshape(1, *shape)).to(first.weight.device))
+        written.append(directory / "feature_maps.png")
+        plots.plot_feature_maps(maps.relu().cpu().numpy()[0], path=written[-1])
     return written
 
 

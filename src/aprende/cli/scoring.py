@@ -93,8 +93,45 @@ def _finite_or_none(value) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+def is_image_regression(spec: DataSpec) -> bool:
+    """A number per pixel of an image (a reconstruction): scored over all pixels at once."""
+    return (
+        spec.task == "multioutput_regression"
+        and spec.input_shape is not None
+        and spec.n_outputs == int(np.prod(spec.input_shape[1:]))
+    )
+
+
+def _image_regression_scores(spec: DataSpec, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Per-pixel MSE, RMSE, MAE and R² over all pixels, and the PSNR
+    10·log₁₀(range² / MSE) with the range of the true pixel values (higher is better)."""
+    from aprende import metrics
+
+    flat_true, flat_pred = y_true.reshape(-1), y_pred.reshape(-1)
+    mse = float(metrics.mean_squared_error(flat_true, flat_pred))
+    value_range = float(flat_true.max() - flat_true.min()) if flat_true.size else 0.0
+    psnr = 10 * np.log10(value_range**2 / mse) if mse > 0 and value_range > 0 else float("inf")
+    average = {
+        "mse": mse,
+        "rmse": float(np.sqrt(mse)),
+        "mae": float(metrics.mean_absolute_error(flat_true, flat_pred)),
+        "r2": float(metrics.r2_score(flat_true, flat_pred)),
+        "psnr": float(psnr),
+    }
+    return {
+        "task": spec.task,
+        "metric": "psnr",
+        "value": average["psnr"],
+        "outputs": {},
+        "average": average,
+    }
+
+
 def _regression_scores(spec: DataSpec, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     from aprende import metrics
+
+    if is_image_regression(spec):
+        return _image_regression_scores(spec, y_true, y_pred)
 
     raw = {"multioutput": "raw_values"}
     columns = {
@@ -150,10 +187,11 @@ def regression_table(scores: dict) -> str:
     rows = [(name, values) for name, values in scores["outputs"].items()]
     rows.append(("average", scores["average"]))
     width = max(len("output"), *(len(name) for name, _ in rows))
-    lines = ["output".rjust(width) + "".join(k.upper().rjust(12) for k in ("mse", "rmse", "mae"))]
-    lines[0] += "R²".rjust(12)
+    keys = ("mse", "rmse", "mae", "r2") + (("psnr",) if "psnr" in scores["average"] else ())
+    titles = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "psnr": "PSNR (dB)"}
+    lines = ["output".rjust(width) + "".join(titles[k].rjust(12) for k in keys)]
     for name, values in rows:
-        cells = "".join(f"{values[k]:12.4f}" for k in ("mse", "rmse", "mae", "r2"))
+        cells = "".join(f"{values[k]:12.4f}" for k in keys)
         lines.append(name.rjust(width) + cells)
     return "\n".join(lines)
 
