@@ -17,6 +17,7 @@ from aprende.nn.activation import (
 )
 from aprende.nn.batchnorm import BatchNorm1d
 from aprende.nn.container import ModuleList, Sequential
+from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from aprende.nn.dropout import Dropout
 from aprende.nn.flatten import Flatten
 from aprende.nn.linear import Linear
@@ -37,6 +38,9 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
