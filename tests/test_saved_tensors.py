@@ -188,6 +188,24 @@ def _batch_norm_weight():
     return F.batch_norm(x, None, None, w, None, training=True), w
 
 
+def _conv2d_weight():
+    w = leaf(4, 3, 3, 3, seed=1)
+    return F.conv2d(leaf(2, 3, 5, 5), w, leaf(4, seed=2), stride=2, padding=1), w
+
+
+def _conv2d_pointwise_input():
+    x = leaf(2, 3, 4, 4)  # a 1×1 kernel reads the input itself, not a copy
+    return F.conv2d(x, leaf(4, 3, 1, 1, seed=1)), x
+
+
+def _conv_transpose2d(read):
+    def build():
+        x, w = leaf(2, 3, 4, 4), leaf(3, 2, 3, 3, seed=1)
+        return F.conv_transpose2d(x, w, leaf(2, seed=2), stride=2), {"input": x, "weight": w}[read]
+
+    return build
+
+
 def _matmul():
     a, b = leaf(3, 4), leaf(4, 2, seed=1)
     return a @ b, a
@@ -243,6 +261,10 @@ CASES = {
     "bce_with_logits-pos_weight": _bce_logits_pos_weight,
     "batch_norm-eval-running_mean": _batch_norm_eval_running_mean,
     "batch_norm-weight": _batch_norm_weight,
+    "conv2d-weight": _conv2d_weight,
+    "conv2d-pointwise-input": _conv2d_pointwise_input,
+    "conv_transpose2d-input": _conv_transpose2d("input"),
+    "conv_transpose2d-weight": _conv_transpose2d("weight"),
 }
 
 
@@ -291,6 +313,7 @@ KEEP_THEIR_OWN = {
     "mse": lambda: F.mse_loss(leaf(3), aprende.zeros(3)),
     "l1": lambda: F.l1_loss(leaf(3), aprende.zeros(3)),
     "batch_norm-training": lambda: F.batch_norm(leaf(6, 3), None, None, training=True),
+    "conv1d-im2col": lambda: F.conv1d(leaf(2, 3, 7), leaf(4, 3, 3, seed=1), padding=1),
 }
 
 
