@@ -193,9 +193,12 @@ def _conv2d_weight():
     return F.conv2d(leaf(2, 3, 5, 5), w, leaf(4, seed=2), stride=2, padding=1), w
 
 
-def _conv2d_pointwise_input():
-    x = leaf(2, 3, 4, 4)  # a 1×1 kernel reads the input itself, not a copy
-    return F.conv2d(x, leaf(4, 3, 1, 1, seed=1)), x
+def _conv_input(op, x_shape, w_shape, **options):
+    def build():
+        x = leaf(*x_shape)  # backward rebuilds im2col from it, for the weight gradient
+        return op(x, leaf(*w_shape, seed=1), **options), x
+
+    return build
 
 
 def _conv_transpose2d(read):
@@ -262,7 +265,9 @@ CASES = {
     "batch_norm-eval-running_mean": _batch_norm_eval_running_mean,
     "batch_norm-weight": _batch_norm_weight,
     "conv2d-weight": _conv2d_weight,
-    "conv2d-pointwise-input": _conv2d_pointwise_input,
+    "conv2d-input": _conv_input(F.conv2d, (2, 3, 5, 5), (4, 3, 3, 3), padding="same"),
+    "conv2d-pointwise-input": _conv_input(F.conv2d, (2, 3, 4, 4), (4, 3, 1, 1)),
+    "conv1d-input": _conv_input(F.conv1d, (2, 3, 7), (4, 3, 3), stride=2),
     "conv_transpose2d-input": _conv_transpose2d("input"),
     "conv_transpose2d-weight": _conv_transpose2d("weight"),
 }
@@ -313,7 +318,6 @@ KEEP_THEIR_OWN = {
     "mse": lambda: F.mse_loss(leaf(3), aprende.zeros(3)),
     "l1": lambda: F.l1_loss(leaf(3), aprende.zeros(3)),
     "batch_norm-training": lambda: F.batch_norm(leaf(6, 3), None, None, training=True),
-    "conv1d-im2col": lambda: F.conv1d(leaf(2, 3, 7), leaf(4, 3, 3, seed=1), padding=1),
 }
 
 
