@@ -75,24 +75,30 @@ def gemm_floor(x, w, g) -> Callable[[], None]:
 
 
 def measure(steps: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict:
-    """Seconds per step for each tool, taking turns; the order reverses every round."""
+    """Seconds per step for each tool, taking turns; the order reverses every round. The
+    garbage collector is off while timing (as ``timeit`` does): a step leaves no cycles."""
     times = {name: [] for name in steps}
     order = list(steps)
-    for round_ in range(warmup + repeats):
-        for name in order if round_ % 2 == 0 else order[::-1]:
-            gc.collect()
-            start = time.perf_counter()
-            steps[name]()
-            elapsed = time.perf_counter() - start
-            if round_ >= warmup:
-                times[name].append(elapsed)
+    gc.collect()
+    gc.disable()
+    try:
+        for round_ in range(warmup + repeats):
+            for name in order if round_ % 2 == 0 else order[::-1]:
+                start = time.perf_counter()
+                steps[name]()
+                elapsed = time.perf_counter() - start
+                if round_ >= warmup:
+                    times[name].append(elapsed)
+    finally:
+        gc.enable()
     return times
 
 
 def benchmark(args) -> dict:
+    """Times the layer with every installed tool, each capped at ``args.threads`` threads (the
+    caps are lifted afterwards); returns the report (also what --json writes)."""
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=args.threads)
     rng = np.random.default_rng(args.seed)
     n, c, o, size = args.batch, args.in_channels, args.out_channels, args.size
     x = rng.normal(size=(n, c, size, size)).astype(np.float32)
@@ -104,12 +110,17 @@ def benchmark(args) -> dict:
     try:
         import torch
 
-        torch.set_num_threads(args.threads)
         steps["torch"] = torch_step(x, w, b, g)
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(args.threads)
     except ImportError:
         skipped["torch"] = "not installed"
     steps[FLOOR] = gemm_floor(x, w, g)
-    times = measure(steps, args.repeats, args.warmup)
+    with threadpool_limits(limits=args.threads):
+        blas = _blas_info()
+        times = measure(steps, args.repeats, args.warmup)
+    if "torch" in steps:
+        torch.set_num_threads(torch_threads)
     results = {}
     for name, values in times.items():
         median = statistics.median(values)
@@ -122,7 +133,7 @@ def benchmark(args) -> dict:
         "machine": {
             "cpu": _cpu_model(),
             "numpy": np.__version__,
-            "blas": _blas_info(),
+            "blas": blas,
             "torch": sys.modules["torch"].__version__ if "torch" in steps else None,
             "commit": _git_commit(),
         },

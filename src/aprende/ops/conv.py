@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
@@ -170,6 +171,13 @@ def _kernel_gradient(g, cols, total) -> None:
     total += get_array_module(g).matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)
 
 
+def _bias_gradient(g, n: int):
+    """Σ_{n, p, q} g per channel, from g as (N·C, OH·OW) rows: each row's sum as the
+    matrix-vector product G 1 (BLAS, ~2x NumPy's reduction over the last axis), then Σₙ."""
+    ones = backend.constant(1, g.shape[1], g.dtype, get_array_module(g))
+    return (g @ ones).reshape(n, -1).sum(axis=0)
+
+
 class Convolution(Function):
     """y[n, o] = b[o] + Σ_{c ∈ group(o), i, j} W[o, c, i, j] · x̃[n, c, p·s + i·d, q·s + j·d]
     (x̃ the zero-padded input, ``groups`` independent blocks of channels), as the GEMM
@@ -217,7 +225,7 @@ class Convolution(Function):
                 _kernel_gradient(g[start:stop], rows, grad_w)
             grad_w = grad_w.reshape(weight.shape)
         if len(needs) == 3 and needs[2]:
-            grad_b = g.reshape(n, out_channels, length).sum(axis=(0, 2))
+            grad_b = _bias_gradient(g.reshape(n * out_channels, length), n)
         return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
@@ -277,7 +285,7 @@ class ConvolutionTranspose(Function):
                     _kernel_gradient(rows[start:stop], block, grad_w)
         grad_b = None
         if len(needs) == 3 and needs[2]:
-            grad_b = g.reshape(n, g.shape[1], -1).sum(axis=(0, 2))
+            grad_b = _bias_gradient(g.reshape(n * g.shape[1], -1), n)
         return (
             None if grad_x is None else grad_x.reshape(x.shape),
             None if grad_w is None else grad_w.reshape(weight.shape),
