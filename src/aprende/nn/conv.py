@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from aprende._tensor import Tensor
 from aprende.creation import empty
@@ -24,28 +25,29 @@ def _ntuple(value, dims: int, name: str, layer: str) -> tuple[int, ...]:
 class _ConvNd(Module):
     """What every convolution layer shares: its settings, its parameters and their
     initialisation (PyTorch's: W ~ U(±1/√fan_in) by ``kaiming_uniform_`` with a = √5, and
-    b ~ U(±1/√fan_in), fan_in = weight.shape[1]·K_H·K_W), and its repr."""
+    b ~ U(±1/√fan_in), fan_in = weight.shape[1]·K_H·K_W), its forward pass and its repr.
+    A subclass names its ``dims``, its functional form and whether it is ``transposed``."""
 
+    dims: int
     transposed = False
+    _functional: Callable
 
     def __init__(
         self,
-        dims: int,
         in_channels: int,
         out_channels: int,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        groups: int,
-        bias: bool,
-        padding_mode: str,
-        output_padding=0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, ...] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
         device=None,
         dtype=None,
     ):
         super().__init__()
-        layer = type(self).__name__
+        layer, dims = type(self).__name__, self.dims
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups:
@@ -88,7 +90,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _ntuple(kernel_size, dims, "kernel_size", layer)
         self.dilation = _ntuple(dilation, dims, "dilation", layer)
-        self.output_padding = _ntuple(output_padding, dims, "output_padding", layer)
+        self.output_padding = (0,) * dims
         self.padding_mode = padding_mode
         shape = (
             (in_channels, out_channels // groups)
@@ -101,6 +103,11 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._functional(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
     def reset_parameters(self) -> None:
         """Draw fresh weights and biases from PyTorch's default distribution."""
@@ -138,29 +145,8 @@ class Conv1d(_ConvNd):
     ``padding`` an int, or "same"/"valid". Output length ⌊(L + 2p − d·(K − 1) − 1)/s⌋ + 1.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int],
-        stride: int | tuple[int] = 1,
-        padding: int | tuple[int] | str = 0,
-        dilation: int | tuple[int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            1, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device=device, dtype=dtype,
-        )  # fmt: skip
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    dims = 1
+    _functional = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -173,29 +159,8 @@ class Conv2d(_ConvNd):
     output (N, out_channels, ⌊(H + 2p − d·(K − 1) − 1)/s⌋ + 1, ...).
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] | str = 0,
-        dilation: int | tuple[int, int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device=device, dtype=dtype,
-        )  # fmt: skip
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    dims = 2
+    _functional = staticmethod(F.conv2d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -208,6 +173,7 @@ class ConvTranspose2d(_ConvNd):
     (N, out_channels, (H − 1)·s − 2p + d·(K − 1) + output_padding + 1, ...).
     """
 
+    dims = 2
     transposed = True
 
     def __init__(
@@ -228,9 +194,10 @@ class ConvTranspose2d(_ConvNd):
         if isinstance(padding, str):
             raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
         super().__init__(
-            2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding, device=device, dtype=dtype,
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, device, dtype,
         )  # fmt: skip
+        self.output_padding = _ntuple(output_padding, 2, "output_padding", "ConvTranspose2d")
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         """``output_size`` (H, W), optionally with the leading dims, picks the output padding

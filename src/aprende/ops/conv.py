@@ -203,9 +203,7 @@ class Convolution(Function):
         for start, stop, cols in _columns(x.reshape(shape), geometry):
             xp.matmul(kernel, cols.reshape(stop - start, groups, -1, length), out=out[start:stop])
         out = out.reshape(n, out_channels, *out_size)
-        if bias is not None:
-            out += bias.reshape(-1, 1, 1)
-        return out.reshape(_output_shape(x.shape, out.shape, dims))
+        return _finish(out, bias, x.shape, dims)
 
     def backward(self, grad):
         x, weight = self.saved_tensors
@@ -262,9 +260,7 @@ class ConvolutionTranspose(Function):
         kernel = weight.reshape(groups, c // groups, -1)
         rows = x.reshape(n, groups, c // groups, h * w)
         out = _spread(kernel, rows, geometry, groups * out_per_group)
-        if bias is not None:
-            out += bias.reshape(-1, 1, 1)
-        return out.reshape(_output_shape(x.shape, out.shape, dims))
+        return _finish(out, bias, x.shape, dims)
 
     def backward(self, grad):
         x, weight = self.saved_tensors
@@ -297,9 +293,12 @@ class ConvolutionTranspose(Function):
         return "conv_transpose"
 
 
-def _output_shape(input_shape: tuple, batched: tuple, dims: int) -> tuple:
-    """The (N, C, H, W) result as the input came: without N when unbatched, without H in 1-d."""
-    return input_shape[: -dims - 1] + batched[1:2] + batched[4 - dims :]
+def _finish(out, bias, input_shape: tuple, dims: int):
+    """The (N, C, H, W) result plus the bias, shaped as the input came: without N when
+    unbatched, without H in 1-d. ``out`` is fresh: adding in place saves a pass."""
+    if bias is not None:
+        out += bias.reshape(-1, 1, 1)
+    return out.reshape(input_shape[: -dims - 1] + out.shape[1:2] + out.shape[4 - dims :])
 
 
 def _conv_size(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> tuple:
@@ -429,6 +428,12 @@ def _planar(values: tuple, fill: int) -> tuple:
     return values if len(values) == 2 else (fill, *values)
 
 
+def _apply(node: type[Function], input: Tensor, weight: Tensor, bias, **options) -> Tensor:
+    """The node over (input, weight) or (input, weight, bias)."""
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return node.apply(*inputs, **options)
+
+
 def _convolution(op: str, dims: int, input, weight, bias, stride, padding, dilation, groups):
     shape, weight_shape, _ = _layout(op, dims, input, weight, bias, groups, transposed=False)
     stride = _positive(stride, dims, "stride", op)
@@ -443,9 +448,11 @@ def _convolution(op: str, dims: int, input, weight, bias, stride, padding, dilat
             f"than the kernel, which spans {' x '.join(map(str, reach))} with dilation "
             f"{dilation}: expected a padded input at least as large as the dilated kernel"
         )
-    inputs = (input, weight) if bias is None else (input, weight, bias)
-    return Convolution.apply(
-        *inputs,
+    return _apply(
+        Convolution,
+        input,
+        weight,
+        bias,
         shape=shape,
         weight_shape=weight_shape,
         stride=_planar(stride, 1),
@@ -542,9 +549,11 @@ def conv_transpose2d(
             f"{op}: an input of {shape[2]} x {shape[3]} per channel gives an output of "
             f"{size[0]} x {size[1]}: the output size is too small (reduce the padding)"
         )
-    inputs = (input, weight) if bias is None else (input, weight, bias)
-    return ConvolutionTranspose.apply(
-        *inputs,
+    return _apply(
+        ConvolutionTranspose,
+        input,
+        weight,
+        bias,
         shape=shape,
         weight_shape=weight_shape,
         stride=stride,
