@@ -188,6 +188,27 @@ def _batch_norm_weight():
     return F.batch_norm(x, None, None, w, None, training=True), w
 
 
+def _conv2d_weight():
+    w = leaf(4, 3, 3, 3, seed=1)
+    return F.conv2d(leaf(2, 3, 5, 5), w, leaf(4, seed=2), stride=2, padding=1), w
+
+
+def _conv_input(op, x_shape, w_shape, **options):
+    def build():
+        x = leaf(*x_shape)  # backward rebuilds im2col from it, for the weight gradient
+        return op(x, leaf(*w_shape, seed=1), **options), x
+
+    return build
+
+
+def _conv_transpose2d(read):
+    def build():
+        x, w = leaf(2, 3, 4, 4), leaf(3, 2, 3, 3, seed=1)
+        return F.conv_transpose2d(x, w, leaf(2, seed=2), stride=2), {"input": x, "weight": w}[read]
+
+    return build
+
+
 def _matmul():
     a, b = leaf(3, 4), leaf(4, 2, seed=1)
     return a @ b, a
@@ -243,6 +264,12 @@ CASES = {
     "bce_with_logits-pos_weight": _bce_logits_pos_weight,
     "batch_norm-eval-running_mean": _batch_norm_eval_running_mean,
     "batch_norm-weight": _batch_norm_weight,
+    "conv2d-weight": _conv2d_weight,
+    "conv2d-input": _conv_input(F.conv2d, (2, 3, 5, 5), (4, 3, 3, 3), padding="same"),
+    "conv2d-pointwise-input": _conv_input(F.conv2d, (2, 3, 4, 4), (4, 3, 1, 1)),
+    "conv1d-input": _conv_input(F.conv1d, (2, 3, 7), (4, 3, 3), stride=2),
+    "conv_transpose2d-input": _conv_transpose2d("input"),
+    "conv_transpose2d-weight": _conv_transpose2d("weight"),
 }
 
 

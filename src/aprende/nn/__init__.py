@@ -16,6 +16,7 @@ from aprende.nn.activation import (
     Tanh,
 )
 from aprende.nn.container import ModuleList, Sequential
+from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from aprende.nn.dropout import Dropout, Dropout2d
 from aprende.nn.flatten import Flatten, Unflatten
 from aprende.nn.linear import Linear
@@ -38,6 +39,9 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",

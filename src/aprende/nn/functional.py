@@ -1,8 +1,8 @@
 """``aprende.nn.functional`` (import as ``F``): the stateless form of every layer and loss.
 
-Activations re-export the core ops; ``linear``, ``dropout``, ``batch_norm`` and the losses are
-the fused ops of ``aprende.ops`` (one graph node each, hand-written backward). Names,
-arguments and defaults follow ``torch.nn.functional``.
+Activations re-export the core ops; ``linear``, the convolutions, ``dropout``, ``batch_norm``
+and the losses are the fused ops of ``aprende.ops`` (one graph node each, hand-written
+backward). Names, arguments and defaults follow ``torch.nn.functional``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from aprende._tensor import Tensor
 from aprende.ops import activation as _activation
 from aprende.ops import reduce as _reduce
 from aprende.ops.activation import sigmoid, tanh
+from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout, dropout2d
 from aprende.ops.elementwise import sign
@@ -67,6 +68,9 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "l1_loss",
