@@ -31,9 +31,22 @@ from aprende.nn.loss import (
 from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
+from aprende.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -47,6 +60,9 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxUnpool2d",
     "Module",
     "ModuleList",
     "NLLLoss",
