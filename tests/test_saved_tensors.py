@@ -208,6 +208,11 @@ def _tuple_index():
     return leaf(3, 4)[1:, i], i
 
 
+def _max_unpool2d_indices():
+    _, indices = F.max_pool2d(leaf(1, 2, 4, 4), 2, return_indices=True)
+    return F.max_unpool2d(leaf(1, 2, 2, 2, seed=1), indices, 2), indices
+
+
 CASES = {
     "mul": _case_binary(lambda a, b: a * b),
     "div": _case_binary(lambda a, b: a / b),
@@ -243,6 +248,7 @@ CASES = {
     "bce_with_logits-pos_weight": _bce_logits_pos_weight,
     "batch_norm-eval-running_mean": _batch_norm_eval_running_mean,
     "batch_norm-weight": _batch_norm_weight,
+    "max_unpool2d-indices": _max_unpool2d_indices,
 }
 
 
@@ -291,6 +297,10 @@ KEEP_THEIR_OWN = {
     "mse": lambda: F.mse_loss(leaf(3), aprende.zeros(3)),
     "l1": lambda: F.l1_loss(leaf(3), aprende.zeros(3)),
     "batch_norm-training": lambda: F.batch_norm(leaf(6, 3), None, None, training=True),
+    "max_pool2d": lambda: F.max_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, return_indices=True)[0],
+    "avg_pool2d": lambda: F.avg_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(leaf(1, 2, 5, 5), 3),
+    "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
 }
 
 
