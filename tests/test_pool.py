@@ -63,6 +63,7 @@ MAX_CASES = [
     dict(kernel_size=3, stride=2, ceil_mode=True),
     dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True),
     dict(kernel_size=2, stride=3, ceil_mode=True),  # gaps between windows
+    dict(kernel_size=2, stride=2, dilation=3),  # offset 1 lands on the odd lattice, shifted
 ]
 MAX_IDS = [str(i) for i in range(len(MAX_CASES))]
 
@@ -120,6 +121,13 @@ def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum():
     x = aprende.tensor([[[[1.0, 2.0], [2.0, 0.0]]]], requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[0, 1], [0, 0]])
+
+
+def test_sizes_may_be_numpy_integers_or_one_element_sequences():
+    x = distinct(1, 2, 6, 6)
+    expected = F.max_pool2d(x, 2).detach().numpy()
+    np.testing.assert_array_equal(F.max_pool2d(x, np.int64(2)).detach().numpy(), expected)
+    np.testing.assert_array_equal(F.max_pool2d(x, [2], stride=(2,)).detach().numpy(), expected)
 
 
 def test_max_pool2d_without_grad_gives_the_same_values_and_keeps_the_dtype():
@@ -219,18 +227,24 @@ def test_max_unpool2d_gradcheck(size, output_size):
 
 
 @needs_torch
-@pytest.mark.parametrize("output_size", [None, (8, 10), (2, 3, 8, 10)], ids=str)
-def test_max_unpool2d_matches_torch(output_size):
-    _, indices = TF.max_pool2d(torch.tensor(normal(2, 3, 7, 9)), 3, 2, 1, return_indices=True)
+@pytest.mark.parametrize(
+    "shape, output_size",
+    [((2, 3, 7, 7), None), ((2, 3, 7, 9), (7, 9)), ((2, 3, 7, 9), (2, 3, 7, 9))],
+    ids=str,
+)
+def test_max_unpool2d_matches_torch(shape, output_size):
+    # kernel 3, stride 3, padding 1: disjoint windows, so no index repeats (PyTorch leaves
+    # which of two values at one index wins unspecified)
+    _, indices = TF.max_pool2d(torch.tensor(normal(*shape)), 3, 3, 1, return_indices=True)
     ours = aprende.tensor(indices.numpy())
     compare(
-        lambda t: F.max_unpool2d(t, ours, 3, 2, 1, output_size),
-        lambda t: TF.max_unpool2d(t, indices, 3, 2, 1, output_size),
+        lambda t: F.max_unpool2d(t, ours, 3, 3, 1, output_size),
+        lambda t: TF.max_unpool2d(t, indices, 3, 3, 1, output_size),
         normal(*indices.shape),
     )
     compare(
-        lambda t: F.max_unpool2d(t, ours[0], 3, 2, 1),
-        lambda t: TF.max_unpool2d(t, indices[0], 3, 2, 1),
+        lambda t: F.max_unpool2d(t, ours[0], 3, 3, 1, shape[-2:]),
+        lambda t: TF.max_unpool2d(t, indices[0], 3, 3, 1, shape[-2:]),
         normal(*indices.shape[1:]),
     )
 
@@ -304,9 +318,10 @@ def test_layers_match_torch_nn(name, args, kwargs):
 
 @needs_torch
 def test_max_unpool2d_layer_matches_torch_nn():
-    ours, theirs = aprende.nn.MaxUnpool2d(3, 2, 1), torch.nn.MaxUnpool2d(3, 2, 1)
+    ours, theirs = aprende.nn.MaxUnpool2d(3, 3, 1), torch.nn.MaxUnpool2d(3, 3, 1)
     assert repr(ours) == repr(theirs)
-    _, indices = torch.nn.MaxPool2d(3, 2, 1, return_indices=True)(torch.tensor(normal(2, 3, 7, 9)))
+    pool = torch.nn.MaxPool2d(3, 3, 1, return_indices=True)
+    _, indices = pool(torch.tensor(normal(2, 3, 7, 9)))
     mine = aprende.tensor(indices.numpy())
     x = normal(*indices.shape)
     compare(lambda t: ours(t, mine, (7, 9)), lambda t: theirs(t, indices, (7, 9)), x)

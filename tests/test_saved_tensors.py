@@ -213,6 +213,11 @@ def _max_unpool2d_indices():
     return F.max_unpool2d(leaf(1, 2, 2, 2, seed=1), indices, 2), indices
 
 
+def _max_unpool2d_unbatched_indices():
+    _, indices = F.max_pool2d(leaf(2, 4, 4), 2, return_indices=True)
+    return F.max_unpool2d(leaf(2, 2, 2, seed=1), indices, 2), indices
+
+
 CASES = {
     "mul": _case_binary(lambda a, b: a * b),
     "div": _case_binary(lambda a, b: a / b),
@@ -249,6 +254,7 @@ CASES = {
     "batch_norm-eval-running_mean": _batch_norm_eval_running_mean,
     "batch_norm-weight": _batch_norm_weight,
     "max_unpool2d-indices": _max_unpool2d_indices,
+    "max_unpool2d-unbatched-indices": _max_unpool2d_unbatched_indices,
 }
 
 

@@ -12,6 +12,7 @@ loop over samples or pixels.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 
 from aprende._tensor import Tensor
@@ -24,8 +25,8 @@ IntPair = int | tuple[int, int]
 
 @dataclass(frozen=True)
 class Windows:
-    """Where the windows of a 2-d pooling lie: per dim (height, width) the kernel size, stride,
-    padding and dilation, the input size and the output size."""
+    """Where the windows of a 2-d pooling lie, per dim (height, width): the kernel size,
+    stride, padding and dilation, the input size and the output size."""
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -60,13 +61,6 @@ class Windows:
         out[:, :, ph : ph + h, pw : pw + w] = x
         return out
 
-    def crop(self, padded):
-        """The inverse of ``padded``: the input's part of a padded array."""
-        (ph, pw), (h, w) = self.padding, self.size
-        if padded.shape[2:] == (h, w):
-            return padded
-        return padded[:, :, ph : ph + h, pw : pw + w]
-
     def offsets(self):
         """(i, j) for every offset of the kernel, in PyTorch's scan order (row by row)."""
         return [(i, j) for i in range(self.kernel[0]) for j in range(self.kernel[1])]
@@ -74,17 +68,40 @@ class Windows:
     def view(self, padded, i: int, j: int):
         """The element at offset (i, j) of every window: a strided (N, C, OH, OW) view."""
         (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
-        top, left = i * dh, j * dw
         return padded[
-            :, :, top : top + (oh - 1) * sh + 1 : sh, left : left + (ow - 1) * sw + 1 : sw
+            ..., i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw
         ]
 
-    def disjoint(self) -> bool:
-        """True when no input element lies in two windows (each view writes its own places)."""
-        return all(
-            s >= (k - 1) * d + 1
-            for s, k, d in zip(self.stride, self.kernel, self.dilation, strict=True)
-        )
+    def scatter(self, piece, planes: tuple[int, int], dtype, xp):
+        """The (N, C, H, W) sum over the kernel's offsets k of ``piece(k, out)`` (which writes
+        an (N, C, OH, OW) array into ``out`` and returns it) placed at offset k of every
+        window: the backward pass of a pooling.
+
+        Offset i along a dim lands on the lattice of positions ≡ i·d (mod s), shifted by
+        ⌊i·d/s⌋ windows. The offsets sharing a lattice are summed in a contiguous block
+        first, and the block is written to its strided lattice once: with overlapping
+        windows that replaces a strided read-modify-write per offset (measured ~1.1 ms per
+        offset on 64×32×14×14) by a contiguous add.
+        """
+        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
+        padded = xp.zeros((*planes, *self.padded_size()), dtype=dtype)
+        lattices: dict = {}
+        for k, (i, j) in enumerate(self.offsets()):
+            (qh, rh), (qw, rw) = divmod(i * dh, sh), divmod(j * dw, sw)
+            lattices.setdefault((rh, rw), []).append((k, qh, qw))
+        piece_buffer = xp.empty((*planes, oh, ow), dtype=dtype)
+        for (rh, rw), members in lattices.items():
+            lattice = padded[..., rh::sh, rw::sw]
+            if len(members) == 1 and members[0][1:] == (0, 0):  # one piece: write it there
+                piece(members[0][0], lattice[..., :oh, :ow])
+                continue
+            block = lattice if (sh, sw) == (1, 1) else xp.zeros(lattice.shape, dtype=dtype)
+            for k, qh, qw in members:
+                block[..., qh : qh + oh, qw : qw + ow] += piece(k, piece_buffer)
+            if block is not lattice:
+                lattice[...] = block
+        (ph, pw), (h, w) = self.padding, self.size
+        return padded if padded.shape[2:] == (h, w) else padded[..., ph : ph + h, pw : pw + w]
 
 
 def _output_length(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -96,16 +113,31 @@ def _output_length(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -
     return out
 
 
-def _pair(value, name: str, op: str) -> tuple[int, int]:
-    """An int or a pair of ints as a pair; TypeError/RuntimeError otherwise."""
-    if isinstance(value, int):
-        return (value, value)
-    values = tuple(value)
+def _ints(value, count: int, name: str, op: str) -> tuple[int, ...]:
+    """An int, or a sequence of ``count`` ints (or of one, repeated), as a tuple of ``count``
+    ints; RuntimeError otherwise, as PyTorch."""
+    try:
+        return (operator.index(value),) * count
+    except TypeError:
+        pass
+    try:
+        values = tuple(operator.index(v) for v in value)
+    except TypeError:
+        values = ()
     if len(values) == 1:
-        values = values * 2
-    if len(values) != 2 or not all(isinstance(v, int) for v in values):
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints")
+        values *= count
+    if len(values) != count:
+        expected = "a tuple of two ints" if count == 2 else "a tuple of one int"
+        raise RuntimeError(f"{op}: {name} must either be a single int, or {expected}")
     return values
+
+
+def _pair(value, name: str, op: str) -> tuple[int, int]:
+    return _ints(value, 2, name, op)
+
+
+def _single(value, name: str, op: str) -> int:
+    return _ints(value, 1, name, op)[0]
 
 
 def _no_stride(stride) -> bool:
@@ -171,7 +203,8 @@ def _windows(
 
 class MaxPool2d(Function):
     """y[o] = max over window o of x (padding counts as −∞); equals ``x.unfold`` into windows
-    followed by ``max(dim=-1)``, in one node.
+    followed by ``max(dim=-1)``, in one node. Given a list as ``sink``, forward appends the
+    int64 indices to it (their own array: changing them cannot reach what backward reads).
 
     ∂L/∂x at the window's first maximum in PyTorch's scan order (row by row; a NaN wins at
     once, the last NaN last) is g[o], summed over the windows that picked it; 0 elsewhere.
@@ -185,7 +218,7 @@ class MaxPool2d(Function):
         padded = windows.padded(x, -math.inf)
         offsets = windows.offsets()
         best = windows.view(padded, *offsets[0]).copy()
-        self.windows, self.shape = windows, x.shape
+        self.windows, self.planes = windows, x.shape[:2]
         if not track:  # values only: no grad and no indices asked for
             for i, j in offsets[1:]:
                 xp.maximum(best, windows.view(padded, i, j), out=best)
@@ -193,8 +226,11 @@ class MaxPool2d(Function):
         arg_type = xp.int8 if len(offsets) < 128 else xp.int16
         arg = xp.broadcast_to(_first_inside(windows, xp).astype(arg_type), best.shape).copy()
         raised, nan = xp.empty(best.shape, bool), xp.empty(best.shape, bool)
+        v = xp.empty_like(best)
         for k, (i, j) in enumerate(offsets[1:], 1):
-            v = windows.view(padded, i, j)
+            # One strided read into a contiguous buffer: the four passes below then run at
+            # contiguous speed (measured 0.85 ms instead of 1.3 ms per offset on 64×32×14×14).
+            xp.copyto(v, windows.view(padded, i, j))
             xp.greater(v, best, out=raised)
             raised |= xp.isnan(v, out=nan)
             xp.maximum(best, v, out=best)  # NaN-propagating, as the scan
@@ -206,16 +242,12 @@ class MaxPool2d(Function):
 
     def backward(self, grad):
         (arg,) = self.saved_tensors
-        windows, xp = self.windows, get_array_module(grad)
-        padded = xp.zeros((*self.shape[:2], *windows.padded_size()), dtype=grad.dtype)
-        disjoint, picked = windows.disjoint(), xp.empty(grad.shape, dtype=grad.dtype)
-        for k, (i, j) in enumerate(windows.offsets()):
-            view = windows.view(padded, i, j)
-            if disjoint:  # every input element in one view at most: write, no sum
-                xp.multiply(grad, arg == k, out=view)
-            else:
-                view += xp.multiply(grad, arg == k, out=picked)
-        return (windows.crop(padded),)
+        xp = get_array_module(grad)
+
+        def picked(k, out):  # g where offset k holds the window's maximum, 0 elsewhere
+            return xp.multiply(grad, arg == k, out=out)
+
+        return (self.windows.scatter(picked, self.planes, grad.dtype, xp),)
 
     @classmethod
     def name(cls) -> str:
@@ -307,23 +339,20 @@ class AvgPool2d(Function):
             h, w = (_window_counts(windows, dim, count_include_pad, xp) for dim in (0, 1))
             divisor = (h[:, None] * w[None, :]).astype(x.dtype)
         out /= divisor
-        self.windows, self.shape = windows, x.shape
+        self.windows, self.planes = windows, x.shape[:2]
         self.save_for_backward(divisor)
         return out
 
     def backward(self, grad):
         (divisor,) = self.saved_tensors
-        windows, xp = self.windows, get_array_module(grad)
+        xp = get_array_module(grad)
         share = grad / divisor
-        padded = xp.zeros((*self.shape[:2], *windows.padded_size()), dtype=grad.dtype)
-        disjoint = windows.disjoint()
-        for i, j in windows.offsets():
-            view = windows.view(padded, i, j)
-            if disjoint:
-                view[...] = share
-            else:
-                view += share
-        return (windows.crop(padded),)
+
+        def spread(k, out):  # every element of a window gets its share g/D
+            out[...] = share
+            return out
+
+        return (self.windows.scatter(spread, self.planes, grad.dtype, xp),)
 
     @classmethod
     def name(cls) -> str:
@@ -384,18 +413,18 @@ class MaxUnpool2d(Function):
 
     def forward(self, x, indices, *, out_size):
         xp = get_array_module(x)
-        planes = x.shape[:2]
+        planes = x.shape[:-2]
         out = xp.zeros((*planes, out_size[0] * out_size[1]), dtype=x.dtype)
-        xp.put_along_axis(out, indices.reshape(*planes, -1), x.reshape(*planes, -1), axis=2)
+        xp.put_along_axis(out, indices.reshape(*planes, -1), x.reshape(*planes, -1), axis=-1)
         self.save_for_backward(indices)
         return out.reshape(*planes, *out_size)
 
     def backward(self, grad):
         (indices,) = self.saved_tensors
         xp = get_array_module(grad)
-        planes = grad.shape[:2]
+        planes = grad.shape[:-2]
         flat = indices.reshape(*planes, -1)
-        grad_x = xp.take_along_axis(grad.reshape(*planes, -1), flat, axis=2)
+        grad_x = xp.take_along_axis(grad.reshape(*planes, -1), flat, axis=-1)
         return grad_x.reshape(indices.shape), None
 
     @classmethod
@@ -443,10 +472,7 @@ def max_unpool2d(
                 f"{op}: found an invalid max index {bad} (output planes are of size "
                 f"{size[0]}x{size[1]})"
             )
-    x, batched = _batched(input)
-    index, _ = _batched(indices)
-    out = MaxUnpool2d.apply(x, index, out_size=size)
-    return out if batched else out.squeeze(0)
+    return MaxUnpool2d.apply(input, indices, out_size=size)
 
 
 def _unpool_size(size, kernel, stride, padding, output_size, op: str) -> tuple[int, int]:
@@ -477,15 +503,6 @@ def _unpool_size(size, kernel, stride, padding, output_size, op: str) -> tuple[i
 # ---------------------------------------------------------------------------------------------
 # 1-d pooling: 2-d pooling with height 1
 # ---------------------------------------------------------------------------------------------
-
-
-def _single(value, name: str, op: str) -> int:
-    if isinstance(value, int):
-        return value
-    values = tuple(value)
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of one int")
-    return values[0]
 
 
 def max_pool1d(
