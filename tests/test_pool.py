@@ -149,6 +149,7 @@ AVG_CASES = [
     dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
     dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), divisor_override=5),
     dict(kernel_size=2, stride=3, ceil_mode=True),
+    dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),  # overlapping, stride 1
 ]
 AVG_IDS = [str(i) for i in range(len(AVG_CASES))]
 
@@ -457,3 +458,12 @@ def test_errors_have_torch_types(ours, theirs):
         theirs()
     with pytest.raises(expected.type):
         ours()
+
+
+@needs_torch
+def test_the_benchmark_runs():
+    """benchmarks/pool.py (run from the repository root) on a tiny input: a row per case."""
+    pool_benchmark = pytest.importorskip("benchmarks.pool")
+    rows = pool_benchmark.run((2, 3, 8, 8), repeats=1)
+    assert [row["case"] for row in rows] == [case[0] for case in pool_benchmark.CASES]
+    assert all(row["aprende"] > 0 and row["torch"] > 0 for row in rows)
