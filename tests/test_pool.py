@@ -68,11 +68,6 @@ MAX_CASES = [
 MAX_IDS = [str(i) for i in range(len(MAX_CASES))]
 
 
-@pytest.mark.parametrize("options", MAX_CASES, ids=MAX_IDS)
-def test_max_pool2d_gradcheck(options):
-    assert gradcheck(lambda x: F.max_pool2d(x, **options), [distinct(2, 2, 7, 8)])
-
-
 @needs_torch
 @pytest.mark.parametrize("options", MAX_CASES, ids=MAX_IDS)
 @pytest.mark.parametrize("values", [normal, quantised], ids=["distinct", "ties"])
@@ -154,9 +149,14 @@ AVG_CASES = [
 AVG_IDS = [str(i) for i in range(len(AVG_CASES))]
 
 
-@pytest.mark.parametrize("options", AVG_CASES, ids=AVG_IDS)
-def test_avg_pool2d_gradcheck(options):
-    assert gradcheck(lambda x: F.avg_pool2d(x, **options), [distinct(2, 2, 7, 8)])
+WINDOW_CASES = [("max_pool2d", c) for c in MAX_CASES] + [("avg_pool2d", c) for c in AVG_CASES]
+
+
+@pytest.mark.parametrize(
+    "op, options", WINDOW_CASES, ids=[f"{op}-{i}" for i, (op, _) in enumerate(WINDOW_CASES)]
+)
+def test_window_pools_gradcheck(op, options):
+    assert gradcheck(lambda x: getattr(F, op)(x, **options), [distinct(2, 2, 7, 8)])
 
 
 @needs_torch

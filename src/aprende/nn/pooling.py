@@ -16,10 +16,8 @@ def _single(value) -> tuple:
     return (value,) if isinstance(value, int) else tuple(value)
 
 
-class MaxPool2d(Module):
-    """y[n, c, oh, ow] = max over i, j < k of x[n, c, oh·s − p + i·d, ow·s − p + j·d] (−∞
-    outside the input); ``stride`` defaults to ``kernel_size``. With ``return_indices`` the
-    layer returns (values, indices) for ``MaxUnpool2d``."""
+class _MaxPoolNd(Module):
+    """What the max poolings share: their window settings, forward and repr."""
 
     def __init__(
         self,
@@ -39,7 +37,7 @@ class MaxPool2d(Module):
         self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor):
-        return F.max_pool2d(
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
@@ -56,23 +54,47 @@ class MaxPool2d(Module):
         )
 
 
-class MaxPool1d(MaxPool2d):
+class MaxPool2d(_MaxPoolNd):
+    """y[n, c, oh, ow] = max over i, j < k of x[n, c, oh·s − p + i·d, ow·s − p + j·d] (−∞
+    outside the input); ``stride`` defaults to ``kernel_size``. With ``return_indices`` the
+    layer returns (values, indices) for ``MaxUnpool2d``."""
+
+    pool = staticmethod(F.max_pool2d)
+
+
+class MaxPool1d(_MaxPoolNd):
     """y[n, c, o] = max over j < k of x[n, c, o·s − p + j·d] (−∞ outside the input), for
     (N, C, L) or (C, L)."""
 
-    def forward(self, input: Tensor):
-        return F.max_pool1d(
+    pool = staticmethod(F.max_pool1d)
+
+
+class _AvgPoolNd(Module):
+    """What the average poolings share: their window settings, forward and repr."""
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode: bool, count_include_pad: bool):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
             self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
+            self.ceil_mode,
+            self.count_include_pad,
         )
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-class AvgPool2d(Module):
+
+class AvgPool2d(_AvgPoolNd):
     """y[n, c, oh, ow] = Σ over i, j < k of x[n, c, oh·s − p + i, ow·s − p + j] / D (zero
     padding); D is ``divisor_override``, or the window's element count within the padded input
     (``count_include_pad=True``) or within the input."""
@@ -86,32 +108,16 @@ class AvgPool2d(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    def pool(self, *args) -> Tensor:
+        return F.avg_pool2d(*args, divisor_override=self.divisor_override)
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """y[n, c, o] = Σ over j < k of x[n, c, o·s − p + j] / D (zero padding), for (N, C, L) or
-    (C, L); D as ``AvgPool2d``."""
+    (C, L); D as ``AvgPool2d``. The sizes are kept as 1-tuples, as PyTorch."""
 
     def __init__(
         self,
@@ -121,25 +127,12 @@ class AvgPool1d(Module):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ):
-        super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
+        stride = _single(stride if stride is not None else kernel_size)
+        super().__init__(
+            _single(kernel_size), stride, _single(padding), ceil_mode, count_include_pad
         )
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    pool = staticmethod(F.avg_pool1d)
 
 
 class AdaptiveAvgPool2d(Module):
