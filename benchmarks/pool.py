@@ -7,7 +7,9 @@ Run from the repository root::
     python -m benchmarks.pool --repeats 5     # a quick look
 
 The two libraries alternate repeat by repeat in one process, so machine noise hits both alike;
-the table reports medians and the ratio aprende / PyTorch (below 1: aprende is faster).
+the table reports medians of wall-clock time and of the thread's CPU time (on a machine other
+jobs share, the CPU time leaves out the waits for a core), and the ratios aprende / PyTorch
+(below 1: aprende is faster).
 """
 
 from __future__ import annotations
@@ -70,16 +72,21 @@ def run(shape: tuple[int, ...], repeats: int, seed: int = 0) -> list[dict]:
                     torch.tensor(upstream),
                 ),
             }
-            times = {tool: [] for tool in steps}
+            wall, cpu = {tool: [] for tool in steps}, {tool: [] for tool in steps}
             for step in steps.values():  # warm-up: first touch of every buffer
                 step()
             for _ in range(repeats):
                 for tool, step in steps.items():
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.thread_time()
                     step()
-                    times[tool].append(time.perf_counter() - start)
-            medians = {tool: statistics.median(t) for tool, t in times.items()}
-            rows.append(dict(case=name, **medians, ratio=medians["aprende"] / medians["torch"]))
+                    wall[tool].append(time.perf_counter() - start)
+                    cpu[tool].append(time.thread_time() - start_cpu)
+            row = {"case": name}
+            for clock, times in (("wall", wall), ("cpu", cpu)):
+                medians = {tool: statistics.median(t) for tool, t in times.items()}
+                row.update({f"{tool}_{clock}": m for tool, m in medians.items()})
+                row[f"ratio_{clock}"] = medians["aprende"] / medians["torch"]
+            rows.append(row)
     return rows
 
 
@@ -90,12 +97,15 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     shape = tuple(int(n) for n in args.shape.split(","))
     print(f"input {shape} float32, forward + backward, 1 thread, medians of {args.repeats}")
-    print(f"{'case':<22}{'aprende ms':>12}{'torch ms':>10}{'ratio':>8}")
+    print(f"{'':<22}{'wall-clock ms':^30}{'thread CPU ms':^30}")
+    print(f"{'case':<22}" + f"{'aprende':>10}{'torch':>10}{'ratio':>10}" * 2)
     for row in run(shape, args.repeats):
-        print(
-            f"{row['case']:<22}{row['aprende'] * 1e3:>12.2f}{row['torch'] * 1e3:>10.2f}"
-            f"{row['ratio']:>8.2f}"
-        )
+        cells = [
+            f"{row[f'aprende_{c}'] * 1e3:>10.2f}{row[f'torch_{c}'] * 1e3:>10.2f}"
+            f"{row[f'ratio_{c}']:>10.2f}"
+            for c in ("wall", "cpu")
+        ]
+        print(f"{row['case']:<22}" + "".join(cells))
 
 
 if __name__ == "__main__":

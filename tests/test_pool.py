@@ -466,4 +466,41 @@ def test_the_benchmark_runs():
     pool_benchmark = pytest.importorskip("benchmarks.pool")
     rows = pool_benchmark.run((2, 3, 8, 8), repeats=1)
     assert [row["case"] for row in rows] == [case[0] for case in pool_benchmark.CASES]
-    assert all(row["aprende"] > 0 and row["torch"] > 0 for row in rows)
+    assert all(row["aprende_wall"] > 0 and row["torch_wall"] > 0 for row in rows)
+    assert all(row["ratio_cpu"] > 0 for row in rows)
+
+
+# ---- layouts and sizes ----------------------------------------------------------------------
+
+EVERY_OP = [
+    ("max_pool2d", lambda f, t: f.max_pool2d(t, 3, 2, 1)),
+    ("max_pool2d-disjoint", lambda f, t: f.max_pool2d(t, 2)),
+    ("avg_pool2d", lambda f, t: f.avg_pool2d(t, 3, 2, 1, count_include_pad=False)),
+    ("adaptive_avg_pool2d", lambda f, t: f.adaptive_avg_pool2d(t, (4, 3))),
+    ("adaptive_avg_pool2d-global", lambda f, t: f.adaptive_avg_pool2d(t, 1)),
+    ("adaptive_max_pool2d", lambda f, t: f.adaptive_max_pool2d(t, (4, 3))),
+    (
+        "unpool",
+        lambda f, t: f.max_unpool2d(
+            *f.max_pool2d(t, 2, return_indices=True), 2, output_size=tuple(t.shape[-2:])
+        ),
+    ),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name, op", EVERY_OP, ids=[n for n, _ in EVERY_OP])
+def test_a_permuted_input_matches_torch(name, op):
+    """A transposed view (non-contiguous) as input: the same numbers as PyTorch."""
+    compare(
+        lambda t: op(F, t.transpose(2, 3)), lambda t: op(TF, t.transpose(2, 3)), normal(2, 3, 9, 7)
+    )
+
+
+@pytest.mark.parametrize("name, op", EVERY_OP, ids=[n for n, _ in EVERY_OP])
+def test_an_empty_batch_gives_empty_outputs_and_gradients(name, op):
+    x = aprende.zeros(0, 2, 5, 5, requires_grad=True)
+    out = op(F, x)
+    assert out.shape[:2] == (0, 2)
+    out.sum().backward()
+    assert x.grad.shape == x.shape

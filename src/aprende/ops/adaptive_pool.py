@@ -112,10 +112,12 @@ class AdaptiveMaxPool2d(Function):
     def backward(self, grad):
         (index,) = self.saved_tensors
         xp = get_array_module(grad)
-        planes = math.prod(self.shape[:-2])
-        out = xp.zeros((planes, self.shape[-2] * self.shape[-1]), dtype=grad.dtype)
-        rows = xp.arange(planes)[:, None]
-        xp.add.at(out, (rows, index.reshape(planes, -1)), grad.reshape(planes, -1))
+        planes, plane = self.shape[:-2], self.shape[-2] * self.shape[-1]
+        # one scatter-add onto flat indices into the whole input (repeats, from overlapping
+        # bins, add up); a 1-d index takes NumPy's fast path
+        first = (xp.arange(math.prod(planes), dtype=xp.int64) * plane).reshape(*planes, 1, 1)
+        out = xp.zeros(math.prod(self.shape), dtype=grad.dtype)
+        xp.add.at(out, (index + first).reshape(-1), grad.reshape(-1))
         return (out.reshape(self.shape),)
 
     @classmethod

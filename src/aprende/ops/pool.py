@@ -431,19 +431,20 @@ class MaxUnpool2d(Function):
 
     def forward(self, x, indices, *, out_size):
         xp = get_array_module(x)
-        planes = x.shape[:-2]
+        planes, count = x.shape[:-2], x.shape[-2] * x.shape[-1]
         out = xp.zeros((*planes, out_size[0] * out_size[1]), dtype=x.dtype)
-        xp.put_along_axis(out, indices.reshape(*planes, -1), x.reshape(*planes, -1), axis=-1)
+        flat = indices.reshape(*planes, count)
+        xp.put_along_axis(out, flat, x.reshape(*planes, count), axis=-1)
         self.save_for_backward(indices)
         return out.reshape(*planes, *out_size)
 
     def backward(self, grad):
         (indices,) = self.saved_tensors
         xp = get_array_module(grad)
-        planes = grad.shape[:-2]
-        flat = indices.reshape(*planes, -1)
-        grad_x = xp.take_along_axis(grad.reshape(*planes, -1), flat, axis=-1)
-        return grad_x.reshape(indices.shape), None
+        planes, count = grad.shape[:-2], indices.shape[-2] * indices.shape[-1]
+        flat = indices.reshape(*planes, count)
+        grad = grad.reshape(*planes, grad.shape[-2] * grad.shape[-1])
+        return xp.take_along_axis(grad, flat, axis=-1).reshape(indices.shape), None
 
     @classmethod
     def name(cls) -> str:
