@@ -80,9 +80,9 @@ class Windows:
         )
 
     def scatter(self, piece, planes: tuple[int, int], dtype, xp):
-        """The (N, C, H, W) sum over the kernel's offsets k of ``piece(k, out)`` (which writes
-        an (N, C, OH, OW) array into ``out`` and returns it) placed at offset k of every
-        window: the backward pass of a pooling.
+        """The (N, C, H, W) sum over the kernel's offsets k of ``piece(k, out)`` placed at
+        offset k of every window: the backward pass of a pooling. ``piece`` writes an
+        (N, C, OH, OW) array into ``out``, or returns it when ``out`` is None.
 
         Offset i along a dim lands on the lattice of positions ≡ i·d (mod s), shifted by
         ⌊i·d/s⌋ windows. The offsets sharing a lattice are summed in a contiguous block
@@ -96,7 +96,6 @@ class Windows:
         for k, (i, j) in enumerate(self.offsets()):
             (qh, rh), (qw, rw) = divmod(i * dh, sh), divmod(j * dw, sw)
             lattices.setdefault((rh, rw), []).append((k, qh, qw))
-        piece_buffer = xp.empty((*planes, oh, ow), dtype=dtype)
         for (rh, rw), members in lattices.items():
             lattice = padded[..., rh::sh, rw::sw]
             if len(members) == 1 and members[0][1:] == (0, 0):  # one piece: write it there
@@ -104,7 +103,7 @@ class Windows:
                 continue
             block = lattice if (sh, sw) == (1, 1) else xp.zeros(lattice.shape, dtype=dtype)
             for k, qh, qw in members:
-                block[..., qh : qh + oh, qw : qw + ow] += piece(k, piece_buffer)
+                block[..., qh : qh + oh, qw : qw + ow] += piece(k, None)
             if block is not lattice:
                 lattice[...] = block
         (ph, pw), (h, w) = self.padding, self.size
@@ -367,8 +366,9 @@ class AvgPool2d(Function):
         share = grad / divisor
 
         def spread(k, out):  # every element of a window gets its share g/D
+            if out is None:
+                return share
             out[...] = share
-            return out
 
         return (self.windows.scatter(spread, self.planes, grad.dtype, xp),)
 
