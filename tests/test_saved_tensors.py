@@ -229,6 +229,16 @@ def _tuple_index():
     return leaf(3, 4)[1:, i], i
 
 
+def _max_unpool2d_indices():
+    _, indices = F.max_pool2d(leaf(1, 2, 4, 4), 2, return_indices=True)
+    return F.max_unpool2d(leaf(1, 2, 2, 2, seed=1), indices, 2), indices
+
+
+def _max_unpool2d_unbatched_indices():
+    _, indices = F.max_pool2d(leaf(2, 4, 4), 2, return_indices=True)
+    return F.max_unpool2d(leaf(2, 2, 2, seed=1), indices, 2), indices
+
+
 CASES = {
     "mul": _case_binary(lambda a, b: a * b),
     "div": _case_binary(lambda a, b: a / b),
@@ -270,6 +280,8 @@ CASES = {
     "conv1d-input": _conv_input(F.conv1d, (2, 3, 7), (4, 3, 3), stride=2),
     "conv_transpose2d-input": _conv_transpose2d("input"),
     "conv_transpose2d-weight": _conv_transpose2d("weight"),
+    "max_unpool2d-indices": _max_unpool2d_indices,
+    "max_unpool2d-unbatched-indices": _max_unpool2d_unbatched_indices,
 }
 
 
@@ -323,6 +335,10 @@ KEEP_THEIR_OWN = {
     "pad-reflect": lambda: F.pad(leaf(2, 3, 4), (1, 2, 2, 1), mode="reflect"),
     "interpolate-nearest": lambda: F.interpolate(leaf(1, 2, 3, 4), scale_factor=1.5),
     "interpolate-bilinear": lambda: F.interpolate(leaf(1, 2, 3, 4), size=5, mode="bilinear"),
+    "max_pool2d": lambda: F.max_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, return_indices=True)[0],
+    "avg_pool2d": lambda: F.avg_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(leaf(1, 2, 5, 5), 3),
+    "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
 }
 
 

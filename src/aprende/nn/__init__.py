@@ -32,10 +32,23 @@ from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
 from aprende.nn.normalization import BatchNorm1d, BatchNorm2d
+from aprende.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
 from aprende.nn.upsampling import Upsample
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -52,6 +65,9 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxUnpool2d",
     "Module",
     "ModuleList",
     "NLLLoss",

@@ -13,6 +13,7 @@ from aprende._tensor import Tensor
 from aprende.ops import activation as _activation
 from aprende.ops import reduce as _reduce
 from aprende.ops.activation import sigmoid, tanh
+from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout, dropout2d
@@ -25,6 +26,7 @@ from aprende.ops.losses import (
     mse_loss,
 )
 from aprende.ops.normalization import batch_norm
+from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
 
 
@@ -65,6 +67,10 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
 
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -77,6 +83,9 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
+    "max_unpool2d",
     "mse_loss",
     "nll_loss",
     "relu",
