@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aprende._tensor import Tensor
 from aprende.nn.activation import ReLU
 from aprende.nn.container import Sequential
 from aprende.nn.conv import Conv2d
+from aprende.nn.dropout import Dropout
 from aprende.nn.flatten import Flatten
 from aprende.nn.linear import Linear
 from aprende.nn.module import Module
@@ -23,7 +26,7 @@ class LeNet(Module):
     """Two convolutional stages, then a fully connected classifier:
 
         [Conv2d(k×k, padding k//2) → ReLU → MaxPool2d(2)] × 2 → Flatten
-        → Linear → ReLU → Linear → ReLU → Linear(num_classes)
+        → [Linear → ReLU → (Dropout)] for each width in ``hidden`` → Linear(num_classes)
 
     The convolutions share their weights across every position of the image (weight sharing:
     a few hundred weights see the whole image), keep its size (padding k//2) and each pooling
@@ -41,8 +44,9 @@ class LeNet(Module):
         num_classes: int = 10,
         image_size: int | tuple[int, int] = 28,
         channels: tuple[int, int] = (6, 16),
-        hidden: tuple[int, int] = (120, 84),
+        hidden: Sequence[int] = (120, 84),
         kernel_size: int = 5,
+        dropout: float = 0.0,
     ):
         super().__init__()
         height, width = _pair(image_size, "image_size")
@@ -65,15 +69,14 @@ class LeNet(Module):
             ReLU(),
             MaxPool2d(2),
         )
-        flat = channels[1] * (height // 4) * (width // 4)
-        self.classifier = Sequential(
-            Flatten(),
-            Linear(flat, hidden[0]),
-            ReLU(),
-            Linear(hidden[0], hidden[1]),
-            ReLU(),
-            Linear(hidden[1], num_classes),
-        )
+        layers: list[Module] = [Flatten()]
+        features = channels[1] * (height // 4) * (width // 4)
+        for width_out in hidden:
+            layers += [Linear(features, width_out), ReLU()]
+            if dropout:
+                layers.append(Dropout(dropout))
+            features = width_out
+        self.classifier = Sequential(*layers, Linear(features, num_classes))
 
     def forward(self, input: Tensor) -> Tensor:
         expected = (self.in_channels, *self.image_size)
