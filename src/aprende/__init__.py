@@ -134,7 +134,18 @@ def __getattr__(name: str):
     """Import the heavier subpackages on first use, so ``import aprende`` stays light."""
     import importlib
 
-    lazy = {"nn", "optim", "data", "datasets", "metrics", "training", "classic", "plots", "graph"}
+    lazy = {
+        "nn",
+        "optim",
+        "data",
+        "datasets",
+        "metrics",
+        "models",
+        "training",
+        "classic",
+        "plots",
+        "graph",
+    }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")
     raise AttributeError(f"module 'aprende' has no attribute {name!r}")
