@@ -19,6 +19,9 @@ NUMBER = r"(-?\d+\.\d+)"
 # a few epochs only; the full runs reach far more).
 EXPECTED = {
     "autograd_from_scratch.py": {"test_accuracy": (0.9, 1)},
+    "cnn_digits.py": {"test_accuracy_cnn": (0.5, 1), "test_accuracy_mlp": (0.5, 1)},
+    "segmentation_unet.py": {"test_pixel_accuracy": (0.6, 1), "test_mean_iou": (0.0, 1)},
+    "reconstruction_unet.py": {"test_mse": (0.0, 0.5), "test_psnr": (3, 60)},
     "binary_breast_cancer.py": {
         "test_accuracy": (0.85, 1),
         "test_tpr": (0.5, 1),
@@ -51,6 +54,9 @@ EXPECTED = {
 }
 PLOTS = {
     "autograd_from_scratch.py": ["graph.dot"],
+    "cnn_digits.py": ["cnn_curves.png", "cnn_filters.png"],
+    "segmentation_unet.py": ["unet_curves.png", "unet_masks.png"],
+    "reconstruction_unet.py": ["reconstruction_curves.png", "reconstructions.png"],
     "binary_breast_cancer.py": ["bc_learning_curves.png", "bc_confusion_matrix.png"],
     "multiclass_digits.py": ["digits_curves.png", "digits_confusion_matrix.png"],
     "multilabel.py": ["multilabel_curves.png"],
