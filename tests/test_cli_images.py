@@ -1,0 +1,57 @@
+"""aprende train on images: the model auto picks, the files an image run writes, clear errors."""
+
+import json
+
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("safetensors")
+pytest.importorskip("matplotlib")
+
+from aprende.cli import main  # noqa: E402
+
+
+def test_a_cnn_on_the_digits_writes_filters_and_feature_maps(tmp_path, capsys):
+    folder = tmp_path / "cnn"
+    args = ["train", "--dataset", "digits", "--model", "cnn", "--epochs", "2", "--out", str(folder)]
+    assert main(args) == 0
+    assert "Conv2d" in (folder / "model.txt").read_text()
+    plots = {p.name for p in (folder / "plots").iterdir()}
+    assert {"filters.png", "feature_maps.png", "confusion_matrix.png"} <= plots
+    scores = json.loads((folder / "metrics.json").read_text())
+    assert scores["metric"] == "accuracy" and scores["value"] > 0.5
+    capsys.readouterr()
+    assert main(["evaluate", str(folder)]) == 0
+    assert f"test_accuracy: {scores['value']:.4f}" in capsys.readouterr().out
+
+
+def test_auto_picks_a_unet_for_reconstruction_and_scores_it_by_psnr(tmp_path, capsys):
+    folder = tmp_path / "unet"
+    args = ["train", "--dataset", "digit_reconstruction", "--epochs", "1", "--channels", "4"]
+    assert main([*args, "--depth", "1", "--out", str(folder)]) == 0
+    assert "UNet" in (folder / "model.txt").read_text()
+    scores = json.loads((folder / "metrics.json").read_text())
+    assert scores["metric"] == "psnr" and scores["average"]["mse"] > 0
+    assert "reconstructions.png" in {p.name for p in (folder / "plots").iterdir()}
+    assert "test_psnr:" in capsys.readouterr().out
+
+
+def test_a_unet_needs_images_and_sides_divisible_by_two_to_the_depth(tmp_path, capsys):
+    assert (
+        main(["train", "--dataset", "iris", "--model", "unet", "--out", str(tmp_path / "a")]) == 2
+    )
+    assert "needs images, and dataset 'iris' is not one" in capsys.readouterr().err
+    args = ["train", "--dataset", "digits", "--model", "unet", "--depth", "4"]
+    assert main([*args, "--out", str(tmp_path / "b")]) == 2
+    assert "multiples of 16" in capsys.readouterr().err
+
+
+def test_the_tabular_digits_stay_an_mlp_under_auto(tmp_path):
+    from aprende.cli.pipeline import load_data, model_kind
+    from aprende.config import RunConfig
+
+    config = RunConfig(dataset="digits")
+    assert model_kind(config, load_data(config).spec) == "mlp"
+    config = RunConfig(dataset="digit_canvases")
+    spec = load_data(config).spec
+    assert model_kind(config, spec) == "unet" and spec.input_shape == [1, 32, 32]
