@@ -824,3 +824,16 @@ from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
+
+
+def _install_methods(*modules) -> None:
+    """Each ops module may list in ``TENSOR_METHODS`` functions that are also Tensor methods
+    (``x.sin()`` is ``aprende.sin(x)``): one definition and one docstring for both."""
+    for module in modules:
+        for name in module.TENSOR_METHODS:
+            if name in Tensor.__dict__:
+                raise RuntimeError(f"Tensor.{name} is defined twice ({module.__name__})")
+            setattr(Tensor, name, getattr(module, name))
+
+
+_install_methods()
