@@ -145,6 +145,7 @@ def __getattr__(name: str):
         "classic",
         "plots",
         "graph",
+        "distributed",
     }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")

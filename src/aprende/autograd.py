@@ -23,6 +23,7 @@ from aprende.backend import get_array_module
 _grad_enabled = True
 #: Creation order of graph nodes: a node's inputs were always made before it (see ``backward``).
 _sequence = itertools.count()
+_after_backward: list[Callable[[], None]] = []  # see queue_callback
 # attrgetter + map read an attribute of every input without a Python frame per input: apply()
 # runs for every op of every batch.
 _version_of = operator.attrgetter("_version")
@@ -247,8 +248,21 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             )
     if root._ctx is None:  # a leaf: its gradient is the one given
         _store_grad(root, grad, set())
-        return
-    _run_backward(root, grad, retain_graph)
+    else:
+        _run_backward(root, grad, retain_graph)
+    if _after_backward:
+        callbacks = _after_backward[:]
+        _after_backward.clear()
+        for callback in callbacks:
+            callback()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once, after the next backward pass has stored every gradient.
+
+    Data-parallel training uses it to average the gradients across processes before the
+    optimizer step (PyTorch's ``Variable._execution_engine.queue_callback``)."""
+    _after_backward.append(callback)
 
 
 def _run_backward(root, grad, retain_graph: bool) -> None:
