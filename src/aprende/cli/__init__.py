@@ -180,6 +180,8 @@ def build_parser() -> ArgumentParser:
     )
     datasets.set_defaults(handler=command_datasets)
 
+    _add_sweep_parser(commands)
+
     report = commands.add_parser(
         "report",
         help="regenerate a run folder's report.html",
@@ -190,6 +192,44 @@ def build_parser() -> ArgumentParser:
     report.set_defaults(handler=command_report)
     parser.subcommands = commands.choices
     return parser
+
+
+def _add_sweep_parser(commands) -> None:
+    from aprende.cli.sweep import command_sweep
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="search the settings with Optuna (several workers may share one study)",
+        description="Train --trials runs with settings drawn by Optuna: the train flags given "
+        "fix a setting for every trial, the search space (default: lr, optimizer, hidden, "
+        "dropout, weight_decay, batch_size; or --space FILE.toml) covers the rest. Each trial "
+        "is a run folder under --out (trial-NNNN); the study is stored in --out/study.db, or "
+        "in any database --storage names, so that the same command on several machines "
+        "shares one study. Writes sweep.html and best-config.toml. Running the command again "
+        "continues the study.",
+        epilog="examples: 'aprende sweep --dataset iris --epochs 30 --trials 20'; 'aprende "
+        "sweep --trials 10 --study digits --storage postgresql://user@host/db' on each "
+        "machine; 'aprende sweep --show --study digits --storage ...'.",
+    )
+    _add_setting_flags(sweep)
+    group = sweep.add_argument_group("sweep")
+    group.add_argument(
+        "--trials", type=int, default=10, help="trials this worker runs (default: 10)"
+    )
+    group.add_argument("--study", default="sweep", help="the study's name (default: sweep)")
+    group.add_argument(
+        "--storage", metavar="URL", help="an Optuna RDB URL (default: sqlite in --out)"
+    )
+    group.add_argument("--space", metavar="FILE.toml", help="the search space (see the docs)")
+    group.add_argument(
+        "--metric", help="what to optimise: val_loss (default), val_accuracy, val_r2, loss, ..."
+    )
+    group.add_argument("--direction", choices=("minimize", "maximize"), help="default: by metric")
+    group.add_argument("--sampler", choices=("tpe", "random", "grid"), default="tpe")
+    group.add_argument("--pruner", choices=("median", "none"), default="median")
+    group.add_argument("--show", action="store_true", help="only write and print the results")
+    group.add_argument("--verbose", action="store_true", help="print each trial's training")
+    sweep.set_defaults(handler=command_sweep)
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:

@@ -66,8 +66,9 @@ def _fit_callbacks(config: RunConfig, folder: Path) -> list:
     return callbacks
 
 
-def command_train(args: argparse.Namespace) -> int:
-    """``aprende train``: train, score the test split once, write the run folder."""
+def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
+    """``aprende train``: train, score the test split once, write the run folder
+    (``extra_callbacks`` join the training loop's, as a sweep's reporting to Optuna)."""
     import aprende
     from aprende.training import CheckpointError, NonFiniteLossError, fit
 
@@ -116,7 +117,7 @@ def command_train(args: argparse.Namespace) -> int:
             loaders["val"],
             epochs=config.epochs,
             metrics=["r2"] if is_regression(spec.task) else ["accuracy"],
-            callbacks=_fit_callbacks(config, folder),
+            callbacks=_fit_callbacks(config, folder) + list(extra_callbacks),
             scheduler=scheduler,
             device=config.device,
             checkpoint_dir=folder / "checkpoints",
