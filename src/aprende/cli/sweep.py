@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import socket
+import time
 import warnings
 from pathlib import Path
 
@@ -51,15 +52,25 @@ def open_storage(url: str):
     """Optuna's RDB storage at ``url``, with a heartbeat so that other workers can tell a
     trial whose worker died; one clear error for a malformed or unreachable URL."""
     optuna = _import_optuna()
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
-            engine_kwargs={"pool_pre_ping": True},
-        )
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds; all mean "cannot open"
-        raise UsageError(f"storage: cannot open {url!r}: {one_line(error)}") from None
+    attempt = 0
+    while True:  # workers starting together race to create the tables: retry that
+        attempt += 1
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_SECONDS,
+                grace_period=GRACE_SECONDS,
+                engine_kwargs={"pool_pre_ping": True},
+            )
+        except Exception as error:  # noqa: BLE001 - SQLAlchemy raises many kinds
+            if attempt == 3 or not _may_be_a_race(error):
+                raise UsageError(f"storage: cannot open {url!r}: {one_line(error)}") from None
+            time.sleep(0.5 * attempt)
+
+
+def _may_be_a_race(error: Exception) -> bool:
+    text = str(error)
+    return "UNIQUE constraint" in text or "already exists" in text or "locked" in text
 
 
 def _sampler(name: str, space: dict):
