@@ -74,7 +74,7 @@ def test_two_workers_share_one_sqlite_study(tmp_path):
     reason="no PostgreSQL server: set APRENDE_TEST_POSTGRES_URL (.ci/run starts one)",
 )
 def test_two_workers_share_one_postgresql_study(tmp_path):
-    pytest.importorskip("psycopg2", reason="psycopg2 not installed (pip install psycopg2-binary)")
+    pytest.importorskip("psycopg", reason="psycopg not installed (pip install 'psycopg[binary]')")
     study = f"pg-{os.getpid()}-{time.time_ns()}"
     _two_workers_share_one_study(tmp_path, os.environ["APRENDE_TEST_POSTGRES_URL"], study)
 
