@@ -29,6 +29,7 @@ class Layer(NamedTuple):
 
 # After the core, in DESIGN.md's order: a layer imports the core and the layers above it only.
 LAYERS = [
+    Layer("linalg", "torch.linalg's namespace: re-exports the core's norms"),
     Layer("nn"),
     Layer("optim"),
     Layer("data"),

@@ -89,6 +89,7 @@ from aprende.ops.elementwise import (
     where,
 )
 from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.norm import norm
 from aprende.ops.reduce import (
     all,
     any,
@@ -103,6 +104,21 @@ from aprende.ops.reduce import (
     std,
     sum,
     var,
+)
+from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
+from aprende.ops.statistics import (
+    amax,
+    amin,
+    aminmax,
+    count_nonzero,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nansum,
+    prod,
+    std_mean,
+    var_mean,
 )
 from aprende.ops.shape import (
     broadcast_to,
@@ -145,6 +161,7 @@ def __getattr__(name: str):
         "classic",
         "plots",
         "graph",
+        "linalg",
     }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")
