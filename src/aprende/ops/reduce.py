@@ -91,6 +91,8 @@ class Mean(Function):
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        if a.size == 0:  # the mean of nothing is nan (NumPy would warn)
+            return get_array_module(a).full(a.sum(axis=axes, keepdims=keepdim).shape, np.nan, a.dtype)
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad):

@@ -41,7 +41,7 @@ def _on_one_dim(input: Tensor, pick) -> ValuesIndices:
 
 
 def sort(
-    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
 ) -> ValuesIndices:
     """``(values, indices)``: the elements along ``dim`` in ascending order (descending when
     asked), ``values = input.gather(dim, indices)``; ∂/∂input scatters the gradient back
@@ -53,10 +53,10 @@ def sort(
 
 
 def argsort(
-    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+    input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False
 ) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending, stable=stable).indices
 
 
 def msort(input: Tensor) -> Tensor:

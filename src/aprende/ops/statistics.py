@@ -118,7 +118,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
 
 
 class NanSum(Function):
-    """Σ a over ``axes`` with nan counted as 0; ∂/∂a = 1 where a is not nan, 0 at a nan."""
+    """Σ a over ``axes`` with nan counted as 0; ∂/∂a = 1 where a is not nan, 0 at a nan (a
+    product with the mask, as PyTorch: an infinite upstream gradient gives nan there)."""
 
     def forward(self, a, axes=None, keepdim=False):
         xp = get_array_module(a)
@@ -129,7 +130,7 @@ class NanSum(Function):
     def backward(self, grad):
         (a,) = self.saved_tensors
         grad = _expand_back(grad, a.shape, self.axes, self.keepdim)
-        return (get_array_module(grad).where(get_array_module(a).isnan(a), 0, grad),)
+        return (grad * ~get_array_module(a).isnan(a),)
 
 
 def nansum(
