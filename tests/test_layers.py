@@ -18,7 +18,8 @@ PACKAGE = ROOT / "src" / "aprende"
 FACADE = "aprende"  # __init__.py: re-exports everything, the layers lazily
 
 # The tensor, its engine and its ops: one unit, the only one whose files may import in a circle.
-CORE = ("backend", "_tensor", "autograd", "creation", "ops")
+# linalg is torch.linalg's namespace over the ops.
+CORE = ("backend", "_tensor", "autograd", "creation", "ops", "linalg")
 
 
 class Layer(NamedTuple):
@@ -29,7 +30,6 @@ class Layer(NamedTuple):
 
 # After the core, in DESIGN.md's order: a layer imports the core and the layers above it only.
 LAYERS = [
-    Layer("linalg", "torch.linalg's namespace: re-exports the core's norms"),
     Layer("nn"),
     Layer("optim"),
     Layer("data"),

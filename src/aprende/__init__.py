@@ -105,21 +105,6 @@ from aprende.ops.reduce import (
     sum,
     var,
 )
-from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
-from aprende.ops.statistics import (
-    amax,
-    amin,
-    aminmax,
-    count_nonzero,
-    median,
-    mode,
-    nanmean,
-    nanmedian,
-    nansum,
-    prod,
-    std_mean,
-    var_mean,
-)
 from aprende.ops.shape import (
     broadcast_to,
     cat,
@@ -134,6 +119,21 @@ from aprende.ops.shape import (
     stack,
     transpose,
     unsqueeze,
+)
+from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
+from aprende.ops.statistics import (
+    amax,
+    amin,
+    aminmax,
+    count_nonzero,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nansum,
+    prod,
+    std_mean,
+    var_mean,
 )
 
 __version__ = "0.1.0"

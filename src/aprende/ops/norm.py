@@ -12,7 +12,7 @@ import numpy as np
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module, is_floating, to_dtype
-from aprende.ops.reduce import Dims, _expand_back, normalize_dims, reduction_dims
+from aprende.ops.reduce import Dims, expand_back, normalize_dims, reduction_dims
 
 TENSOR_METHODS = ("norm",)
 
@@ -56,8 +56,8 @@ class VectorNorm(Function):
         p = self.ord
         if p == 0:
             return (xp.zeros(a.shape, dtype=grad.dtype),)
-        norm = _expand_back(norm, a.shape, self.axes, self.keepdim)
-        grad = _expand_back(grad, a.shape, self.axes, self.keepdim)
+        norm = expand_back(norm, a.shape, self.axes, self.keepdim)
+        grad = expand_back(grad, a.shape, self.axes, self.keepdim)
         sign = xp.sign(a)
         with np.errstate(divide="ignore", invalid="ignore"):  # masked right below
             if p == 1:
@@ -132,8 +132,7 @@ def matrix_norm(
         return vector_norm(A, 2, (rows, cols), keepdim, dtype=dtype)
     if ord not in (1, -1, math.inf, -math.inf):
         raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} is not available (supported: 'fro', 1, -1, inf, "
-            "-inf)"
+            f"linalg.matrix_norm: ord={ord!r} is not available (supported: 'fro', 1, -1, inf, -inf)"
         )
     if dtype is not None:
         A = A.to(dtype)

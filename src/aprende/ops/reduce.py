@@ -61,7 +61,7 @@ def _resolve(dim, keepdim, aliases: dict, op: str):
     return dim, bool(keepdim)
 
 
-def _expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
+def expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
     """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
     xp = get_array_module(grad)
     if axes is not None and not keepdim:
@@ -80,10 +80,10 @@ class Sum(Function):
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        return a.sum(axis=axes, keepdims=keepdim)
+        return a.sum(axis=axes, keepdims=keepdim, dtype=a.dtype)  # NumPy would widen int32
 
     def backward(self, grad):
-        return (_expand_back(grad, self.shape, self.axes, self.keepdim),)
+        return (expand_back(grad, self.shape, self.axes, self.keepdim),)
 
 
 class Mean(Function):
@@ -92,12 +92,14 @@ class Mean(Function):
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
         if a.size == 0:  # the mean of nothing is nan (NumPy would warn)
-            return get_array_module(a).full(a.sum(axis=axes, keepdims=keepdim).shape, np.nan, a.dtype)
+            return get_array_module(a).full(
+                a.sum(axis=axes, keepdims=keepdim).shape, np.nan, a.dtype
+            )
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad):
         scale = grad.dtype.type(1 / builtins.max(_count(self.shape, self.axes), 1))
-        return (_expand_back(grad * scale, self.shape, self.axes, self.keepdim),)
+        return (expand_back(grad * scale, self.shape, self.axes, self.keepdim),)
 
 
 class Var(Function):
@@ -124,7 +126,7 @@ class Var(Function):
     def backward(self, grad):
         (centered,) = self.saved_tensors
         xp = get_array_module(grad)
-        grad = _expand_back(grad, centered.shape, self.axes, self.keepdim)
+        grad = expand_back(grad, centered.shape, self.axes, self.keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):  # inf · 0 and 2/0 are intended
             return self._local(grad, centered, xp)
 
@@ -155,12 +157,12 @@ class MaxMin(Function):
     def backward(self, grad):
         a, out = self.saved_tensors
         xp = get_array_module(grad)
-        out = _expand_back(out, a.shape, self.axes, self.keepdim)
+        out = expand_back(out, a.shape, self.axes, self.keepdim)
         hits = a == out
         if self.nan_shares:
             hits |= xp.isnan(a) & xp.isnan(out)
         count = hits.sum(axis=self.axes, keepdims=True)
-        grad = _expand_back(grad, a.shape, self.axes, self.keepdim)
+        grad = expand_back(grad, a.shape, self.axes, self.keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):  # no hit: 0 · (g/0) = nan, intended
             return ((grad / count.astype(grad.dtype)) * hits,)
 
@@ -251,10 +253,8 @@ class LogSumExp(Function):
 
     def backward(self, grad):
         a, out = self.saved_tensors
-        softmax = get_array_module(grad).exp(
-            a - _expand_back(out, a.shape, self.axes, self.keepdim)
-        )
-        return (_expand_back(grad, a.shape, self.axes, self.keepdim) * softmax,)
+        softmax = get_array_module(grad).exp(a - expand_back(out, a.shape, self.axes, self.keepdim))
+        return (expand_back(grad, a.shape, self.axes, self.keepdim) * softmax,)
 
 
 class Softmax(Function):
@@ -296,11 +296,11 @@ def sum(  # noqa: A001 - PyTorch's name
     """Σ over ``dim`` (all elements when None or ()); bool and integer tensors sum to int64,
     as PyTorch; ``dtype`` casts the input first (the gradient is cast back)."""
     dim, keepdim = _resolve(dim, keepdim, aliases, "sum")
-    input = _accumulating(input, dtype)
+    input = accumulation_input(input, dtype)
     return Sum.apply(input, axes=reduction_dims(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
-def _accumulating(input: Tensor, dtype) -> Tensor:
+def accumulation_input(input: Tensor, dtype) -> Tensor:
     """The input of a sum or product: cast to ``dtype`` when given, else integers as int64."""
     from aprende.ops.elementwise import cast
 
@@ -435,7 +435,10 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, **alias
 
 
 def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
-    """log Σ exp(x) over ``dim``, stable for inputs of any size."""
+    """log Σ exp(x) over ``dim``, stable for inputs of any size; integers give the default float."""
+    from aprende.ops.elementwise import to_floating
+
+    input = to_floating(input)
     return LogSumExp.apply(
         input, axes=normalize_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim
     )

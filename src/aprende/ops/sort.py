@@ -75,8 +75,7 @@ def topk(
     axis = _dim(input, dim, "topk")
     if not 0 <= k <= input.shape[axis]:
         raise RuntimeError(
-            f"topk(): selected index k={k} out of range for a dimension of size "
-            f"{input.shape[axis]}"
+            f"topk(): selected index k={k} out of range for a dimension of size {input.shape[axis]}"
         )
     order = stable_argsort(input.data, axis, descending=largest)
     xp = get_array_module(input.data)

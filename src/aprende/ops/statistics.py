@@ -15,9 +15,9 @@ from aprende.ops.reduce import (
     Dims,
     MaxMin,
     ValuesIndices,
-    _accumulating,
-    _expand_back,
+    accumulation_input,
     check_nonempty_dim,
+    expand_back,
     normalize_dims,
     reduction_dims,
     select_along_dim,
@@ -61,7 +61,7 @@ class Prod(Function):
     def forward(self, a, axis=None, keepdim=False):
         self.save_for_backward(a)
         self.axis, self.keepdim = axis, keepdim
-        out = a.prod(axis=axis, keepdims=keepdim)
+        out = a.prod(axis=axis, keepdims=keepdim, dtype=a.dtype)
         return get_array_module(a).asarray(out)
 
     def backward(self, grad):
@@ -73,7 +73,7 @@ class Prod(Function):
         along = 0 if axis is None else axis
         others = _exclusive_cumprod(flat, along) * _exclusive_cumprod(flat, along, reverse=True)
         axes = None if axis is None else (axis,)
-        return (_expand_back(grad, a.shape, axes, self.keepdim) * others.reshape(a.shape),)
+        return (expand_back(grad, a.shape, axes, self.keepdim) * others.reshape(a.shape),)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -81,7 +81,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
     in int64 (as PyTorch), ``dtype`` casts the input first."""
     if dim is not None and not isinstance(dim, int | np.integer):
         raise TypeError(f"prod(): expected dim to be a single int, got {dim!r}")
-    input = _accumulating(input, dtype)
+    input = accumulation_input(input, dtype)
     axis = None if dim is None else (normalize_dims(dim, input.ndim, "prod") or (None,))[0]
     return Prod.apply(input, axis=axis, keepdim=keepdim and axis is not None)
 
@@ -129,27 +129,23 @@ class NanSum(Function):
 
     def backward(self, grad):
         (a,) = self.saved_tensors
-        grad = _expand_back(grad, a.shape, self.axes, self.keepdim)
+        grad = expand_back(grad, a.shape, self.axes, self.keepdim)
         return (grad * ~get_array_module(a).isnan(a),)
 
 
-def nansum(
-    input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None
-) -> Tensor:
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Σ over ``dim`` with nan treated as 0; integers sum to int64, as ``sum``."""
-    input = _accumulating(input, dtype)
+    input = accumulation_input(input, dtype)
     if not is_floating(input.dtype):
         return _sum(input, dim, keepdim)
     return NanSum.apply(input, axes=reduction_dims(dim, input.ndim, "nansum"), keepdim=keepdim)
 
 
-def nanmean(
-    input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None
-) -> Tensor:
+def nanmean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of the elements that are not nan: nansum / count of non-nan (nan when all are
     nan). A floating input or ``dtype`` is required, as PyTorch."""
     if dtype is not None:
-        input = _accumulating(input, dtype)
+        input = accumulation_input(input, dtype)
     if not is_floating(input.dtype):
         raise RuntimeError(
             f"nanmean(): expected input to have floating point dtype but got {input.dtype}"
@@ -220,13 +216,19 @@ def _median_of_all(skip_nan: bool):
     return pick
 
 
+def _zero_d(input: Tensor) -> ValuesIndices:
+    """A 0-d tensor is its own median and mode, at index 0."""
+    index = get_array_module(input.data).zeros((), dtype=np.int64)
+    return ValuesIndices(input.clone(), Tensor._make(index, False))
+
+
 def _median(input: Tensor, dim, keepdim: bool, skip_nan: bool, op: str):
     if dim is None:
         return MaxMin.apply(input, pick=_median_of_all(skip_nan), nan_shares=True)
     (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
     check_nonempty_dim(input, axis, op)
     if input.ndim == 0:
-        return ValuesIndices(input.clone(), Tensor._make(np.zeros((), np.int64), False))
+        return _zero_d(input)
     return select_along_dim(input, _median_indices(input.data, axis, skip_nan), axis, keepdim)
 
 
@@ -249,7 +251,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     (axis,) = normalize_dims(dim, input.ndim, "mode") or (0,)
     check_nonempty_dim(input, axis, "mode")
     if input.ndim == 0:
-        return ValuesIndices(input.clone(), Tensor._make(np.zeros((), np.int64), False))
+        return _zero_d(input)
     xp = get_array_module(input.data)
     order = stable_argsort(input.data, axis)
     ordered = xp.moveaxis(xp.take_along_axis(input.data, order, axis=axis), axis, -1)
