@@ -61,6 +61,9 @@ GRADCHECKS = [
     ("norm", lambda a: a.norm(dim=1, keepdim=True), M),
     ("matrix_norm-1", lambda a: aprende.linalg.matrix_norm(a, 1), T),
     ("matrix_norm-inf", lambda a: aprende.linalg.norm(a, INF), M),
+    ("matrix_norm-2", lambda a: aprende.linalg.matrix_norm(a, 2), T),
+    ("matrix_norm-neg2", lambda a: aprende.linalg.matrix_norm(a, -2, (0, 2)), T),
+    ("matrix_norm-nuc", lambda a: aprende.norm(a, "nuc"), M),
     ("matrix_norm-fro", lambda a: aprende.linalg.norm(a, dim=(0, 2)), T),
 ]
 
@@ -138,8 +141,8 @@ def test_errors_name_the_op_and_what_came():
         aprende.zeros(2, 0).amax(1)
     with pytest.raises(RuntimeError, match=r"topk\(\): selected index k=4 .* size 3"):
         aprende.zeros(3).topk(4)
-    with pytest.raises(NotImplementedError, match="nuc"):
-        aprende.linalg.matrix_norm(aprende.zeros(2, 2), "nuc")
+    with pytest.raises(RuntimeError, match=r"matrix_norm: ord must be one of .* got 3"):
+        aprende.linalg.matrix_norm(aprende.zeros(2, 2), 3)
 
 
 # ---- random shapes against NumPy ----------------------------------------------------------------

@@ -144,6 +144,11 @@ ROWS = [
     ("linalg.norm-matrix-1", lambda ns, a: ns.linalg.norm(a, 1), [M], D),
     ("linalg.norm-matrix-inf", lambda ns, a: ns.linalg.norm(a, INF), [M], D),
     ("linalg.norm-dim", lambda ns, a: ns.linalg.norm(a, 3, dim=-1), [T], D),
+    ("matrix_norm-2", lambda ns, a: ns.linalg.matrix_norm(a, 2), [T], D),
+    ("matrix_norm-neg2-dims", lambda ns, a: ns.linalg.matrix_norm(a, -2, (2, 0), True), [T], D),
+    ("matrix_norm-nuc", lambda ns, a: ns.linalg.matrix_norm(a, "nuc", keepdim=True), [T], F),
+    ("norm-nuc", lambda ns, a: ns.norm(a, "nuc"), [M], D),
+    ("linalg.norm-2", lambda ns, a: ns.linalg.norm(a, 2), [M], D),
     ("matrix_norm-fro", lambda ns, a: ns.linalg.matrix_norm(a), [T], D),
     ("matrix_norm-neg1", lambda ns, a: ns.linalg.matrix_norm(a, -1, keepdim=True), [T], D),
     ("matrix_norm-neg-inf", lambda ns, a: ns.linalg.matrix_norm(a, -INF, (0, 2)), [T], F),
@@ -177,6 +182,7 @@ REFUSED = [
     ("vector_norm-int", lambda ns, a: ns.linalg.vector_norm(a), [INTS], "int64"),
     ("vector_norm-inf-empty", lambda ns, a: ns.linalg.vector_norm(a, INF), [E], D),
     ("linalg.norm-3d-ord", lambda ns, a: ns.linalg.norm(a, 2), [T], D),
+    ("matrix_norm-ord3", lambda ns, a: ns.linalg.matrix_norm(a, 3), [M], D),
     ("matrix_norm-1d", lambda ns, a: ns.linalg.matrix_norm(a), [V], D),
 ]
 

@@ -357,6 +357,8 @@ KEEP_THEIR_OWN = {
     "avg_pool2d": lambda: F.avg_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, count_include_pad=False),
     "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(leaf(1, 2, 5, 5), 3),
     "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
+    "matrix_norm-2": lambda: aprende.linalg.matrix_norm(leaf(2, 3, 4), 2),
+    "matrix_norm-nuc": lambda: aprende.linalg.matrix_norm(leaf(3, 4), "nuc"),
 }
 
 

@@ -104,6 +104,27 @@ def _reduces_nothing(x: Tensor, axes: tuple | None) -> bool:
     return any(x.shape[a] == 0 for a in axes)
 
 
+class SingularValueNorm(Function):
+    """A norm of the singular values σ of each matrix over the last two dims (A = U Σ Vᵀ):
+    "nuc" Σσ, 2 σ_max, −2 σ_min. ∂/∂A = U Vᵀ ("nuc"), u₁v₁ᵀ (2), u_k v_kᵀ (−2): PyTorch's
+    gradient where the singular values are distinct (and, for "nuc", nonzero)."""
+
+    def forward(self, a, ord="nuc"):
+        xp = get_array_module(a)
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        self.ord = ord
+        if ord == "nuc":
+            self.save_for_backward(u, vh)
+            return s.sum(axis=-1)
+        k = 0 if ord == 2 else s.shape[-1] - 1  # σ comes sorted, largest first
+        self.save_for_backward(u[..., :, k : k + 1], vh[..., k : k + 1, :])
+        return s[..., k]
+
+    def backward(self, grad):
+        u, vh = self.saved_tensors
+        return (grad[..., None, None] * (u @ vh),)
+
+
 def matrix_norm(
     A: Tensor,  # noqa: N803 - PyTorch's name
     ord: float | str = "fro",
@@ -113,8 +134,8 @@ def matrix_norm(
     dtype=None,
 ) -> Tensor:
     """A matrix norm over the two dims ``dim``: "fro" √Σ aᵢⱼ², 1 / −1 the largest / smallest
-    column sum of |a|, ∞ / −∞ the largest / smallest row sum. The spectral (2, −2) and nuclear
-    ("nuc") norms need a singular value decomposition and are not available."""
+    column sum of |a|, ∞ / −∞ the largest / smallest row sum, 2 / −2 the largest / smallest
+    singular value, "nuc" the sum of the singular values."""
     from aprende.ops.elementwise import abs as _abs
     from aprende.ops.statistics import amax, amin
 
@@ -130,12 +151,18 @@ def matrix_norm(
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim!r}")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim, dtype=dtype)
-    if ord not in (1, -1, math.inf, -math.inf):
-        raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} is not available (supported: 'fro', 1, -1, inf, -inf)"
+    if ord not in (1, -1, 2, -2, math.inf, -math.inf, "nuc"):
+        raise RuntimeError(
+            f"linalg.matrix_norm: ord must be one of 'fro', 'nuc', inf, -inf, 1, -1, 2, -2, "
+            f"got {ord!r}"
         )
     if dtype is not None:
         A = A.to(dtype)
+    if ord in (2, -2, "nuc"):
+        others = [d for d in range(A.ndim) if d not in (rows, cols)]
+        out = SingularValueNorm.apply(A.permute(*others, rows, cols), ord=ord)
+        kept = [1 if d in (rows, cols) else n for d, n in enumerate(A.shape)]
+        return out.reshape(kept) if keepdim else out
     summed, picked = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = _abs(A).sum(summed, keepdim=True)
     out = (amax if ord > 0 else amin)(sums, picked, keepdim=True)

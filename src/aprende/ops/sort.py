@@ -68,8 +68,8 @@ def topk(
     input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 ) -> ValuesIndices:
     """``(values, indices)`` of the ``k`` largest elements along ``dim`` (the smallest when
-    ``largest=False``), in sorted order; nan counts as the largest. The gradient goes back to
-    the chosen positions."""
+    ``largest=False``), always in sorted order (``sorted=False`` allows any order, so this one
+    too); nan counts as the largest. The gradient goes back to the chosen positions."""
     if input.ndim == 0:
         return _on_one_dim(input, lambda flat: topk(flat, k, 0, largest))
     axis = _dim(input, dim, "topk")
