@@ -239,7 +239,26 @@ def _max_unpool2d_unbatched_indices():
     return F.max_unpool2d(leaf(2, 2, 2, seed=1), indices, 2), indices
 
 
+def _returned_indices(op):
+    """A value-picking op along a dim: backward reads the indices it returned."""
+
+    def build():
+        values, indices = op(leaf(3, 4))
+        return values, indices
+
+    return build
+
+
 CASES = {
+    "max-dim-indices": _returned_indices(lambda a: a.max(1)),
+    "sort-indices": _returned_indices(lambda a: a.sort(0)),
+    "median-dim-indices": _returned_indices(lambda a: a.median(1)),
+    "prod": _case_unary(lambda a: a.prod(1)),
+    "amax": _case_unary(lambda a: a.amax(0)),
+    "median": _case_unary(lambda a: a.median()),
+    "nansum": _case_unary(lambda a: a.nansum(1)),
+    "vector_norm": _case_unary(lambda a: aprende.linalg.vector_norm(a, 3, 1)),
+    "vector_norm-output": _case_output(lambda a: aprende.linalg.vector_norm(a, dim=1)),
     "mul": _case_binary(lambda a, b: a * b),
     "div": _case_binary(lambda a, b: a / b),
     "pow": _case_binary(lambda a, b: a**b),
@@ -318,7 +337,6 @@ KEEP_THEIR_OWN = {
     "sum": lambda: leaf(3, 4).sum(1),
     "mean": lambda: leaf(3, 4).mean(),
     "var": lambda: leaf(3, 4).var(0),
-    "max-dim": lambda: leaf(3, 4).max(1).values,
     "reshape": lambda: leaf(3, 4).reshape(4, 3),
     "permute": lambda: leaf(3, 4).T,
     "expand": lambda: leaf(1, 4).expand(3, 4),
@@ -339,6 +357,8 @@ KEEP_THEIR_OWN = {
     "avg_pool2d": lambda: F.avg_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, count_include_pad=False),
     "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(leaf(1, 2, 5, 5), 3),
     "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
+    "matrix_norm-2": lambda: aprende.linalg.matrix_norm(leaf(2, 3, 4), 2),
+    "matrix_norm-nuc": lambda: aprende.linalg.matrix_norm(leaf(3, 4), "nuc"),
 }
 
 

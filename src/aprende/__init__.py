@@ -89,6 +89,7 @@ from aprende.ops.elementwise import (
     where,
 )
 from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.norm import norm
 from aprende.ops.reduce import (
     all,
     any,
@@ -119,6 +120,21 @@ from aprende.ops.shape import (
     transpose,
     unsqueeze,
 )
+from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
+from aprende.ops.statistics import (
+    amax,
+    amin,
+    aminmax,
+    count_nonzero,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nansum,
+    prod,
+    std_mean,
+    var_mean,
+)
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool
@@ -146,6 +162,7 @@ def __getattr__(name: str):
         "plots",
         "graph",
         "distributed",
+        "linalg",
     }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")

@@ -822,8 +822,11 @@ from aprende.ops import activation as _activation  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
+from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
+from aprende.ops import sort as _sort  # noqa: E402
+from aprende.ops import statistics as _statistics  # noqa: E402
 
 
 def _install_methods(*modules) -> None:
@@ -836,4 +839,4 @@ def _install_methods(*modules) -> None:
             setattr(Tensor, name, getattr(module, name))
 
 
-_install_methods()
+_install_methods(_norm, _sort, _statistics)

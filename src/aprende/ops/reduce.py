@@ -1,6 +1,8 @@
 """Reductions (sum, mean, var, std, max, min, logsumexp) and softmax / log-softmax.
 
 ``dim`` and ``keepdim`` as in PyTorch; NumPy's ``axis`` / ``keepdims`` are accepted as aliases.
+The two gradient rules of value-picking reductions live here too: ``MaxMin`` (ties share the
+gradient) and ``SelectAlongDim`` (the gradient goes to the returned index).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from aprende._tensor import Tensor
 from aprende.autograd import Function
-from aprende.backend import get_array_module
+from aprende.backend import get_array_module, is_floating, to_dtype
 
 #: What ``max(dim)`` / ``min(dim)`` return, as ``torch.return_types.max``.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -36,6 +38,18 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
     return tuple(sorted(set(out))) if ndim else None
 
 
+def reduction_dims(dim, ndim: int, op: str) -> tuple | None:
+    """The axes a reduction runs over: as ``normalize_dims``, and as PyTorch an empty tuple
+    means all of them and a dimension named twice is an error."""
+    if dim is None or (not isinstance(dim, int | np.integer) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    axes = normalize_dims(dims, ndim, op)
+    if axes is not None and len(axes) != len(dims):
+        raise RuntimeError(f"{op}: a dimension appears more than once in dim={dim!r}")
+    return axes
+
+
 def _resolve(dim, keepdim, aliases: dict, op: str):
     """Merge NumPy-style aliases (axis=, keepdims=) into PyTorch's dim / keepdim."""
     if "axis" in aliases:
@@ -47,7 +61,7 @@ def _resolve(dim, keepdim, aliases: dict, op: str):
     return dim, bool(keepdim)
 
 
-def _expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
+def expand_back(grad, shape: tuple, axes: tuple | None, keepdim: bool):
     """Broadcast a reduced gradient back over the reduced axes of ``shape``."""
     xp = get_array_module(grad)
     if axes is not None and not keepdim:
@@ -66,10 +80,10 @@ class Sum(Function):
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        return a.sum(axis=axes, keepdims=keepdim)
+        return a.sum(axis=axes, keepdims=keepdim, dtype=a.dtype)  # NumPy would widen int32
 
     def backward(self, grad):
-        return (_expand_back(grad, self.shape, self.axes, self.keepdim),)
+        return (expand_back(grad, self.shape, self.axes, self.keepdim),)
 
 
 class Mean(Function):
@@ -77,11 +91,15 @@ class Mean(Function):
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        if a.size == 0:  # the mean of nothing is nan (NumPy would warn)
+            return get_array_module(a).full(
+                a.sum(axis=axes, keepdims=keepdim).shape, np.nan, a.dtype
+            )
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad):
         scale = grad.dtype.type(1 / builtins.max(_count(self.shape, self.axes), 1))
-        return (_expand_back(grad * scale, self.shape, self.axes, self.keepdim),)
+        return (expand_back(grad * scale, self.shape, self.axes, self.keepdim),)
 
 
 class Var(Function):
@@ -108,7 +126,7 @@ class Var(Function):
     def backward(self, grad):
         (centered,) = self.saved_tensors
         xp = get_array_module(grad)
-        grad = _expand_back(grad, centered.shape, self.axes, self.keepdim)
+        grad = expand_back(grad, centered.shape, self.axes, self.keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):  # inf · 0 and 2/0 are intended
             return self._local(grad, centered, xp)
 
@@ -121,38 +139,77 @@ class Var(Function):
 
 
 class MaxMin(Function):
-    """max or min over all elements; ∂/∂a is 1/k at each of the k elements equal to the
-    result (ties share the gradient evenly, as PyTorch), 0 elsewhere."""
+    """max / min over ``axes`` (all elements when None); ∂/∂a is 1/k at each of the k elements
+    equal to the result along the reduced axes, 0 elsewhere (ties share the gradient evenly,
+    as PyTorch).
 
-    def forward(self, a, pick=None):
-        out = pick(a)
+    A nan result: with ``nan_shares`` the nan elements share the gradient (PyTorch's rule for
+    ``max()``, ``min()`` and ``median()``); without it no element equals nan, so the count is 0
+    and the gradient nan (PyTorch's rule for ``amax`` / ``amin``).
+    """
+
+    def forward(self, a, axes=None, keepdim=False, pick=None, nan_shares=False):
+        out = get_array_module(a).asarray(pick(a, axis=axes, keepdims=keepdim))
         self.save_for_backward(a, out)
+        self.axes, self.keepdim, self.nan_shares = axes, keepdim, nan_shares
         return out
 
     def backward(self, grad):
         a, out = self.saved_tensors
+        xp = get_array_module(grad)
+        out = expand_back(out, a.shape, self.axes, self.keepdim)
         hits = a == out
-        return (hits * (grad / hits.sum()).astype(grad.dtype),)
+        if self.nan_shares:
+            hits |= xp.isnan(a) & xp.isnan(out)
+        count = hits.sum(axis=self.axes, keepdims=True)
+        grad = expand_back(grad, a.shape, self.axes, self.keepdim)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no hit: 0 · (g/0) = nan, intended
+            return ((grad / count.astype(grad.dtype)) * hits,)
 
 
-class MaxMinDim(Function):
-    """max or min along one dim; ∂/∂a is 1 at the position of the returned index, 0 elsewhere."""
+class SelectAlongDim(Function):
+    """The elements of ``a`` at ``indices`` along ``dim`` (max/min/median/mode/kthvalue along a
+    dim, sort, topk): out = take_along_dim(a, indices, dim); ∂/∂a is the gradient scattered
+    back to those positions, 0 elsewhere. ``indices`` is shaped as the output (``dim`` squeezed
+    unless ``keepdim``) and is an input: changing the returned indices in place makes backward
+    raise."""
 
-    def forward(self, a, dim=0, keepdim=False, arg=None):
+    def forward(self, a, indices, dim=0, keepdim=True):
         xp = get_array_module(a)
-        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
-        indices = xp.expand_dims(arg(a, axis=dim), dim)
         self.save_for_backward(indices)
-        values = xp.take_along_axis(a, indices, axis=dim)
+        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        kept = indices if keepdim else xp.expand_dims(indices, dim)
+        values = xp.take_along_axis(a, kept, axis=dim)
         return values if keepdim else values.squeeze(dim)
 
     def backward(self, grad):
         (indices,) = self.saved_tensors
         xp = get_array_module(grad)
         full = xp.zeros(self.shape, dtype=grad.dtype)
-        grad = grad if self.keepdim else xp.expand_dims(grad, self.dim)
+        if not self.keepdim:
+            grad, indices = xp.expand_dims(grad, self.dim), xp.expand_dims(indices, self.dim)
         xp.put_along_axis(full, indices, grad, axis=self.dim)
-        return (full,)
+        return (full, None)
+
+
+def select_along_dim(input: Tensor, indices, dim: int, keepdim: bool = True) -> ValuesIndices:
+    """``(values, indices)`` for the ``indices`` (shaped as the output with ``dim`` kept) that
+    a value-picking op chose along ``dim``; indices are int64, as PyTorch's."""
+    indices = indices.astype(np.int64, copy=False)
+    index = Tensor._make(indices if keepdim else indices.squeeze(dim), False)
+    return ValuesIndices(SelectAlongDim.apply(input, index, dim=dim, keepdim=keepdim), index)
+
+
+def check_nonempty_dim(input: Tensor, dim: int | None, op: str) -> None:
+    """PyTorch's errors for a value-picking reduction of nothing: IndexError along an empty
+    dim, RuntimeError over all elements of an empty tensor."""
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{op}(): expected reduction dim to be specified for input.numel() == 0"
+            )
+    elif input.ndim and input.shape[dim] == 0:
+        raise IndexError(f"{op}(): expected reduction dim {dim} to have non-zero size")
 
 
 def max_keepdims(a, axis: int):
@@ -196,10 +253,8 @@ class LogSumExp(Function):
 
     def backward(self, grad):
         a, out = self.saved_tensors
-        softmax = get_array_module(grad).exp(
-            a - _expand_back(out, a.shape, self.axes, self.keepdim)
-        )
-        return (_expand_back(grad, a.shape, self.axes, self.keepdim) * softmax,)
+        softmax = get_array_module(grad).exp(a - expand_back(out, a.shape, self.axes, self.keepdim))
+        return (expand_back(grad, a.shape, self.axes, self.keepdim) * softmax,)
 
 
 class Softmax(Function):
@@ -236,23 +291,40 @@ class LogSoftmax(Function):
 
 
 def sum(  # noqa: A001 - PyTorch's name
-    input: Tensor, dim: Dims = None, keepdim: bool = False, **aliases
+    input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None, **aliases
 ) -> Tensor:
-    """Σ over ``dim`` (all elements when None)."""
+    """Σ over ``dim`` (all elements when None or ()); bool and integer tensors sum to int64,
+    as PyTorch; ``dtype`` casts the input first (the gradient is cast back)."""
     dim, keepdim = _resolve(dim, keepdim, aliases, "sum")
-    if input.dtype == np.bool_:
-        input = input.long()
-    return Sum.apply(input, axes=normalize_dims(dim, input.ndim, "sum"), keepdim=keepdim)
+    input = accumulation_input(input, dtype)
+    return Sum.apply(input, axes=reduction_dims(dim, input.ndim, "sum"), keepdim=keepdim)
 
 
-def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, **aliases) -> Tensor:
-    """(1/N) Σ over ``dim`` (all elements when None)."""
+def accumulation_input(input: Tensor, dtype) -> Tensor:
+    """The input of a sum or product: cast to ``dtype`` when given, else integers as int64."""
+    from aprende.ops.elementwise import cast
+
+    if dtype is not None:
+        return cast(input, to_dtype(dtype))
+    return input if is_floating(input.dtype) else cast(input, np.dtype(np.int64))
+
+
+def mean(
+    input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype=None, **aliases
+) -> Tensor:
+    """(1/N) Σ over ``dim`` (all elements when None or ()); ``dtype`` casts the input first.
+    A bool or integer tensor needs a floating ``dtype`` (PyTorch's RuntimeError otherwise)."""
+    from aprende.ops.elementwise import cast
+
     dim, keepdim = _resolve(dim, keepdim, aliases, "mean")
-    if not np.issubdtype(input.dtype, np.floating):
+    if dtype is not None:
+        input = cast(input, to_dtype(dtype))
+    if not is_floating(input.dtype):
         raise RuntimeError(
-            f"mean: expected a floating point tensor, got {input.dtype}; use .float() first"
+            "mean(): could not infer output dtype: expected a floating point input or dtype=, "
+            f"got {input.dtype}; use .float() or mean(dtype=aprende.float32)"
         )
-    return Mean.apply(input, axes=normalize_dims(dim, input.ndim, "mean"), keepdim=keepdim)
+    return Mean.apply(input, axes=reduction_dims(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
 def _correction(unbiased, options: dict) -> int:
@@ -274,7 +346,9 @@ def var(
     """Variance Σ(x − x̄)² / (N − correction); unbiased (correction=1) by default, as PyTorch."""
     correction = _correction(unbiased, options)
     dim, keepdim = _resolve(dim, keepdim, options, "var")
-    axes = normalize_dims(dim, input.ndim, "var")
+    if not is_floating(input.dtype):
+        raise RuntimeError(f"std and var only support floating point dtypes, got {input.dtype}")
+    axes = reduction_dims(dim, input.ndim, "var")
     return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
 
 
@@ -291,22 +365,20 @@ def std(
 
 def _max_or_min(input, dim, keepdim, aliases, op: str):
     dim, keepdim = _resolve(dim, keepdim, aliases, op)
-    if input.numel() == 0:
-        raise RuntimeError(f"{op}: expected a non-empty tensor")
     xp = get_array_module(input.data)
+    pick = xp.max if op == "max" else xp.min
     if dim is None:
-        return MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
-    axes = normalize_dims(dim, input.ndim, op)
-    if input.ndim == 0 and isinstance(dim, int | np.integer):  # dim 0 or −1, as PyTorch
-        values = MaxMin.apply(input, pick=xp.max if op == "max" else xp.min)
-        return ValuesIndices(values, Tensor._make(xp.asarray(0, dtype=np.int64), False))
-    if axes is None or len(axes) != 1:
-        raise TypeError(f"{op}: expected a single int dim, got {dim!r}")
+        check_nonempty_dim(input, None, op)
+        return MaxMin.apply(input, pick=pick, nan_shares=True)
+    if not isinstance(dim, int | np.integer):
+        raise TypeError(f"{op}(): expected a single int dim, got {dim!r}")
+    (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
+    check_nonempty_dim(input, axis, op)
+    if input.ndim == 0:  # dim 0 or −1 of a 0-d tensor, as PyTorch
+        values = MaxMin.apply(input, pick=pick, nan_shares=True)
+        return ValuesIndices(values, Tensor._make(xp.zeros((), dtype=np.int64), False))
     arg = xp.argmax if op == "max" else xp.argmin
-    values = MaxMinDim.apply(input, dim=axes[0], keepdim=keepdim, arg=arg)
-    indices = arg(input.data, axis=axes[0])
-    indices = xp.expand_dims(indices, axes[0]) if keepdim else indices
-    return ValuesIndices(values, Tensor._make(indices.astype(np.int64), False))
+    return select_along_dim(input, xp.expand_dims(arg(input.data, axis=axis), axis), axis, keepdim)
 
 
 def max(  # noqa: A001 - PyTorch's name
@@ -333,13 +405,20 @@ def min(  # noqa: A001 - PyTorch's name
 
 def _arg(input, dim, keepdim, aliases, op: str) -> Tensor:
     dim, keepdim = _resolve(dim, keepdim, aliases, op)
+    if input.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
     xp = get_array_module(input.data)
     function = xp.argmax if op == "argmax" else xp.argmin
     if dim is None:
+        if input.numel() == 0:
+            raise IndexError(f"{op}(): expected reduction dim to be specified for an empty input")
         index = function(input.data)
         shape = (1,) * input.ndim if keepdim else ()
         return Tensor._make(xp.asarray(index, dtype=np.int64).reshape(shape), False)
     (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
+    check_nonempty_dim(input, axis, op)
+    if input.ndim == 0:
+        return Tensor._make(xp.zeros((), dtype=np.int64), False)
     index = function(input.data, axis=axis)
     index = xp.expand_dims(index, axis) if keepdim else index
     return Tensor._make(index.astype(np.int64), False)
@@ -356,7 +435,10 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, **alias
 
 
 def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
-    """log Σ exp(x) over ``dim``, stable for inputs of any size."""
+    """log Σ exp(x) over ``dim``, stable for inputs of any size; integers give the default float."""
+    from aprende.ops.elementwise import to_floating
+
+    input = to_floating(input)
     return LogSumExp.apply(
         input, axes=normalize_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim
     )
