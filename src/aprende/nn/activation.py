@@ -212,9 +212,9 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
-        if min_val > max_val:
-            raise ValueError(
-                f"Hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}"
+        if min_val > max_val:  # PyTorch asserts this
+            raise AssertionError(
+                f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
             )
         self.min_val = min_val
         self.max_val = max_val

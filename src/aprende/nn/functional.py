@@ -31,7 +31,6 @@ from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout, dropout2d
 from aprende.ops.elementwise import sign
 from aprende.ops.linear import linear
-from aprende.ops.normalize import normalize
 from aprende.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -39,6 +38,7 @@ from aprende.ops.losses import (
     mse_loss,
 )
 from aprende.ops.normalization import batch_norm
+from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
 

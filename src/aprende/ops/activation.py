@@ -33,8 +33,8 @@ def relu_values(a, out=None):
 
 
 def relu_derivative(grad, y):
-    """g · 1[y > 0] (the step)."""
-    return grad * (y > 0)
+    """g · 1[y > 0] (the step), g itself where y is nan (as PyTorch)."""
+    return get_array_module(grad).where(y <= 0, 0, grad)
 
 
 def sigmoid_values(a, out=None):
@@ -183,22 +183,23 @@ class Pointwise(Function):
 
 class Elu(Pointwise):
     """s·x for x > 0, s·α(e^(c·x) − 1) otherwise (ELU: s = c = 1; SELU: s, α fixed; CELU:
-    c = 1/α); f′ = s for x > 0, s·α·c·e^(c·x) otherwise (so s·α·c at the kink x = 0, and s
-    at nan, as PyTorch)."""
+    c = 1/α); f′ = s for x > 0, s·α·c·e^(c·x) otherwise (so s·α·c at the kink x = 0, and
+    nan at nan, as PyTorch's vectorised kernel)."""
 
     def values(self, x):
         xp = get_array_module(x)
         negative = self.scale * self.alpha * xp.expm1(xp.minimum(x, 0) * self.input_scale)
-        return xp.where(x <= 0, negative, x * self.scale)
+        return xp.where(x > 0, x * self.scale, negative)
 
     def slope(self, x):
         xp = get_array_module(x)
         negative = self.scale * self.alpha * self.input_scale
-        return xp.where(x <= 0, negative * xp.exp(xp.minimum(x, 0) * self.input_scale), self.scale)
+        return xp.where(x > 0, self.scale, negative * xp.exp(xp.minimum(x, 0) * self.input_scale))
 
 
 class Hardtanh(Pointwise):
-    """clip(x, lo, hi); f′ = 1 strictly inside (lo, hi), 0 outside and at both bounds."""
+    """clip(x, lo, hi); f′ = 1 strictly inside (lo, hi), 0 outside, at both bounds and at nan
+    (PyTorch's vectorised kernel)."""
 
     def values(self, x):
         return get_array_module(x).clip(x, self.min_val, self.max_val)
@@ -218,14 +219,15 @@ class Hardsigmoid(Pointwise):
 
 
 class Hardswish(Pointwise):
-    """x · clip(x + 3, 0, 6) / 6; f′ = 0 for x < −3, x/3 + 1/2 on [−3, 3], 1 above (and at nan)."""
+    """x · clip(x + 3, 0, 6) / 6; f′ = 0 for x ≤ −3, x/3 + 1/2 on (−3, 3), 1 for x ≥ 3
+    (PyTorch's values at the kinks ±3; nan at nan)."""
 
     def values(self, x):
         return x * get_array_module(x).clip(x + 3, 0, 6) / 6
 
     def slope(self, x):
         xp = get_array_module(x)
-        return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1)).astype(x.dtype)
+        return xp.where(x >= 3, 1, xp.where(x <= -3, 0, x / 3 + 0.5)).astype(x.dtype)
 
 
 #: SELU's constants (Klambauer et al. 2017): the fixed point of mean 0 and variance 1.
@@ -263,7 +265,9 @@ def hardtanh(
     Integer tensors keep their dtype (the bounds truncated to integers, as PyTorch).
     ``inplace``: accepted, the result is a new tensor."""
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}")
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val, got {min_val} > {max_val}"
+        )
     if input.dtype == np.bool_:
         raise RuntimeError("hardtanh: Bool inputs not supported for hardtanh")
     if not is_floating(input.dtype):
@@ -285,7 +289,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """x · hardsigmoid(x) (MobileNetV3); f′ = 0 below −3, x/3 + 1/2 on [−3, 3], 1 above.
+    """x · hardsigmoid(x) (MobileNetV3); f′ = 0 up to −3, x/3 + 1/2 on (−3, 3), 1 from 3 on.
     ``inplace``: accepted, the result is a new tensor."""
     require_floating(input, "hardswish")
     return Hardswish.apply(input)

@@ -15,8 +15,9 @@ import numpy as np
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
-from aprende.ops.activation import Pointwise, require_floating, sigmoid_values
 from aprende.ops import elementwise
+from aprende.ops.activation import Pointwise, require_floating, sigmoid_values
+from aprende.ops.elementwise import to_floating
 from aprende.ops.reduce import _single_dim, softmax
 from aprende.ops.special import erfc_values
 
@@ -104,6 +105,19 @@ class LogSigmoid(Pointwise):
         return sigmoid_values(-x)
 
 
+class Softsign(Pointwise):
+    """x / (1 + |x|); f′ = 1/(1 + |x|)², and nan at ±inf, where PyTorch's composition
+    x / (|x| + 1) meets ∞/∞."""
+
+    def values(self, x):
+        return x / (1 + get_array_module(x).abs(x))
+
+    def slope(self, x):
+        xp = get_array_module(x)
+        d = 1 + xp.abs(x)
+        return xp.where(xp.isinf(x), xp.nan, 1 / (d * d)).astype(x.dtype)
+
+
 class Glu(Function):
     """GLU: a ⊙ σ(b), a and b the two halves of x along ``dim``;
     ∂L/∂a = g ⊙ σ(b), ∂L/∂b = g ⊙ a ⊙ σ(b)(1 − σ(b)), joined back along ``dim``."""
@@ -112,13 +126,14 @@ class Glu(Function):
         self.dim = dim
         a, b = get_array_module(x).split(x, 2, axis=dim)
         gate = sigmoid_values(b)
-        self.save_for_backward(a, gate)
+        self.save_for_backward(x, gate)  # x itself, not its half a: the in-place check sees it
         with np.errstate(invalid="ignore"):
             return a * gate
 
     def backward(self, grad):
-        a, gate = self.saved_tensors
+        x, gate = self.saved_tensors
         xp = get_array_module(grad)
+        a = xp.split(x, 2, axis=self.dim)[0]
         with np.errstate(invalid="ignore"):
             grad_a = grad * gate
             return (xp.concatenate([grad_a, grad_a * a * (1 - gate)], axis=self.dim),)
@@ -166,11 +181,10 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|); f′ = 1/(1 + |x|)². PyTorch composes it the same way, so ±inf give nan
-    and integer tensors give the default float dtype."""
+    """x / (1 + |x|); f′ = 1/(1 + |x|)². Integer tensors give the default float dtype."""
     if input.dtype == np.bool_:
         raise NotImplementedError("softsign: expected a number tensor, got bool")
-    return input / (elementwise.abs(input) + 1)
+    return Softsign.apply(to_floating(input))
 
 
 def softmin(input: Tensor, dim: int, dtype=None) -> Tensor:
