@@ -196,6 +196,15 @@ def test_erf_and_erfc_match_math_to_float64_rounding():
         assert (error <= ulps * np.spacing(np.abs(expected))).all(), ours.__name__
 
 
+def test_erf_and_erfc_in_float32_match_math_to_float32_rounding():
+    x = np.linspace(-11, 11, 20001).astype(np.float32)
+    for ours, reference, ulps in [(erf_values, math.erf, 2), (erfc_values, math.erfc, 6)]:
+        expected = np.array([reference(float(v)) for v in x]).astype(np.float32)
+        got = ours(x)
+        assert got.dtype == np.float32
+        assert (np.abs(got - expected) <= ulps * np.spacing(np.abs(expected))).all()
+
+
 def test_erf_edges_and_dtypes():
     edges = np.array([-np.inf, np.inf, np.nan, 0.0, -0.0, 30.0, -30.0])
     np.testing.assert_array_equal(erf_values(edges), [-1, 1, np.nan, 0, -0.0, 1, -1])
