@@ -391,8 +391,8 @@ def test_mlp_activation_choices(activation, kind):
 
 
 def test_mlp_errors():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'; expected one of"):
-        nn.MLP(2, [3], 1, activation="gelu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'; expected one of"):
+        nn.MLP(2, [3], 1, activation="swish")
     with pytest.raises(ValueError, match=r"positive integers.*hidden=\[3, 0\]"):
         nn.MLP(2, [3, 0], 1)
 

@@ -279,6 +279,24 @@ CASES = {
     "softmax": _case_output(lambda a: F.softmax(a, 1)),
     "log_softmax": _case_output(lambda a: F.log_softmax(a, 1)),
     "matmul": _matmul,
+    **{
+        name: _case_unary(op)
+        for name, op in {
+            "gelu": F.gelu,
+            "gelu-tanh": lambda a: F.gelu(a, approximate="tanh"),
+            "silu": F.silu,
+            "softplus": F.softplus,
+            "elu": F.elu,
+            "hardtanh": F.hardtanh,
+            "hardsigmoid": F.hardsigmoid,
+            "hardswish": F.hardswish,
+            "mish": F.mish,
+            "logsigmoid": F.logsigmoid,
+            "softsign": F.softsign,
+            "glu": lambda a: F.glu(a, 1),
+            "normalize": F.normalize,
+        }.items()
+    },
     "where": _where_condition,
     "index-mask": _bool_mask_index,
     "index-tuple": _tuple_index,

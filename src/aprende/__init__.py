@@ -50,7 +50,7 @@ from aprende.creation import (
     zeros,
     zeros_like,
 )
-from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
+from aprende.ops.activation import celu, leaky_relu, relu, selu, sigmoid, tanh
 from aprende.ops.elementwise import (
     abs,
     add,

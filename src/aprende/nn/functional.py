@@ -11,8 +11,20 @@ import warnings
 
 from aprende._tensor import Tensor
 from aprende.ops import activation as _activation
+from aprende.ops import activation_smooth as _activation_smooth
 from aprende.ops import reduce as _reduce
-from aprende.ops.activation import sigmoid, tanh
+from aprende.ops.activation import (
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    relu6,
+    selu,
+    sigmoid,
+    tanh,
+)
+from aprende.ops.activation_smooth import gelu, glu, logsigmoid, mish, silu, softplus, softsign
 from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
@@ -26,6 +38,7 @@ from aprende.ops.losses import (
     mse_loss,
 )
 from aprende.ops.normalization import batch_norm
+from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
 
@@ -57,6 +70,13 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     if dim is None:
         dim = _implicit_dim("softmax", input.ndim)
     return _reduce.softmax(input, dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """softmin(x) = softmax(−x) along ``dim``: weights that favour the smallest entries."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input.ndim)
+    return _activation_smooth.softmin(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
@@ -96,4 +116,20 @@ __all__ = [
     "dropout2d",
     "interpolate",
     "pad",
+    "celu",
+    "elu",
+    "gelu",
+    "glu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "logsigmoid",
+    "mish",
+    "normalize",
+    "relu6",
+    "selu",
+    "silu",
+    "softmin",
+    "softplus",
+    "softsign",
 ]

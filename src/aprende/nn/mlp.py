@@ -5,7 +5,27 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 
-from aprende.nn.activation import Identity, LeakyReLU, ReLU, Sigmoid, Sign, Tanh
+from aprende.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    Sign,
+    SiLU,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from aprende.nn.container import Sequential
 from aprende.nn.dropout import Dropout
 from aprende.nn.linear import Linear
@@ -21,6 +41,19 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "sign": Sign,
     "identity": Identity,
     "linear": Identity,
+    "gelu": GELU,
+    "silu": SiLU,
+    "mish": Mish,
+    "softplus": Softplus,
+    "elu": ELU,
+    "selu": SELU,
+    "celu": CELU,
+    "hardtanh": Hardtanh,
+    "relu6": ReLU6,
+    "hardsigmoid": Hardsigmoid,
+    "hardswish": Hardswish,
+    "softsign": Softsign,
+    "logsigmoid": LogSigmoid,
 }
 
 
@@ -50,8 +83,9 @@ class MLP(Sequential):
     ``GaussianNoise(noise)`` comes first when ``noise > 0`` (input noise, a regulariser); a
     final ``Linear`` gives ``out_features`` raw scores (logits: pair them with
     ``CrossEntropyLoss`` or ``BCEWithLogitsLoss``, or use them as a regression output).
-    ``activation``: "relu", "leaky_relu", "sigmoid", "tanh", "sign", "identity"/"linear", a
-    Module (copied per layer) or a function returning one (e.g. ``lambda: nn.LeakyReLU(0.2)``).
+    ``activation``: a name of ``ACTIVATIONS`` ("relu", "leaky_relu", "sigmoid", "tanh", "gelu",
+    "silu", "elu", ..., "sign", "identity"/"linear"), a Module (copied per layer) or a function
+    returning one (e.g. ``lambda: nn.LeakyReLU(0.2)``).
     """
 
     def __init__(
