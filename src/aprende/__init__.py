@@ -145,6 +145,9 @@ def __getattr__(name: str):
         "classic",
         "plots",
         "graph",
+        "sklearn",
+        "onnx",
+        "serialization",
     }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")
