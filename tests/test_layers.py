@@ -37,6 +37,7 @@ LAYERS = [
     Layer("metrics", only=("backend",)),
     Layer("models"),
     Layer("training"),
+    Layer("serialization", "safetensors files of state dicts and models: needs models, training"),
     Layer("classic"),
     Layer("plots"),
     Layer("graph"),

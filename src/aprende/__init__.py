@@ -163,7 +163,12 @@ def __getattr__(name: str):
         "graph",
         "distributed",
         "linalg",
+        "sklearn",
+        "onnx",
+        "serialization",
     }
     if name in lazy:
         return importlib.import_module(f"aprende.{name}")
+    if name in ("save", "load", "save_model", "load_model"):  # safetensors files
+        return getattr(importlib.import_module("aprende.serialization"), name)
     raise AttributeError(f"module 'aprende' has no attribute {name!r}")

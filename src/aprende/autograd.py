@@ -21,6 +21,9 @@ import numpy as np
 from aprende.backend import get_array_module
 
 _grad_enabled = True
+#: Called as ``_tracer(cls, inputs, options, output)`` after every op while a forward pass is
+#: recorded (``aprende.onnx``); None otherwise, so an op pays one global lookup for it.
+_tracer: Callable | None = None
 #: Creation order of graph nodes: a node's inputs were always made before it (see ``backward``).
 _sequence = itertools.count()
 _after_backward: list[Callable[[], None]] = []  # see queue_callback
@@ -121,16 +124,18 @@ class Function:
             shapes = " and ".join(str(tuple(t.data.shape)) for t in inputs)
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
         if not _grad_enabled:
-            return Tensor._make(out, False)
-        needs = tuple(map(_requires_grad_of, inputs))
-        if True not in needs:  # a C-level scan; any(needs) would iterate in Python
-            return Tensor._make(out, False)
-        result = Tensor._make(out, True)
-        fn.parents = inputs
-        fn.needs = needs
-        fn.sequence = next(_sequence)
-        fn.versions = tuple(map(_version_of, inputs))
-        result._ctx = fn
+            result = Tensor._make(out, False)
+        elif True not in (needs := tuple(map(_requires_grad_of, inputs))):  # a C-level scan
+            result = Tensor._make(out, False)
+        else:
+            result = Tensor._make(out, True)
+            fn.parents = inputs
+            fn.needs = needs
+            fn.sequence = next(_sequence)
+            fn.versions = tuple(map(_version_of, inputs))
+            result._ctx = fn
+        if _tracer is not None:
+            _tracer(cls, inputs, options, result)
         return result
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The ``aprende`` command: train, evaluate, predict, lr-find, datasets, report.
+"""The ``aprende`` command: train, evaluate, predict, export, lr-find, datasets, report.
 
 ``aprende train`` with no arguments is the main job: an MLP on the bundled handwritten digits,
 inputs standardised on the training split, a seeded stratified train/validation/test split,
@@ -23,6 +23,7 @@ This module holds the argument parser and ``main``; the package around it::
     run_folder.py      naming, resuming and reading back a run folder and its checkpoints
     scoring.py         predictions from outputs, the test metrics, the printed tables
     prediction_csv.py  the CSV files 'aprende predict' reads and writes
+    export.py          'aprende export': a run as an ONNX file that takes raw rows
     errors.py          UsageError and the one-line error message
 """
 
@@ -42,6 +43,7 @@ from aprende.cli.commands import (
     command_train,
 )
 from aprende.cli.errors import EXIT_USAGE, PROG, one_line
+from aprende.cli.export import command_export
 from aprende.config import ConfigError, flag_name
 
 __all__ = ["ArgumentParser", "build_parser", "main"]
@@ -153,6 +155,17 @@ def build_parser() -> ArgumentParser:
         help="where to write the predictions (default: predictions.csv; '-' for stdout)",
     )
     predict.set_defaults(handler=command_predict)
+
+    export = commands.add_parser(
+        "export",
+        help="write a saved run as an ONNX file",
+        description="Write a run's input normalisation, model and output probabilities (or "
+        "values on the targets' scale) as one ONNX file: its input 'rows' takes raw feature "
+        "rows, as 'aprende predict' does, any number of them (needs the onnx package).",
+    )
+    _add_run_arguments(export)
+    export.add_argument("output", metavar="OUTPUT.onnx", help="the ONNX file to write")
+    export.set_defaults(handler=command_export)
 
     lr_find = commands.add_parser(
         "lr-find",
