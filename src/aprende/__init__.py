@@ -88,6 +88,19 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.layout import (
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    roll,
+    swapaxes,
+    swapdims,
+    unflatten,
+)
 from aprende.ops.linalg import bmm, matmul, mm
 from aprende.ops.reduce import (
     all,
@@ -104,21 +117,34 @@ from aprende.ops.reduce import (
     sum,
     var,
 )
+from aprende.ops.repeat import repeat_interleave, tile
 from aprende.ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
     cat,
     chunk,
+    column_stack,
+    concat,
     concatenate,
+    dstack,
     expand,
     flatten,
+    hstack,
     permute,
     reshape,
+    row_stack,
     split,
     squeeze,
     stack,
+    t,
     transpose,
+    unbind,
     unsqueeze,
+    vstack,
 )
+from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool
