@@ -1,4 +1,5 @@
-"""Shape operations: reshape, transpose, permute, squeeze, expand, cat, stack, split.
+"""Shape operations: reshape, transpose, permute, squeeze, expand; joining (cat, stack, hstack,
+vstack, dstack, column_stack, atleast_nd) and splitting (split, chunk, unbind).
 
 They move numbers around without changing them, so each backward moves the gradient back.
 """
