@@ -377,6 +377,16 @@ KEEP_THEIR_OWN = {
     "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
     "matrix_norm-2": lambda: aprende.linalg.matrix_norm(leaf(2, 3, 4), 2),
     "matrix_norm-nuc": lambda: aprende.linalg.matrix_norm(leaf(3, 4), "nuc"),
+    "flip": lambda: leaf(3, 4).flip(0, 1),
+    "roll": lambda: leaf(3, 4).roll((1, 2), (0, 1)),
+    "roll-flat": lambda: leaf(3, 4).roll(5),
+    "tril": lambda: leaf(3, 4).tril(1),
+    "triu": lambda: leaf(3, 4).triu(-1),
+    "diagonal": lambda: leaf(2, 3, 4).diagonal(1, 0, 2),
+    "diag_embed": lambda: leaf(2, 3).diag_embed(-1),
+    "repeat": lambda: leaf(2, 3).repeat(2, 1, 2),
+    "repeat_interleave": lambda: leaf(2, 3).repeat_interleave(2, 1),
+    "unfold": lambda: leaf(2, 7).unfold(1, 3, 2),
 }
 
 

@@ -88,6 +88,19 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.layout import (
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    roll,
+    swapaxes,
+    swapdims,
+    unflatten,
+)
 from aprende.ops.linalg import bmm, matmul, mm
 from aprende.ops.norm import norm
 from aprende.ops.reduce import (
@@ -105,20 +118,32 @@ from aprende.ops.reduce import (
     sum,
     var,
 )
+from aprende.ops.repeat import repeat_interleave, tile
 from aprende.ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     broadcast_to,
     cat,
     chunk,
+    column_stack,
+    concat,
     concatenate,
+    dstack,
     expand,
     flatten,
+    hstack,
     permute,
     reshape,
+    row_stack,
     split,
     squeeze,
     stack,
+    t,
     transpose,
+    unbind,
     unsqueeze,
+    vstack,
 )
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
 from aprende.ops.statistics import (
@@ -135,6 +160,7 @@ from aprende.ops.statistics import (
     std_mean,
     var_mean,
 )
+from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool

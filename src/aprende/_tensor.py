@@ -663,9 +663,8 @@ class Tensor:
         return _shape.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        if self.ndim > 2:
-            raise RuntimeError(f"t: expected a tensor of at most 2 dimensions, got {self.ndim}")
-        return self.T
+        """See ``aprende.t``."""
+        return _shape.t(self)
 
     def permute(self, *dims: int | tuple[int, ...]) -> Tensor:
         """See ``aprende.permute``."""
@@ -821,12 +820,15 @@ from aprende import autograd  # noqa: E402 - these modules import Tensor from he
 from aprende.ops import activation as _activation  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
+from aprende.ops import layout as _layout  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
+from aprende.ops import repeat as _repeat  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
 from aprende.ops import statistics as _statistics  # noqa: E402
+from aprende.ops import triangular as _triangular  # noqa: E402
 
 
 def _install_methods(*modules) -> None:
@@ -839,4 +841,4 @@ def _install_methods(*modules) -> None:
             setattr(Tensor, name, getattr(module, name))
 
 
-_install_methods(_norm, _sort, _statistics)
+_install_methods(_norm, _sort, _statistics, _shape, _layout, _repeat, _triangular)

@@ -1,10 +1,12 @@
-"""Shape operations: reshape, transpose, permute, squeeze, expand, cat, stack, split.
+"""Shape operations: reshape, transpose, permute, squeeze, expand; joining (cat, stack, hstack,
+vstack, dstack, column_stack, atleast_nd) and splitting (split, chunk, unbind).
 
 They move numbers around without changing them, so each backward moves the gradient back.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,7 +14,23 @@ import numpy as np
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
+from aprende.ops.elementwise import _CATEGORY, _to_dtype
 from aprende.ops.reduce import normalize_dims
+
+TENSOR_METHODS = ("broadcast_to", "unbind")
+
+
+def dim_index(dim: int, ndim: int, op: str) -> int:
+    """One dimension as a non-negative axis (IndexError out of range); a 0-d tensor takes
+    0 and −1, as PyTorch."""
+    axes = normalize_dims(dim, ndim, op)
+    return 0 if axes is None else axes[0]
+
+
+def dim_list(dims, ndim: int, op: str) -> list[int]:
+    """Several dimensions as non-negative axes, in the order given (repeats kept: the caller
+    says what a repeat means)."""
+    return [dim_index(d, ndim, op) for d in ((dims,) if isinstance(dims, int) else dims)]
 
 
 def _shape_args(shape: tuple) -> tuple:
@@ -96,16 +114,17 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
     dims = _shape_args(dims)
-    normalized = tuple(d % max(input.ndim, 1) for d in dims)
-    if sorted(normalized) != list(range(input.ndim)):
+    normalized = tuple(dim_list(dims, input.ndim, "permute")) if input.ndim else dims
+    if len(dims) != input.ndim or len(set(normalized)) != len(normalized):
         raise RuntimeError(
-            f"permute: expected a permutation of {input.ndim} dimensions, got {dims}"
+            f"permute: expected a permutation of the {input.ndim} dimensions of a tensor of "
+            f"shape {input.shape} (each once), got {dims}"
         )
     return Permute.apply(input, dims=normalized)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two dimensions."""
+    """Swap two dimensions (also ``swapaxes``, ``swapdims``)."""
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
     order = list(range(input.ndim))
@@ -114,12 +133,21 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(input, dims=tuple(order))
 
 
+def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix; a 0-d or 1-D tensor as it is."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t: expected a tensor of at most 2 dimensions, got {input.ndim}")
+    return transpose(input, 0, -1)
+
+
 def squeeze(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove dimensions of size 1 (only ``dim`` when given; a no-op if it is not 1)."""
     if dim is None:
         shape = tuple(s for s in input.shape if s != 1)
     else:
-        dims = normalize_dims(dim, input.ndim, "squeeze") or ()
+        dims = dim_list(dim, input.ndim, "squeeze")
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"squeeze: dim {dim} names a dimension more than once")
         shape = tuple(s for i, s in enumerate(input.shape) if not (i in dims and s == 1))
     return reshape(input, shape)
 
@@ -154,7 +182,7 @@ def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
 
 
 def broadcast_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """``expand`` with NumPy's name."""
+    """``expand`` to ``shape`` (−1 keeps a dimension's size)."""
     return expand(input, *tuple(shape))
 
 
@@ -181,8 +209,18 @@ def _check_joinable(tensors, op: str) -> None:
             raise TypeError(f"{op}: expected a sequence of Tensors, got {type(t).__name__}")
 
 
+def _common_dtype(tensors) -> np.dtype:
+    """PyTorch's promotion of tensors with dimensions: the highest category (bool < integer <
+    floating) wins, and within it the widest dtype (int64 with float32 is float32, where NumPy
+    gives float64)."""
+    top = max(_CATEGORY[t.dtype.kind] for t in tensors)
+    dtypes = [t.dtype for t in tensors if _CATEGORY[t.dtype.kind] == top]
+    return functools.reduce(np.promote_types, dtypes)
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; the others must match."""
+    """Join tensors along an existing dimension; the others must match. Mixed dtypes promote
+    as in PyTorch; a 1-D empty tensor joins anything (PyTorch's legacy rule)."""
     tensors = tuple(tensors)
     _check_joinable(tensors, "cat")
     for position, t in enumerate(tensors):
@@ -191,19 +229,23 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: zero-dimensional tensor (at position {position}) cannot be concatenated; "
                 "use stack, or reshape it to (1,)"
             )
-    axis = normalize_dims(dim, tensors[0].ndim, "cat")[0]
-    for t in tensors[1:]:
-        if t.ndim != tensors[0].ndim or any(
-            t.shape[i] != tensors[0].shape[i] for i in range(t.ndim) if i != axis
+    dtype = _common_dtype(tensors)
+    joined = [t for t in tensors if t.shape != (0,)] or [tensors[0]]
+    axis = dim_index(dim, joined[0].ndim, "cat")
+    for t in joined[1:]:
+        if t.ndim != joined[0].ndim or any(
+            t.shape[i] != joined[0].shape[i] for i in range(t.ndim) if i != axis
         ):
             shapes = ", ".join(str(x.shape) for x in tensors)
             raise RuntimeError(
                 f"cat: tensors must match in every dimension except {dim}, got shapes {shapes}"
             )
-    return Cat.apply(*tensors, dim=axis)
+    empty = joined[0].shape[:axis] + (0,) + joined[0].shape[axis + 1 :]
+    tensors = [reshape(t, empty) if t.shape == (0,) else t for t in tensors]
+    return Cat.apply(*(_to_dtype(t, dtype) for t in tensors), dim=axis)
 
 
-concatenate = cat
+concatenate = concat = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -217,21 +259,93 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim=dim)
 
 
+def _at_least(ndim: int, tensors: tuple) -> Tensor | tuple[Tensor, ...]:
+    """Each tensor viewed with at least ``ndim`` dimensions: a vector (n,) becomes (1, n),
+    and for 3 dimensions (1, n, 1); a matrix (m, n) becomes (m, n, 1)."""
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    tensors = tensors[0] if len(tensors) == 1 and not single else tensors
+    out = []
+    for t in tensors:
+        if t.ndim == 0:
+            shape = (1,) * ndim
+        elif t.ndim == 1 and ndim > 1:
+            shape = (1, *t.shape) + (1,) * (ndim - 2)
+        else:
+            shape = t.shape + (1,) * (ndim - t.ndim)
+        out.append(reshape(t, shape))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors: Tensor) -> Tensor | tuple[Tensor, ...]:
+    """A 0-d tensor as shape (1,); others unchanged (a tuple for several or a sequence)."""
+    return _at_least(1, tensors)
+
+
+def atleast_2d(*tensors: Tensor) -> Tensor | tuple[Tensor, ...]:
+    """At least 2 dimensions: () → (1, 1), (n,) → (1, n)."""
+    return _at_least(2, tensors)
+
+
+def atleast_3d(*tensors: Tensor) -> Tensor | tuple[Tensor, ...]:
+    """At least 3 dimensions: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1)."""
+    return _at_least(3, tensors)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along the columns: ``cat`` along dim 1, or dim 0 for vectors (0-d as (1,))."""
+    tensors = atleast_1d(tuple(tensors))
+    _check_joinable(tensors, "hstack")
+    return cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join as rows: ``cat`` along dim 0 of the tensors made at least 2-D."""
+    tensors = atleast_2d(tuple(tensors))
+    _check_joinable(tensors, "vstack")
+    return cat(tensors, dim=0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join in depth: ``cat`` along dim 2 of the tensors made at least 3-D."""
+    tensors = atleast_3d(tuple(tensors))
+    _check_joinable(tensors, "dstack")
+    return cat(tensors, dim=2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join as columns: 0-d and 1-D tensors become (n, 1) columns, then ``cat`` along dim 1."""
+    tensors = tuple(tensors)
+    _check_joinable(tensors, "column_stack")
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim < 2 else t for t in tensors], dim=1)
+
+
 def split(
     input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
 ) -> tuple[Tensor, ...]:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
-    axis = normalize_dims(dim, input.ndim, "split")[0]
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller; an empty dimension gives
+    one empty piece), or of the given sizes."""
+    axis = dim_index(dim, input.ndim, "split")
+    if input.ndim == 0:
+        raise RuntimeError("split: expected a tensor with at least one dimension, got a 0-d one")
     length = input.shape[axis]
     if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [split_size_or_sections] * (length // split_size_or_sections)
-        if length % split_size_or_sections:
-            sizes.append(length % split_size_or_sections)
+        size = split_size_or_sections
+        if size < 0:
+            raise RuntimeError(f"split: split_size must be non-negative, got {size}")
+        if size == 0 and length:
+            raise RuntimeError(
+                f"split: split_size can only be 0 if the dimension is empty, but dimension {dim} "
+                f"has length {length}"
+            )
+        sizes = [size] * (length // size) if size else []
+        if not sizes or length % size:
+            sizes.append(length % size if size else 0)
     else:
         sizes = list(split_size_or_sections)
-        if sum(sizes) != length:
+        if sum(sizes) != length or any(s < 0 for s in sizes):
             raise RuntimeError(
                 f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {dim} has length {length}"
             )
@@ -244,8 +358,20 @@ def split(
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
+    """Pieces of ⌈n / chunks⌉ along ``dim`` (the last may be smaller, so there may be fewer
+    than ``chunks``: 6 into 4 gives 2, 2, 2); an empty dimension gives ``chunks`` empty pieces."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    length = input.shape[normalize_dims(dim, input.ndim, "chunk")[0]]
-    return split(input, max(-(-length // chunks), 1), dim)
+        raise RuntimeError(f"chunk: expected chunks greater than 0, got {chunks}")
+    axis = dim_index(dim, input.ndim, "chunk")
+    length = input.shape[axis] if input.ndim else 0
+    if length == 0 and input.ndim:
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-length // chunks), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, each without that dimension."""
+    if input.ndim == 0:
+        raise IndexError("unbind: dimension specified as 0 but the tensor has no dimensions")
+    axis = dim_index(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
