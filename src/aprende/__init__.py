@@ -88,6 +88,8 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from aprende.ops.indexing import masked_fill, masked_select, nonzero
 from aprende.ops.linalg import bmm, matmul, mm
 from aprende.ops.reduce import (
     all,
@@ -103,6 +105,14 @@ from aprende.ops.reduce import (
     std,
     sum,
     var,
+)
+from aprende.ops.scatter import (
+    gather,
+    index_select,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take_along_dim,
 )
 from aprende.ops.shape import (
     broadcast_to,

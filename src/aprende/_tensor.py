@@ -819,10 +819,12 @@ class Tensor:
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import activation as _activation  # noqa: E402
+from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
+from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
 
 
@@ -836,4 +838,4 @@ def _install_methods(*modules) -> None:
             setattr(Tensor, name, getattr(module, name))
 
 
-_install_methods()
+_install_methods(_cumulative, _indexing, _scatter)

@@ -28,6 +28,7 @@ from aprende.ops.losses import (
 from aprende.ops.normalization import batch_norm
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
+from aprende.ops.scatter import one_hot
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -96,4 +97,5 @@ __all__ = [
     "dropout2d",
     "interpolate",
     "pad",
+    "one_hot",
 ]
