@@ -25,10 +25,10 @@ TENSOR_METHODS = ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp")
 
 
 def _accumulate(ufunc, a, axis: int):
-    """``ufunc.accumulate`` along ``axis``, in float32 for float16 input."""
-    if a.dtype == np.float16:
-        return ufunc.accumulate(a.astype(np.float32), axis=axis).astype(np.float16)
-    return ufunc.accumulate(a, axis=axis)
+    """``ufunc.accumulate`` along ``axis`` in a's dtype (NumPy would widen int32 to int64), in
+    float32 for float16 input."""
+    work = np.float32 if a.dtype == np.float16 else a.dtype
+    return ufunc.accumulate(a, axis=axis, dtype=work).astype(a.dtype, copy=False)
 
 
 def _from_end(ufunc, a, axis: int):
