@@ -193,6 +193,7 @@ ERRORS = [
     ("scatter_reduce-include_self-int", lambda ns, a, i, s: ns.scatter_reduce(a, 0, i, s, "sum", include_self=1), [X, I([[0]]), X], [F64, I64, F64]),
     ("index_select-matrix-index", lambda ns, a, i: ns.index_select(a, 1, i), [X, I([[0]])], [F64, I64]),
     ("index_select-out-of-range", lambda ns, a, i: ns.index_select(a, 1, i), [X, I([4])], [F64, I64]),
+    ("index_select-0d-two-values", lambda ns, a, i: ns.index_select(a, 0, i), [np.array(1.0), I([0, 0])], [F64, I64]),
     ("index_select-float-index", lambda ns, a, i: ns.index_select(a, 1, i.double()), [X, I([0])], [F64, I64]),
     ("take_along_dim-int32", lambda ns, a, i: ns.take_along_dim(a, i.int(), 1), [X, I([[0]])], [F64, I64]),
     ("take_along_dim-fewer-dims", lambda ns, a, i: ns.take_along_dim(a, i, 1), [X, I([0])], [F64, I64]),

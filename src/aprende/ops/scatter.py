@@ -473,6 +473,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError(f"{op}: expected an index of dtype int64 or int32, got {index.dtype}")
     if index.ndim > 1:
         raise IndexError(f"{op}: index is supposed to be a vector, got shape {index.shape}")
+    if input.ndim == 0 and index.numel() != 1:
+        raise RuntimeError(f"{op}: index to a 0-d tensor can have only 1 value, got {index.numel()}")
     dim = single_dim(dim, input.ndim, op)
     _check_bounds(index.data, (input.shape or (1,))[dim], dim, op)
     return IndexSelect.apply(input, index, dim=dim)
