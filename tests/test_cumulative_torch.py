@@ -72,10 +72,23 @@ CASES = [
     ("cummax-method", lambda ns, a: a.cummax(1), [TIES], F64),
     ("cummin-method-values", lambda ns, a: a.cummin(dim=0).values * 2, [X], F64),
     # ---- logcumsumexp
-    *[(f"logcumsumexp-dim{d}", lambda ns, a, d=d: ns.logcumsumexp(a, d), [X], F64) for d in (0, 1, -1)],
+    *[
+        (f"logcumsumexp-dim{d}", lambda ns, a, d=d: ns.logcumsumexp(a, d), [X], F64)
+        for d in (0, 1, -1)
+    ],
     ("logcumsumexp-float32", lambda ns, a: ns.logcumsumexp(a, 1), [X3], F32),
-    ("logcumsumexp-large", lambda ns, a: ns.logcumsumexp(a, 1), [np.array([[-1000.0, 0.0, 1000.0, 999.0]])], F64),
-    ("logcumsumexp-spread", lambda ns, a: ns.logcumsumexp(a, 0), [np.array([-800.0, 0.0, -800.0])], F64),
+    (
+        "logcumsumexp-large",
+        lambda ns, a: ns.logcumsumexp(a, 1),
+        [np.array([[-1000.0, 0.0, 1000.0, 999.0]])],
+        F64,
+    ),
+    (
+        "logcumsumexp-spread",
+        lambda ns, a: ns.logcumsumexp(a, 0),
+        [np.array([-800.0, 0.0, -800.0])],
+        F64,
+    ),
     ("logcumsumexp-inf", lambda ns, a: ns.logcumsumexp(a, 1), [INF], F64),
     ("logcumsumexp-nan", lambda ns, a: ns.logcumsumexp(a, 1), [NAN], F64),
     ("logcumsumexp-0d", lambda ns, a: ns.logcumsumexp(a, 0), [np.array(1.5)], F64),

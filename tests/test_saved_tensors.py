@@ -252,7 +252,9 @@ def _gathered(op, index=((0, 2), (1, 1), (3, 0))):
 def _scatter_reduce_src(reduce):
     def build():
         src = leaf(3, 2, seed=1)
-        return aprende.scatter_reduce(leaf(3, 4), 1, constant(np.array([[0, 0]] * 3)), src, reduce), src
+        return aprende.scatter_reduce(
+            leaf(3, 4), 1, constant(np.array([[0, 0]] * 3)), src, reduce
+        ), src
 
     return build
 

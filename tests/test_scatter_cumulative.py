@@ -38,28 +38,70 @@ GRADCHECKS = [
     ("gather-dim0-smaller", lambda a: a.gather(0, index([[2, 0], [2, 2]])), [(3, 4)]),
     ("gather-0d", lambda a: aprende.gather(a, 0, index(0)), [()]),
     ("take_along_dim", lambda a: aprende.take_along_dim(a, index([[-1, 0, 2]]), 1), [(3, 4)]),
-    ("take_along_dim-flat", lambda a: aprende.take_along_dim(a, index([[5, 5], [0, 11]])), [(3, 4)]),
-    ("scatter-src", lambda a, s: aprende.scatter(a, 1, index([[0, 2], [3, 1], [1, 0]]), s), [(3, 4), (3, 2)]),
+    (
+        "take_along_dim-flat",
+        lambda a: aprende.take_along_dim(a, index([[5, 5], [0, 11]])),
+        [(3, 4)],
+    ),
+    (
+        "scatter-src",
+        lambda a, s: aprende.scatter(a, 1, index([[0, 2], [3, 1], [1, 0]]), s),
+        [(3, 4), (3, 2)],
+    ),
     ("scatter-src-larger", lambda a, s: a.scatter(0, index([[2, 0], [1, 1]]), s), [(3, 4), (3, 3)]),
-    ("scatter-value", lambda a: aprende.scatter(a, 1, index([[0, 2], [3, 1], [1, 0]]), 2.5), [(3, 4)]),
-    ("scatter_add", lambda a, s: aprende.scatter_add(a, 1, index([[0, 0, 3], [1, 1, 1]]), s), [(2, 4), (2, 3)]),
-    ("scatter_add-src-larger", lambda a, s: a.scatter_add(0, index([[1, 1], [0, 1]]), s), [(3, 4), (3, 3)]),
+    (
+        "scatter-value",
+        lambda a: aprende.scatter(a, 1, index([[0, 2], [3, 1], [1, 0]]), 2.5),
+        [(3, 4)],
+    ),
+    (
+        "scatter_add",
+        lambda a, s: aprende.scatter_add(a, 1, index([[0, 0, 3], [1, 1, 1]]), s),
+        [(2, 4), (2, 3)],
+    ),
+    (
+        "scatter_add-src-larger",
+        lambda a, s: a.scatter_add(0, index([[1, 1], [0, 1]]), s),
+        [(3, 4), (3, 3)],
+    ),
     *[
         (
             f"scatter_reduce-{reduce}-{include}",
-            lambda a, s, r=reduce, inc=include: aprende.scatter_reduce(a, 1, index(REDUCE_INDEX), s, r, include_self=inc),
+            lambda a, s, r=reduce, inc=include: aprende.scatter_reduce(
+                a, 1, index(REDUCE_INDEX), s, r, include_self=inc
+            ),
             [BASE, TWO_ZEROS if reduce == "prod" else SRC],
         )
         for reduce in ("sum", "prod", "mean", "amax", "amin")
         for include in (True, False)
     ],
-    ("scatter_reduce-prod-zero-input", lambda a, s: aprende.scatter_reduce(a, 1, index(REDUCE_INDEX), s, "prod"), [BASE, SRC]),
+    (
+        "scatter_reduce-prod-zero-input",
+        lambda a, s: aprende.scatter_reduce(a, 1, index(REDUCE_INDEX), s, "prod"),
+        [BASE, SRC],
+    ),
     ("index_select", lambda a: aprende.index_select(a, 1, index([3, 0, 3])), [(3, 4)]),
     ("index_select-0d", lambda a: a.index_select(0, index([0])), [()]),
-    ("masked_fill", lambda a: aprende.masked_fill(a, aprende.tensor([True, False, True, False]), 1.0), [(3, 4)]),
-    ("masked_fill-value", lambda a, v: a.masked_fill(aprende.tensor([[True], [False]]), v), [(2, 3), ()]),
-    ("masked_fill-broadcast", lambda a: a.masked_fill(aprende.tensor([[True, False, False]] * 2), 0.0), [(3,)]),
-    ("masked_select", lambda a: aprende.masked_select(a, aprende.tensor([[True, False, True]] * 2)), [(3,)]),
+    (
+        "masked_fill",
+        lambda a: aprende.masked_fill(a, aprende.tensor([True, False, True, False]), 1.0),
+        [(3, 4)],
+    ),
+    (
+        "masked_fill-value",
+        lambda a, v: a.masked_fill(aprende.tensor([[True], [False]]), v),
+        [(2, 3), ()],
+    ),
+    (
+        "masked_fill-broadcast",
+        lambda a: a.masked_fill(aprende.tensor([[True, False, False]] * 2), 0.0),
+        [(3,)],
+    ),
+    (
+        "masked_select",
+        lambda a: aprende.masked_select(a, aprende.tensor([[True, False, True]] * 2)),
+        [(3,)],
+    ),
     ("cumsum", lambda a: aprende.cumsum(a, 1), [(3, 4)]),
     ("cumsum-0d", lambda a: a.cumsum(0), [()]),
     ("cumprod", lambda a: aprende.cumprod(a, -1), [(3, 4)]),
@@ -102,7 +144,9 @@ def test_gather_is_take_along_axis_and_its_gradient_is_add_at(case):
     a = aprende.tensor(x, requires_grad=True)
     out = aprende.gather(a, dim, aprende.tensor(idx))
     # the reference: NumPy's take_along_axis on the block of x the index covers
-    block = tuple(slice(0, n) if d != dim % x.ndim else slice(None) for d, n in enumerate(idx.shape))
+    block = tuple(
+        slice(0, n) if d != dim % x.ndim else slice(None) for d, n in enumerate(idx.shape)
+    )
     np.testing.assert_array_equal(out.detach().numpy(), np.take_along_axis(x[block], idx, dim))
     upstream = np.random.default_rng(0).standard_normal(idx.shape)
     out.backward(aprende.tensor(upstream))
@@ -234,7 +278,9 @@ def test_one_hot_is_the_tensor_op_with_int64_output():
     out = F.one_hot(aprende.tensor([[0, 2], [1, 0]]))
     assert out.dtype == aprende.int64 and out.shape == (2, 2, 3)
     assert out.tolist() == [[[1, 0, 0], [0, 0, 1]], [[0, 1, 0], [1, 0, 0]]]
-    with pytest.raises(RuntimeError, match="one_hot: class values must be smaller than num_classes=2, got 2"):
+    with pytest.raises(
+        RuntimeError, match="one_hot: class values must be smaller than num_classes=2, got 2"
+    ):
         F.one_hot(aprende.tensor([0, 2]), 2)
 
 

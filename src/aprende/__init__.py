@@ -51,6 +51,7 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -88,8 +89,7 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
-from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
-from aprende.ops.indexing import masked_fill, masked_select, nonzero
+from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero
 from aprende.ops.linalg import bmm, matmul, mm
 from aprende.ops.reduce import (
     all,
@@ -108,7 +108,6 @@ from aprende.ops.reduce import (
 )
 from aprende.ops.scatter import (
     gather,
-    index_select,
     scatter,
     scatter_add,
     scatter_reduce,

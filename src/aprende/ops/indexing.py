@@ -1,6 +1,6 @@
 """Indexing: ``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks,
-read as PyTorch reads them (ints are basic indexing, also beside index arrays); and the mask
-ops ``masked_fill``, ``masked_select`` and ``nonzero``.
+read as PyTorch reads them (ints are basic indexing, also beside index arrays); ``index_select``
+(``x[:, index]`` along one dim); and the mask ops ``masked_fill``, ``masked_select``, ``nonzero``.
 
 The arrays in an index (integer or boolean tensors, lists, NumPy arrays) are inputs of the
 graph node, not options: they are saved for backward, so changing one in place before backward
@@ -16,9 +16,9 @@ from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
 from aprende.ops._checks import check_tensor
 from aprende.ops.elementwise import _to_dtype, where
-from aprende.ops.scatter import fill_value, rows
+from aprende.ops.scatter import INDEX_DTYPES, check_bounds, fill_value, rows, single_dim
 
-TENSOR_METHODS = ("masked_fill", "masked_select", "nonzero", "masked_fill_")
+TENSOR_METHODS = ("index_select", "masked_fill", "masked_select", "nonzero", "masked_fill_")
 
 #: Marks where an index array sits in the index (the arrays themselves are node inputs).
 _ARRAY = object()
@@ -146,6 +146,45 @@ def getitem(input: Tensor, index) -> Tensor:
         raise IndexError(
             f"index {shown!r} is invalid for a tensor of shape {input.shape}: {error}"
         ) from None
+
+
+# ---- index_select ----------------------------------------------------------------------------
+
+
+class IndexSelect(Function):
+    """out = the slices of a at ``index`` along ``dim`` (``a.take(index, dim)``). ∂L/∂a: each
+    slice's gradient added back where it was taken (index_add), repeated indices summing."""
+
+    def forward(self, a, index, dim=0):
+        self.save_for_backward(index)
+        self.shape, self.dim = a.shape, dim
+        out = get_array_module(a).take(rows(a), rows(index), axis=dim)
+        return out.reshape(()) if a.ndim == 0 else out
+
+    def backward(self, grad):
+        (index,) = self.saved_tensors
+        xp = get_array_module(grad)
+        full = xp.zeros(self.shape or (1,), dtype=grad.dtype)
+        xp.add.at(full, (slice(None),) * self.dim + (rows(index),), rows(grad))
+        return full.reshape(self.shape), None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of input at ``index`` (a vector of int64/int32 positions) along ``dim``:
+    the output has input's shape with size len(index) along dim."""
+    op = "index_select"
+    check_tensor(index, "index", op)
+    if index.dtype not in INDEX_DTYPES:
+        raise RuntimeError(f"{op}: expected an index of dtype int64 or int32, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}: index is supposed to be a vector, got shape {index.shape}")
+    if input.ndim == 0 and index.numel() != 1:
+        raise RuntimeError(
+            f"{op}: index to a 0-d tensor can have only 1 value, got {index.numel()}"
+        )
+    dim = single_dim(dim, input.ndim, op)
+    check_bounds(index.data, (input.shape or (1,))[dim], dim, op)
+    return IndexSelect.apply(input, index, dim=dim)
 
 
 # ---- masks ------------------------------------------------------------------------------------

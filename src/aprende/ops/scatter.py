@@ -27,13 +27,12 @@ TENSOR_METHODS = (
     "scatter",
     "scatter_add",
     "scatter_reduce",
-    "index_select",
     "take_along_dim",
     "scatter_",
     "scatter_add_",
 )
 
-_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
+INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
 #: scatter_reduce's reductions and the ufunc that folds one src element into the result.
 _FOLD = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
@@ -76,7 +75,7 @@ def _widen(part, shape: tuple, xp):
     return full
 
 
-def _check_bounds(index, size: int, dim: int, op: str) -> None:
+def check_bounds(index, size: int, dim: int, op: str) -> None:
     if index.size:
         low, high = int(index.min()), int(index.max())
         if low < 0 or high >= size:
@@ -91,7 +90,7 @@ def _check_index(input: Tensor, dim: int, index, op: str, src: Tensor | None = N
     tensor with the input's number of dimensions, no larger than the input apart from ``dim``
     (nor than src), every value in [0, input.size(dim))."""
     check_tensor(index, "index", op)
-    if index.dtype not in _INDEX_DTYPES:
+    if index.dtype not in INDEX_DTYPES:
         raise RuntimeError(f"{op}: expected an index of dtype int64 or int32, got {index.dtype}")
     dim = single_dim(dim, input.ndim, op)
     shape, index_shape = input.shape or (1,), index.shape or (1,)
@@ -102,14 +101,14 @@ def _check_index(input: Tensor, dim: int, index, op: str, src: Tensor | None = N
             + f", got index of shape {index.shape} and input of shape {input.shape}"
             + (f" and src of shape {src.shape}" if src is not None else "")
         )
-    larger = any(n > m for d, (n, m) in enumerate(zip(index_shape, shape)) if d != dim)
+    larger = any(n > m for d, (n, m) in enumerate(zip(index_shape, shape, strict=True)) if d != dim)
     if larger or (src is not None and any(map(int.__gt__, index_shape, src.shape or (1,)))):
         raise RuntimeError(
             f"{op}: expected index of shape {index.shape} to be no larger than the input "
             f"{input.shape} apart from dimension {dim}"
             + (f" and no larger than src {src.shape}" if src is not None else "")
         )
-    _check_bounds(index.data, shape[dim], dim, op)
+    check_bounds(index.data, shape[dim], dim, op)
     return dim
 
 
@@ -121,7 +120,9 @@ def fill_value(value, dtype: np.dtype, op: str):
     if dtype.kind in "iu" and not isinstance(value, bool):
         limits = np.iinfo(dtype)
         if not (math.isfinite(value) and limits.min <= value <= limits.max):
-            raise RuntimeError(f"{op}: value {value} cannot be converted to {dtype} without overflow")
+            raise RuntimeError(
+                f"{op}: value {value} cannot be converted to {dtype} without overflow"
+            )
     return np.asarray(value).astype(dtype)
 
 
@@ -179,7 +180,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if indices.dtype != np.int64:
         raise RuntimeError(f"{op}: expected indices of dtype int64, got {indices.dtype}")
     if dim is None:
-        _check_bounds(indices.data, input.numel(), 0, op)
+        check_bounds(indices.data, input.numel(), 0, op)
         return Gather.apply(input.reshape(-1), indices, dim=0, flat=True)
     if input.ndim != indices.ndim:
         raise RuntimeError(
@@ -280,7 +281,9 @@ def _scatter_args(input: Tensor, dim, index, src, value, reduce, op: str) -> tup
     """scatter's arguments checked: (dim as an axis, src or None, value as a 0-d array or None)."""
     src, value = _src_or_value(src, value, op)
     if reduce not in (None, "add", "multiply"):
-        raise RuntimeError(f"{op}: reduce argument must be either 'add' or 'multiply', got {reduce!r}")
+        raise RuntimeError(
+            f"{op}: reduce argument must be either 'add' or 'multiply', got {reduce!r}"
+        )
     _check_same_dtype(input, src, op)
     dim = _check_index(input, dim, index, op, src)
     return dim, src, None if value is None else fill_value(value, input.dtype, op)
@@ -403,7 +406,9 @@ class ScatterReduce(Function):
             zeros_there = xp.zeros(a.shape, dtype=g.dtype)
             xp.add.at(zeros_there, coords, part_zero.astype(g.dtype))
             lone_zero = part_zero & (zeros_there[coords] == 1)
-            without = _reduce_rows(a, coords, xp.where(lone_zero, 1, part).astype(a.dtype), "prod", fold)
+            without = _reduce_rows(
+                a, coords, xp.where(lone_zero, 1, part).astype(a.dtype), "prod", fold
+            )
             grad_part = xp.where(
                 lone_zero,
                 (g * without)[coords],
@@ -428,9 +433,7 @@ def scatter_reduce(
     check_tensor(src, "src", op)
     _check_same_dtype(input, src, op)
     dim = _check_index(input, dim, index, op, src)
-    return ScatterReduce.apply(
-        input, index, src, dim=dim, reduce=reduce, include_self=include_self
-    )
+    return ScatterReduce.apply(input, index, src, dim=dim, reduce=reduce, include_self=include_self)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -441,43 +444,6 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     _check_same_dtype(input, src, "scatter_add")
     dim = _check_index(input, dim, index, "scatter_add", src)
     return ScatterReduce.apply(input, index, src, dim=dim, reduce="sum", include_self=True)
-
-
-# ---- index_select ----------------------------------------------------------------------------
-
-
-class IndexSelect(Function):
-    """out = the slices of a at ``index`` along ``dim`` (``a.take(index, dim)``). ∂L/∂a: each
-    slice's gradient added back where it was taken (index_add), repeated indices summing."""
-
-    def forward(self, a, index, dim=0):
-        self.save_for_backward(index)
-        self.shape, self.dim = a.shape, dim
-        out = get_array_module(a).take(rows(a), rows(index), axis=dim)
-        return out.reshape(()) if a.ndim == 0 else out
-
-    def backward(self, grad):
-        (index,) = self.saved_tensors
-        xp = get_array_module(grad)
-        full = xp.zeros(self.shape or (1,), dtype=grad.dtype)
-        xp.add.at(full, (slice(None),) * self.dim + (rows(index),), rows(grad))
-        return full.reshape(self.shape), None
-
-
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """The entries of input at ``index`` (a vector of int64/int32 positions) along ``dim``:
-    the output has input's shape with size len(index) along dim."""
-    op = "index_select"
-    check_tensor(index, "index", op)
-    if index.dtype not in _INDEX_DTYPES:
-        raise RuntimeError(f"{op}: expected an index of dtype int64 or int32, got {index.dtype}")
-    if index.ndim > 1:
-        raise IndexError(f"{op}: index is supposed to be a vector, got shape {index.shape}")
-    if input.ndim == 0 and index.numel() != 1:
-        raise RuntimeError(f"{op}: index to a 0-d tensor can have only 1 value, got {index.numel()}")
-    dim = single_dim(dim, input.ndim, op)
-    _check_bounds(index.data, (input.shape or (1,))[dim], dim, op)
-    return IndexSelect.apply(input, index, dim=dim)
 
 
 # ---- in place ---------------------------------------------------------------------------------
