@@ -246,7 +246,30 @@ def _returned_indices(op):
         values, indices = op(leaf(3, 4))
         return values, indices
 
+
+def _gathered(op, index=((0, 2), (1, 1), (3, 0))):
+    """A gather-family op whose backward reads its index (or mask): that is what must not change."""
+
+    def build():
+        i = constant(np.array(index))
+        return op(leaf(3, 4), i), i
+
     return build
+
+
+def _scatter_reduce_src(reduce):
+    def build():
+        src = leaf(3, 2, seed=1)
+        return aprende.scatter_reduce(
+            leaf(3, 4), 1, constant(np.array([[0, 0]] * 3)), src, reduce
+        ), src
+
+    return build
+
+
+def _cummax_indices():
+    values, indices = aprende.cummax(leaf(3, 4), 1)
+    return values, indices
 
 
 CASES = {
@@ -319,6 +342,18 @@ CASES = {
     "conv_transpose2d-weight": _conv_transpose2d("weight"),
     "max_unpool2d-indices": _max_unpool2d_indices,
     "max_unpool2d-unbatched-indices": _max_unpool2d_unbatched_indices,
+    "gather-index": _gathered(lambda a, i: a.gather(1, i)),
+    "take_along_dim-index": _gathered(lambda a, i: aprende.take_along_dim(a, i, 1), [[0, 2]]),
+    "scatter-index": _gathered(lambda a, i: a.scatter(1, i, leaf(3, 2, seed=1))),
+    "scatter_add-index": _gathered(lambda a, i: a.scatter_add(1, i, leaf(3, 2, seed=1))),
+    "scatter_reduce-mean-index": _gathered(lambda a, i: a.scatter_reduce(1, i, a[:, :2], "mean")),
+    "scatter_reduce-amax-src": _scatter_reduce_src("amax"),
+    "scatter_reduce-prod-src": _scatter_reduce_src("prod"),
+    "index_select-index": _gathered(lambda a, i: a.index_select(1, i), [3, 3, 0]),
+    "masked_select-mask": _gathered(aprende.masked_select, [True, False, True, True]),
+    "cummax-indices": _cummax_indices,
+    "cumprod": _case_unary(lambda a: a.cumprod(1)),
+    "logcumsumexp": _case_output(lambda a: a.logcumsumexp(1)),
 }
 
 
@@ -387,6 +422,7 @@ KEEP_THEIR_OWN = {
     "repeat": lambda: leaf(2, 3).repeat(2, 1, 2),
     "repeat_interleave": lambda: leaf(2, 3).repeat_interleave(2, 1),
     "unfold": lambda: leaf(2, 7).unfold(1, 3, 2),
+    "cumsum": lambda: leaf(3, 4).cumsum(1),
 }
 
 

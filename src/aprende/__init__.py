@@ -51,6 +51,7 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import celu, leaky_relu, relu, selu, sigmoid, tanh
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -88,6 +89,7 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero
 from aprende.ops.layout import (
     flip,
     fliplr,
@@ -119,6 +121,13 @@ from aprende.ops.reduce import (
     var,
 )
 from aprende.ops.repeat import repeat_interleave, tile
+from aprende.ops.scatter import (
+    gather,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take_along_dim,
+)
 from aprende.ops.shape import (
     atleast_1d,
     atleast_2d,

@@ -818,6 +818,7 @@ class Tensor:
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import activation as _activation  # noqa: E402
+from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import layout as _layout  # noqa: E402
@@ -825,6 +826,7 @@ from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
+from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
 from aprende.ops import statistics as _statistics  # noqa: E402
@@ -841,4 +843,15 @@ def _install_methods(*modules) -> None:
             setattr(Tensor, name, getattr(module, name))
 
 
-_install_methods(_norm, _sort, _statistics, _shape, _layout, _repeat, _triangular)
+_install_methods(
+    _norm,
+    _sort,
+    _statistics,
+    _shape,
+    _layout,
+    _repeat,
+    _triangular,
+    _cumulative,
+    _indexing,
+    _scatter,
+)

@@ -41,6 +41,7 @@ from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
+from aprende.ops.scatter import one_hot
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -132,4 +133,5 @@ __all__ = [
     "softmin",
     "softplus",
     "softsign",
+    "one_hot",
 ]

@@ -1,5 +1,6 @@
 """Indexing: ``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks,
-read as PyTorch reads them (ints are basic indexing, also beside index arrays).
+read as PyTorch reads them (ints are basic indexing, also beside index arrays); ``index_select``
+(``x[:, index]`` along one dim); and the mask ops ``masked_fill``, ``masked_select``, ``nonzero``.
 
 The arrays in an index (integer or boolean tensors, lists, NumPy arrays) are inputs of the
 graph node, not options: they are saved for backward, so changing one in place before backward
@@ -11,8 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from aprende._tensor import Tensor
-from aprende.autograd import Function
+from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
+from aprende.ops._checks import check_tensor
+from aprende.ops.elementwise import _to_dtype, where
+from aprende.ops.scatter import INDEX_DTYPES, check_bounds, fill_value, rows, single_dim
+
+TENSOR_METHODS = ("index_select", "masked_fill", "masked_select", "nonzero", "masked_fill_")
 
 #: Marks where an index array sits in the index (the arrays themselves are node inputs).
 _ARRAY = object()
@@ -140,3 +146,128 @@ def getitem(input: Tensor, index) -> Tensor:
         raise IndexError(
             f"index {shown!r} is invalid for a tensor of shape {input.shape}: {error}"
         ) from None
+
+
+# ---- index_select ----------------------------------------------------------------------------
+
+
+class IndexSelect(Function):
+    """out = the slices of a at ``index`` along ``dim`` (``a.take(index, dim)``). ∂L/∂a: each
+    slice's gradient added back where it was taken (index_add), repeated indices summing."""
+
+    def forward(self, a, index, dim=0):
+        self.save_for_backward(index)
+        self.shape, self.dim = a.shape, dim
+        out = get_array_module(a).take(rows(a), rows(index), axis=dim)
+        return out.reshape(()) if a.ndim == 0 else out
+
+    def backward(self, grad):
+        (index,) = self.saved_tensors
+        xp = get_array_module(grad)
+        full = xp.zeros(self.shape or (1,), dtype=grad.dtype)
+        xp.add.at(full, (slice(None),) * self.dim + (rows(index),), rows(grad))
+        return full.reshape(self.shape), None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of input at ``index`` (a vector of int64/int32 positions) along ``dim``:
+    the output has input's shape with size len(index) along dim."""
+    op = "index_select"
+    check_tensor(index, "index", op)
+    if index.dtype not in INDEX_DTYPES:
+        raise RuntimeError(f"{op}: expected an index of dtype int64 or int32, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}: index is supposed to be a vector, got shape {index.shape}")
+    if input.ndim == 0 and index.numel() != 1:
+        raise RuntimeError(
+            f"{op}: index to a 0-d tensor can have only 1 value, got {index.numel()}"
+        )
+    dim = single_dim(dim, input.ndim, op)
+    check_bounds(index.data, (input.shape or (1,))[dim], dim, op)
+    return IndexSelect.apply(input, index, dim=dim)
+
+
+# ---- masks ------------------------------------------------------------------------------------
+
+
+def _check_mask(mask, input: Tensor, op: str) -> tuple:
+    """The shape input and mask broadcast to; a RuntimeError unless mask is a bool tensor."""
+    check_tensor(mask, "mask", op)
+    if mask.dtype != np.bool_:
+        raise RuntimeError(f"{op}: expected a mask of dtype bool, got {mask.dtype}")
+    try:
+        return np.broadcast_shapes(input.shape, mask.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: mask of shape {mask.shape} does not broadcast with the input's shape "
+            f"{input.shape}"
+        ) from None
+
+
+def _fill_tensor(value, input: Tensor, op: str) -> Tensor:
+    """masked_fill's value as a 0-d tensor of input's dtype (a tensor stays differentiable)."""
+    if not isinstance(value, Tensor):
+        array = fill_value(value, input.dtype, op)
+        return Tensor._make(get_array_module(input.data).asarray(array), False)
+    if value.ndim:
+        raise RuntimeError(
+            f"{op}: expected a 0-dimensional value tensor, got {value.ndim} dimension(s)"
+        )
+    return _to_dtype(value, input.dtype)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
+    """out = value where mask holds, else input (mask broadcast with input), in input's dtype:
+    ``where(mask, value, input)``. ∂L/∂input is ∂L/∂out where mask is False; a 0-d tensor value
+    receives Σ ∂L/∂out over the mask."""
+    _check_mask(mask, input, "masked_fill")
+    return where(mask, _fill_tensor(value, input, "masked_fill"), input)
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
+    """In-place ``masked_fill`` (not recorded in the graph); mask broadcasts to self's shape."""
+    op = "masked_fill_"
+    if _check_mask(mask, self, op) != self.shape:
+        raise RuntimeError(
+            f"{op}: mask of shape {mask.shape} does not broadcast to the shape {self.shape}"
+        )
+    self._check_inplace(op, value)
+    value = _fill_tensor(value, self, op).data
+    return self._inplace(get_array_module(self.data).where(mask.data, value, self.data))
+
+
+class MaskedSelect(Function):
+    """out = the elements of a where mask holds (both broadcast), in row-major order, 1-D.
+    ∂L/∂a: ∂L/∂out put back at those positions, zeros elsewhere, summed over broadcast dims."""
+
+    def forward(self, a, mask):
+        self.save_for_backward(mask)
+        self.shape = a.shape
+        xp = get_array_module(a)
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+        return rows(xp.broadcast_to(a, shape))[rows(xp.broadcast_to(mask, shape))]
+
+    def backward(self, grad):
+        (mask,) = self.saved_tensors
+        xp = get_array_module(grad)
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        full = xp.zeros(shape or (1,), dtype=grad.dtype)
+        full[rows(xp.broadcast_to(mask, shape))] = grad
+        return unbroadcast(full.reshape(shape), self.shape), None
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of input where the bool mask holds, as a 1-D tensor (mask and input
+    broadcast against each other)."""
+    _check_mask(mask, input, "masked_select")
+    return MaskedSelect.apply(input, mask)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """The positions of the nonzero elements: an int64 tensor of shape (count, ndim), one row
+    per element in row-major order; with ``as_tuple``, one int64 vector per dimension (a 0-d
+    input counts as a vector of one element)."""
+    xp = get_array_module(input.data)
+    if as_tuple:
+        return tuple(Tensor._make(p.astype(np.int64), False) for p in rows(input.data).nonzero())
+    return Tensor._make(xp.argwhere(input.data).astype(np.int64), False)
