@@ -141,6 +141,8 @@ class EarlyStopping(Callback):
         self.best_weights = None
 
     def _is_improvement(self, value, reference) -> bool:
+        if not math.isfinite(value):  # NaN compares false both ways: never let it be the best
+            return False
         return reference is None or bool(self.monitor_op(value - self.min_delta, reference))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -236,8 +238,10 @@ class ModelCheckpoint(Callback):
         logs = logs or {}
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if current is None or (
-                self.best is not None and not self.monitor_op(current, self.best)
+            if (
+                current is None
+                or not math.isfinite(current)
+                or (self.best is not None and not self.monitor_op(current, self.best))
             ):
                 return
             self.best = current

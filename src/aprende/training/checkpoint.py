@@ -261,7 +261,8 @@ def _refresh_best_copy(directory: Path) -> None:
     best = best_checkpoint(directory)
     copy = directory / BEST
     if best is None:
-        copy.unlink(missing_ok=True)
+        if copy.exists():
+            copy.unlink()
         return
     content = best.read_bytes()
     if not copy.is_file() or copy.is_symlink() or copy.read_bytes() != content:
@@ -281,7 +282,8 @@ def reconcile(checkpoint_dir) -> Path | None:
     remove_temporary_files(directory)
     latest = latest_checkpoint(directory)
     if latest is None:
-        (directory / BEST).unlink(missing_ok=True)
+        if (directory / BEST).exists():
+            (directory / BEST).unlink()
         return None
     prune(directory, latest)
     _refresh_best_copy(directory)
