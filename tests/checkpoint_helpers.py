@@ -46,7 +46,7 @@ def tiny_run(checkpoint_dir, epochs=3, patience=5, csv=None, **options):
         scheduler=scheduler,
         callbacks=callbacks,
         checkpoint_dir=checkpoint_dir,
-        verbose=0,
+        verbose=options.pop("verbose", 0),
         **options,
     )
     return model, optimizer, history

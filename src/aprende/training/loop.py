@@ -9,6 +9,7 @@ that turns NaN.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import uuid
@@ -469,14 +470,45 @@ def fit(
             checkpointer.stopped = False
         callback_list.on_train_begin()
         for epoch in range(start, epochs):
-            _run_epoch(
-                run, criterion, train_loader, val_loader, callback_list, epoch, monitor,
-                device=device, metrics=metrics, kind=kind, grad_clip=grad_clip, l1=l1, l2=l2,
-            )  # fmt: skip
+            began = _snapshot(model, optimizer, scheduler, train_loader)
+            try:
+                _run_epoch(
+                    run, criterion, train_loader, val_loader, callback_list, epoch, monitor,
+                    device=device, metrics=metrics, kind=kind, grad_clip=grad_clip, l1=l1, l2=l2,
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                # An interrupted epoch leaves no trace, so calling fit again starts where the
+                # last finished epoch left off (or afresh), exactly as an uninterrupted run.
+                _roll_back(began, model, optimizer, scheduler, train_loader)
+                raise
             if run.stop_training:
                 break
         callback_list.on_train_end()
     return history
+
+
+def _snapshot(model, optimizer, scheduler, loader) -> dict:
+    """What an epoch changes: weights, optimizer and schedule state, the generators."""
+    return copy.deepcopy(
+        {
+            "model": {k: backend.to_numpy(v.data) for k, v in model.state_dict().items()},
+            "optimizer": optimizer.state_dict(),
+            "scheduler": None if scheduler is None else scheduler.state_dict(),
+            "rng": backend.get_rng_state(),
+            "loader": ckpt._loader_states([loader]),
+        }
+    )
+
+
+def _roll_back(state: dict, model, optimizer, scheduler, loader) -> None:
+    model.load_state_dict({k: Tensor(v) for k, v in state["model"].items()})
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    restore.restore_rng(
+        {"path": "memory", "state": {"rng": {"global": state["rng"], "loaders": state["loader"]}}},
+        [loader],
+    )
 
 
 def _run_epoch(run, criterion, train_loader, val_loader, callbacks, epoch, monitor, **options):
