@@ -1,4 +1,8 @@
-"""A tiny training run shared by the checkpoint tests: a few milliseconds an epoch."""
+"""A tiny training run shared by the checkpoint tests (a few milliseconds an epoch), and
+another process holding a run folder's lock."""
+
+import os
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -64,3 +68,24 @@ def assert_same_weights(a: dict, b: dict):
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+@contextmanager
+def locked_by_another_process(folder):
+    """A forked child holds ``folder``'s RunLock while the block runs; yields its pid."""
+    from aprende.training.run_lock import RunLock
+
+    ready_read, ready_write = os.pipe()
+    done_read, done_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        with RunLock(folder):
+            os.write(ready_write, b"1")
+            os.read(done_read, 1)
+        os._exit(0)
+    os.read(ready_read, 1)
+    try:
+        yield pid
+    finally:
+        os.write(done_write, b"1")
+        os.waitpid(pid, 0)

@@ -21,12 +21,13 @@ from aprende.training import (
     save_checkpoint,
     train_model,
 )
-from aprende.training.run_lock import RunLock, RunLockedError
+from aprende.training.run_lock import RunLockedError
 from tests.checkpoint_helpers import (
     assert_same_weights,
     blobs,
     comparable_history,
     loader,
+    locked_by_another_process,
     tiny_run,
     weights,
 )
@@ -184,19 +185,7 @@ def test_a_diverging_run_reports_one_error_and_no_numpy_warnings(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
-    ready_read, ready_write = os.pipe()
-    done_read, done_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        with RunLock(tmp_path):
-            os.write(ready_write, b"1")
-            os.read(done_read, 1)
-        os._exit(0)
-    os.read(ready_read, 1)
-    try:
+    with locked_by_another_process(tmp_path) as pid:
         with pytest.raises(RunLockedError, match=f"in use by another process \\(pid {pid}\\)"):
             tiny_run(tmp_path, epochs=1)
-    finally:
-        os.write(done_write, b"1")
-        os.waitpid(pid, 0)
     tiny_run(tmp_path, epochs=1)  # released when its holder ends

@@ -45,6 +45,7 @@ from aprende.cli.commands import (
 )
 from aprende.cli.errors import EXIT_USAGE, PROG, one_line
 from aprende.config import ConfigError, flag_name
+from aprende.training.checkpoint_files import CheckpointError
 
 __all__ = ["ArgumentParser", "build_parser", "main"]
 
@@ -217,8 +218,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    from aprende.training.checkpoint import CheckpointError
-
     previous = _terminate_as_interrupt()
     try:
         return args.handler(args)

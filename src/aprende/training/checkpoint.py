@@ -108,7 +108,8 @@ def unflatten_state(state, arrays: dict):
                 raise CheckpointError(f"the record holds {text!r} where a float was written")
             return float(text)
         if "__dict__" in state:
-            int_keys = set(_of_type(state.get("__int_keys__"), list))
+            int_keys = _of_type(state.get("__int_keys__"), list)
+            int_keys = {_of_type(k, str) for k in int_keys}
             items = _of_type(state["__dict__"], dict)
             if not int_keys <= set(items) or not all(k.lstrip("-").isdigit() for k in int_keys):
                 raise CheckpointError("the record's integer keys do not match its dict")
@@ -411,12 +412,35 @@ def load_state(path) -> dict:
         raise CheckpointError(f"checkpoint {path} is nested too deeply") from None
     except CheckpointError as error:
         raise CheckpointError(f"checkpoint {path}: {error}") from None
-    state = meta["state"]
-    for part in ("model", "optimizer", "scheduler", "preprocessing", "callbacks", "rng"):
-        if part not in state:
-            raise CheckpointError(f"checkpoint {path}: its state has no {part!r}")
+    _check_parts(meta["state"], path)
     meta["path"] = str(path)
     return meta
+
+
+# What each part of a saved state is: (types allowed, for the part itself).
+_PARTS = {
+    "model": (dict, type(None)),
+    "optimizer": (dict, type(None)),
+    "scheduler": (dict, type(None)),
+    "preprocessing": (dict,),
+    "callbacks": (dict,),
+    "rng": (dict,),
+}
+
+
+def _check_parts(state: dict, path: Path) -> None:
+    for part, kinds in _PARTS.items():
+        if part not in state:
+            raise CheckpointError(f"checkpoint {path}: its state has no {part!r}")
+        if not isinstance(state[part], kinds):
+            raise CheckpointError(
+                f"checkpoint {path}: its {part!r} state is a {type(state[part]).__name__}"
+            )
+    rng = state["rng"]
+    if not isinstance(rng.get("global"), dict) or not isinstance(rng.get("loaders"), list):
+        raise CheckpointError(f"checkpoint {path}: its random generator state is damaged")
+    if not all(isinstance(s, dict) for s in [*state["callbacks"].values(), *rng["loaders"]]):
+        raise CheckpointError(f"checkpoint {path}: a callback or loader state is damaged")
 
 
 def load_checkpoint(model, optimizer=None, checkpoint_dir=None, scheduler=None, *, loaders=()):

@@ -170,7 +170,9 @@ def _check_fields(record: dict, path: Path) -> None:
             raise CheckpointError(
                 f"checkpoint {path}: key {key!r} must be {kind.__name__}, got {found}"
             )
-    best = record.get("best_epoch")
+    if "best_epoch" not in record:
+        raise CheckpointError(f"checkpoint {path}: key 'best_epoch' is missing")
+    best = record["best_epoch"]
     if best is not None and (type(best) is not int or not 0 <= best <= epoch):
         raise CheckpointError(
             f"checkpoint {path}: 'best_epoch' must be None or an epoch in 0..{epoch}, got {best!r}"

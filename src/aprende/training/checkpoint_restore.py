@@ -55,6 +55,28 @@ def same_layout(reference, loaded, what: str, saved: dict) -> None:
         )
 
 
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "int" if isinstance(value, int) else "number"
+    return type(value).__name__
+
+
+def same_kinds(reference, loaded, what: str, saved: dict) -> None:
+    """Each value ``reference`` holds is matched in ``loaded`` by one of the same kind (an int
+    by an int, a flag by a flag, a number by a number; where ``reference`` holds None, anything)."""
+    if not isinstance(reference, dict) or not isinstance(loaded, dict):
+        return
+    for key in reference.keys() & loaded.keys():
+        want, got = _kind(reference[key]), _kind(loaded[key])
+        if reference[key] is None or want == got or (want == "number" and got == "int"):
+            continue
+        raise CheckpointError(
+            f"checkpoint {saved['path']}: {what}: {key!r} should be {want}, got {got}"
+        )
+
+
 def restore_model(model, saved: dict) -> None:
     """Load a checkpoint's weights into ``model``; a clear error when they do not fit.
 
@@ -149,8 +171,16 @@ def restore_callbacks(callbacks: dict, saved: dict, model=None) -> None:
             continue
         state = states[key]
         with restoring(f"state of callback {key}", saved):
-            if model is not None and isinstance(state, dict) and state.get("best_weights"):
-                same_layout(model.state_dict(), state["best_weights"], f"{key}.weights", saved)
+            kept = state.get("best_weights") if isinstance(state, dict) else None
+            if model is not None and kept is not None:
+                own = model.state_dict()
+                if not isinstance(kept, dict) or set(kept) != set(own):
+                    raise CheckpointError(
+                        f"checkpoint {saved['path']}: the weights callback {key} keeps do not "
+                        "fit the model (other keys)"
+                    )
+                same_layout(own, kept, f"{key}.weights", saved)
+            same_kinds(callback.state_dict(), state, f"state of callback {key}", saved)
             callback.load_state_dict(state)
 
 
