@@ -14,7 +14,7 @@ import pytest
 from aprende.training import CheckpointError, load_checkpoint, load_state
 from aprende.training.checkpoint import best_checkpoint, latest_checkpoint, reconcile
 from aprende.training.checkpoint_files import encode_record
-from tests.checkpoint_helpers import tiny_run, weights
+from tests.checkpoint_helpers import blobs, tiny_run, weights
 
 pytest.importorskip("safetensors")
 
@@ -114,25 +114,43 @@ def test_another_runs_arrays_with_their_digest_do_not_load(trained, tmp_path):
         _resume(folder)
 
 
-def test_an_optimizer_moment_of_the_wrong_shape_is_refused(trained, tmp_path):
+def _shrink_array(folder, record, prefix, contains):
+    """Give one saved array the shape (1,) (it would broadcast silently), resealing the
+    record with the new file's digest, as a forger would."""
+    import hashlib
+
     from safetensors.numpy import load, save
 
-    folder, record = _copy(trained, tmp_path)
-    path = folder / "epoch-0001.safetensors"
+    path = folder / record.name.replace(".json", ".safetensors")
     payload = path.read_bytes()
     (length,) = struct.unpack("<Q", payload[:8])
     metadata = json.loads(payload[8 : 8 + length])["__metadata__"]
     arrays = load(payload)
-    key = next(k for k in arrays if k.startswith("optimizer.state.") and "exp_avg" in k)
-    arrays[key] = arrays[key].reshape(-1)[:1].copy()  # (1,): it would broadcast silently
+    key = next(k for k in arrays if k.startswith(prefix) and contains in k)
+    arrays[key] = arrays[key].reshape(-1)[:1].copy()
     crafted = save(arrays, metadata=metadata)
     path.write_bytes(crafted)
-    import hashlib
-
     digest = hashlib.sha256(crafted).hexdigest()
     _craft(record, lambda r: r.update(sha256=digest, size=len(crafted)))
+
+
+def test_an_optimizer_moment_of_the_wrong_shape_is_refused(trained, tmp_path):
+    folder, record = _copy(trained, tmp_path)
+    _shrink_array(folder, record, "optimizer.state.", "exp_avg")
     with pytest.raises(CheckpointError, match=r"optimizer state: state 'exp_avg"):
         _resume(folder)
+
+
+def test_a_scaler_array_of_the_wrong_shape_is_refused(tmp_path):
+    from aprende.data import StandardScaler
+
+    x, _ = blobs()
+    scaler = StandardScaler().fit(x)
+    tiny_run(tmp_path, epochs=1, preprocessing={"inputs": scaler})
+    record = latest_checkpoint(tmp_path)
+    _shrink_array(tmp_path, record, "preprocessing.inputs.", "mean")
+    with pytest.raises(CheckpointError, match=r"preprocessing 'inputs'.*mean.*shape \(4,\)"):
+        tiny_run(tmp_path, epochs=2, preprocessing={"inputs": StandardScaler().fit(x)})
 
 
 def test_garbage_rng_state_is_a_clear_error(trained, tmp_path):
