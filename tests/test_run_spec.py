@@ -74,11 +74,14 @@ def test_evaluate_names_the_missing_key_of_a_checkpoint(tmp_path, capsys):
         main(["train", "--dataset", "xor", "--epochs", "1", "--hidden", "4", "--out", str(folder)])
         == 0
     )
-    sidecar = folder / "checkpoints" / "best.json"
+    from aprende.training.checkpoint import best_checkpoint
+    from aprende.training.checkpoint_files import encode_record
+
+    sidecar = best_checkpoint(folder / "checkpoints")
     meta = json.loads(sidecar.read_text())
     assert list(meta["config"]["dataset"]) == list(SAVED)
     del meta["config"]["dataset"]["n_features"]
-    sidecar.write_text(json.dumps(meta))
+    sidecar.write_bytes(encode_record(meta))  # a crafted record, sealed as aprende would
     capsys.readouterr()
     assert main(["evaluate", str(folder)]) == 2
     err = capsys.readouterr().err

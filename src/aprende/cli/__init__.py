@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import signal
 import sys
+import threading
 
 from aprende import config as settings_module
 from aprende.cli.commands import (
@@ -45,6 +47,7 @@ from aprende.cli.commands import (
 from aprende.cli.errors import EXIT_USAGE, PROG, one_line
 from aprende.cli.export import command_export
 from aprende.config import ConfigError, flag_name
+from aprende.training.checkpoint_files import CheckpointError
 
 __all__ = ["ArgumentParser", "build_parser", "main"]
 
@@ -268,17 +271,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    previous = _terminate_as_interrupt()
     try:
         return args.handler(args)
-    except ConfigError as error:
+    except (ConfigError, CheckpointError) as error:
         print(f"{PROG} {args.command}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:  # a path given that cannot be written or read
         print(f"{PROG} {args.command}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        kept = "; every finished epoch is kept: the same command resumes" * (
+            args.command == "train"
+        )
+        print(
+            f"{PROG} {args.command}: {'terminated' if terminated else 'interrupted'}{kept}",
+            file=sys.stderr,
+        )
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: handled like Ctrl-C, so the same clean-up runs (exit status 143)."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _terminate_as_interrupt():
+    """Make SIGTERM raise ``Terminated``; the previous handler (None off the main thread,
+    where signal handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def _unknown_flags(parser, args, unknown: list[str]) -> None:

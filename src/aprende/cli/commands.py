@@ -68,13 +68,42 @@ def _fit_callbacks(config: RunConfig, folder: Path) -> list:
 
 def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
     """``aprende train``: train, score the test split once, write the run folder
-    (``extra_callbacks`` join the training loop's, as a sweep's reporting to Optuna)."""
-    import aprende
-    from aprende.training import CheckpointError, NonFiniteLossError, fit
+    (``extra_callbacks`` join the training loop's, as a sweep's reporting to Optuna).
+
+    The run folder's lock is held throughout: a second ``aprende train`` on the same folder
+    is refused with the first one's process id."""
+    from aprende.training.run_lock import RunLock, RunLockedError
 
     config = config_from_args(args)
     check_device(config.device)
     folder = run_folder(config)
+    try:
+        with RunLock(folder):
+            return _train(config, folder, extra_callbacks)
+    except RunLockedError as error:
+        raise UsageError(f"out: {one_line(error)}") from None
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Every file of a run is written atomically: the old content or the new, never a mix."""
+    from aprende.training.checkpoint import atomic_write
+
+    atomic_write(path, text.encode("utf-8"))
+
+
+def write_report(folder: Path) -> Path:
+    """Write ``folder/report.html`` atomically from the run folder's files."""
+    from aprende.report import render_report
+
+    path = folder / "report.html"
+    _write_text(path, render_report(folder))
+    return path
+
+
+def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
+    import aprende
+    from aprende.training import CheckpointError, NonFiniteLossError, fit
+
     resuming = check_resumable(folder, config)
     data = load_data(config)
     spec = data.spec
@@ -86,9 +115,9 @@ def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
     criterion = build_criterion(spec.task)
 
     folder.mkdir(parents=True, exist_ok=True)
-    settings_module.write_toml(config, folder / "config.toml")
+    _write_text(folder / "config.toml", settings_module.to_toml(config))
     summary = model.summary(input_size=(1, spec.n_features))
-    (folder / "model.txt").write_text(summary + "\n", encoding="utf-8")
+    _write_text(folder / "model.txt", summary + "\n")
     sizes = spec.sizes
     print(
         f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
@@ -145,13 +174,11 @@ def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
         f"{scores['best_epoch']} (lowest validation loss):"
     )
     print_scores(spec, data.y["test"], outputs, scores)
-    (folder / "metrics.json").write_text(json.dumps(scores, indent=1) + "\n", encoding="utf-8")
+    _write_text(folder / "metrics.json", json.dumps(scores, indent=1) + "\n")
     write_plots(folder, spec, history, data.y["test"], outputs, scores)
     if spec.input_shape is not None:
         inputs = preprocessing.inputs(data.X["test"])
         write_image_plots(folder, spec, model, data.X["test"], inputs, data.y["test"], outputs)
-    from aprende.report import write_report
-
     report = write_report(folder)
     print(headline(scores))
     print(f"Run folder: {folder} (open {report} in a browser)")
@@ -252,7 +279,7 @@ def _rebuild(args: argparse.Namespace) -> tuple[RunConfig, DataSpec, Preprocessi
     check_device(args.device)
     model = build_model(config, spec)
     restore_weights(model, saved, args.device)
-    preprocessing = Preprocessing(config, spec.task).load(saved, saved["path"])
+    preprocessing = Preprocessing(config, spec.task).load(saved, saved["path"], spec)
     return config, spec, preprocessing, model
 
 
@@ -332,7 +359,7 @@ def command_lr_find(args: argparse.Namespace) -> int:
     )
     folder = run_folder(config, "-lr-find")
     folder.mkdir(parents=True, exist_ok=True)
-    settings_module.write_toml(config, folder / "config.toml")
+    _write_text(folder / "config.toml", settings_module.to_toml(config))
     with open(folder / "lr_find.csv", "w", newline="", encoding="utf-8") as handle:
         write_csv(
             handle, ["lr", "loss"], [[a, b] for a, b in zip(result.lrs, result.losses, strict=True)]
@@ -381,10 +408,19 @@ def command_datasets(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     """``aprende report RUN``: write RUN/report.html again."""
-    from aprende.report import write_report
-
     folder = Path(args.run)
     if not (folder / "config.toml").is_file():
         raise UsageError(f"RUN: {str(folder)!r} is not a run folder (it has no config.toml)")
+    metrics = folder / "metrics.json"
+    if metrics.is_file():
+        try:
+            scores = json.loads(metrics.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            scores = None
+        if not isinstance(scores, dict):
+            raise UsageError(
+                f"RUN: {metrics} is damaged (not a JSON object): 'aprende evaluate {folder}' "
+                "prints the test metrics again from the checkpoint"
+            )
     print(f"Report written to {write_report(folder)}")
     return 0

@@ -214,19 +214,37 @@ class Preprocessing:
             self.objects["targets"].fit(as_columns(data.y["train"]))
         return self
 
-    def load(self, saved: dict, source: str) -> Preprocessing:
-        """Restore the fitted statistics from a checkpoint's saved state."""
+    def load(self, saved: dict, source: str, spec: DataSpec | None = None) -> Preprocessing:
+        """Restore the fitted statistics from a checkpoint's saved state; with ``spec``, each
+        scaler must then take rows of the run's width (a crafted or damaged state that would
+        broadcast is refused here)."""
+        from aprende.training.checkpoint import CheckpointError
+        from aprende.training.checkpoint_restore import restore_preprocessing
+
         stored = saved["state"].get("preprocessing") or {}
-        for name, obj in self.objects.items():
+        for name in self.objects:
             if name not in stored:
                 raise UsageError(
                     f"checkpoint {source} holds no {name!r} preprocessing, which this run's "
                     "settings need: it comes from another run"
                 )
-            try:
-                obj.load_state_dict(stored[name])
-            except (KeyError, ValueError) as error:
-                raise UsageError(f"checkpoint {source}: {one_line(error)}") from None
+        try:
+            restore_preprocessing(self.objects, saved)
+        except CheckpointError as error:
+            raise UsageError(one_line(error)) from None
+        if spec is not None:
+            widths = {"inputs": spec.n_features, "targets": spec.n_outputs}
+            for name, scaler in self.objects.items():
+                probe = np.zeros((2, widths[name]), dtype=np.float32)
+                try:
+                    shape = np.shape(scaler.transform(probe))
+                except (ValueError, TypeError, IndexError) as error:
+                    shape = one_line(error)
+                if shape != probe.shape:
+                    raise UsageError(
+                        f"checkpoint {source}: the {name!r} scaler does not take rows of "
+                        f"{widths[name]} values (got {shape}): the file is damaged"
+                    )
         return self
 
     def inputs(self, X: np.ndarray) -> np.ndarray:

@@ -8,13 +8,14 @@ A run folder holds ``config.toml`` and ``checkpoints/`` (epoch-NNNN and best, ea
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 from aprende import config as settings_module
 from aprende import nn
 from aprende.cli.errors import UsageError, one_line
-from aprende.config import RunConfig
+from aprende.config import ConfigError, RunConfig
 
 _MAY_CHANGE_ON_RESUME = ("out", "device", "epochs", "patience")
 
@@ -32,11 +33,30 @@ def run_folder(config: RunConfig, suffix: str = "") -> Path:
     return folder
 
 
+def stored_settings(saved: dict) -> RunConfig:
+    """The settings a checkpoint was trained with (the copy ``aprende train`` stores in it)."""
+    stored = saved.get("config") or {}
+    if not isinstance(stored.get("run"), dict) or "dataset" not in stored:
+        raise UsageError(
+            f"checkpoint {saved['path']} was not written by 'aprende train' (it holds no run "
+            "settings): pass the run folder as RUN and the file as --checkpoint"
+        )
+    try:
+        return settings_module.from_dict(stored["run"])
+    except ConfigError as error:
+        raise UsageError(f"checkpoint {saved['path']}: {one_line(error)}") from None
+
+
 def check_resumable(folder: Path, config: RunConfig) -> bool:
-    """Whether ``folder`` holds a run to resume; an error when its settings differ."""
-    if not (folder / "checkpoints").is_dir() or not (folder / "config.toml").is_file():
+    """Whether ``folder`` holds a run to resume; an error when the settings asked for differ
+    from those its newest checkpoint was trained with (config.toml is not trusted for this:
+    it may be missing, torn or edited)."""
+    from aprende.training.checkpoint import latest_checkpoint
+
+    latest = latest_checkpoint(folder / "checkpoints")
+    if latest is None:
         return False
-    previous = settings_module.load_run_config(folder)
+    previous = stored_settings(read_checkpoint(latest))
     changed = previous.differences(config, ignore=_MAY_CHANGE_ON_RESUME)
     if changed:
         raise UsageError(
@@ -47,11 +67,41 @@ def check_resumable(folder: Path, config: RunConfig) -> bool:
     return True
 
 
-def chosen_checkpoint(directory: Path) -> Path | None:
-    """The best checkpoint (lowest validation loss), else the newest."""
-    from aprende.training.checkpoint import best_checkpoint, latest_checkpoint
+def check_config_file(folder: Path, config: RunConfig, saved: dict) -> None:
+    """The run folder's config.toml must say what its checkpoint was trained with: a torn or
+    edited file would otherwise rebuild another split or model without a word."""
+    trained = stored_settings(saved)
+    changed = config.differences(trained, ignore=_MAY_CHANGE_ON_RESUME)
+    if changed:
+        raise UsageError(
+            f"RUN: {folder / 'config.toml'} disagrees with the settings checkpoint "
+            f"{saved['path']} was trained with ({'; '.join(changed)}): restore config.toml, or "
+            "pass the checkpoint file as RUN"
+        )
 
-    return best_checkpoint(directory) or latest_checkpoint(directory)
+
+def chosen_checkpoint(directory: Path) -> Path | None:
+    """The best checkpoint (lowest validation loss), else the newest, saying so on stderr."""
+    from aprende.training.checkpoint import (
+        CheckpointError,
+        best_checkpoint,
+        latest_checkpoint,
+    )
+
+    try:
+        best = best_checkpoint(directory)
+    except CheckpointError as error:
+        raise UsageError(one_line(error)) from None
+    if best is not None:
+        return best
+    latest = latest_checkpoint(directory)
+    if latest is not None:
+        print(
+            f"note: {directory} records no best epoch (no validation loss was a number): "
+            f"using the newest checkpoint, {latest.name}",
+            file=sys.stderr,
+        )
+    return latest
 
 
 def read_checkpoint(path: Path | None) -> dict:
@@ -98,15 +148,13 @@ def open_run(args: argparse.Namespace) -> tuple[RunConfig, dict]:
         checkpoint = run
     if args.checkpoint:
         checkpoint = Path(args.checkpoint)
-        if not checkpoint.exists():
+        if not checkpoint.exists() and checkpoint.name != "best.json":
             raise UsageError(f"--checkpoint: {str(checkpoint)!r} does not exist")
     saved = read_checkpoint(checkpoint)
-    stored = saved.get("config") or {}
-    if "run" not in stored or "dataset" not in stored:
-        raise UsageError(
-            f"checkpoint {checkpoint} was not written by 'aprende train' (it holds no run "
-            "settings): pass the run folder as RUN and the file as --checkpoint"
-        )
+    trained = stored_settings(saved)
     if config is None:
-        config = settings_module.from_dict(stored["run"])
+        return trained, saved
+    own = Path(saved["path"]).parent.resolve() == (run / "checkpoints").resolve()
+    if own:
+        check_config_file(run, config, saved)
     return config, saved

@@ -75,7 +75,7 @@ class CallbackList(Callback):
             callback.on_batch_end(batch, logs)
 
 
-def _monitor_op(monitor: str, mode: str):
+def monitor_op(monitor: str, mode: str):
     """``np.less`` when smaller is better, ``np.greater`` when larger is (Keras' 'auto' rule)."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
@@ -129,7 +129,7 @@ class EarlyStopping(Callback):
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self.monitor_op = _monitor_op(monitor, mode)
+        self.monitor_op = monitor_op(monitor, mode)
         self.min_delta = abs(min_delta) * (-1 if self.monitor_op is np.less else 1)
         self.wait, self.stopped_epoch, self.best, self.best_epoch = 0, 0, None, 0
         self.best_weights = None
@@ -141,6 +141,8 @@ class EarlyStopping(Callback):
         self.best_weights = None
 
     def _is_improvement(self, value, reference) -> bool:
+        if not math.isfinite(value):  # NaN compares false both ways: never let it be the best
+            return False
         return reference is None or bool(self.monitor_op(value - self.min_delta, reference))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -229,15 +231,17 @@ class ModelCheckpoint(Callback):
     ):
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only = save_best_only
-        self.monitor_op = _monitor_op(monitor, mode) if save_best_only else None
+        self.monitor_op = monitor_op(monitor, mode) if save_best_only else None
         self.best = initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if current is None or (
-                self.best is not None and not self.monitor_op(current, self.best)
+            if (
+                current is None
+                or not math.isfinite(current)
+                or (self.best is not None and not self.monitor_op(current, self.best))
             ):
                 return
             self.best = current

@@ -1,35 +1,59 @@
 """Checkpoints that never lose training progress: safetensors for arrays, JSON for the rest.
 
-A checkpoint is a pair of files, ``<name>.safetensors`` (every array: weights, optimizer moments,
-...) and ``<name>.json`` (epoch, hyperparameters, RNG states, history, config), each written
-atomically: to a temporary file, flushed and fsync'ed, then renamed over the target. The JSON is
-written last and records the SHA-256 of the arrays file, so a checkpoint is complete exactly when
-its JSON exists and the digest matches; a process killed at any moment leaves the previous
-complete checkpoint in place. No pickle anywhere: loading a checkpoint runs no code.
+Each epoch writes one pair: ``epoch-NNNN.safetensors`` (every array: weights, optimizer moments,
+...) then ``epoch-NNNN.json``, the record (epoch, which epoch is best, hyperparameters, RNG
+states, history, config, the arrays file's size and SHA-256), each atomically (a temporary
+file, fsync'ed, renamed). The record's rename is the epoch's one commit point: before it the
+previous record is current, after it the new one, and everything else is derived from the
+records: ``best.json`` is a copy of the best epoch's record for people and tools, files no
+record refers to are removed, and a resume (``reconcile``) rebuilds both after an interruption.
+No pickle anywhere: loading a checkpoint runs no code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
 
 from aprende import backend
 from aprende._tensor import Tensor
+from aprende.training.checkpoint_files import (
+    FORMAT,
+    FORMAT_VERSION,
+    CheckpointError,
+    atomic_write,
+    binding,
+    encode_record,
+    read_record,
+    read_tensors_payload,
+    record_name,
+    remove_temporary_files,
+    tensors_name,
+)
+from aprende.training.checkpoint_restore import restore_model, restore_rng
 
-FORMAT = "aprende-checkpoint"
-FORMAT_VERSION = 1
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "atomic_write",
+    "best_checkpoint",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "load_state",
+    "read_checkpoint",
+    "reconcile",
+    "restore_model",
+    "restore_rng",
+    "save_checkpoint",
+]
+
+BEST = "best.json"
 _EPOCH_FILE = re.compile(r"^epoch-(\d+)\.json$")
-_OUR_TENSORS = re.compile(r"^(epoch|best)-\d+\.safetensors$")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, truncated, foreign, or does not fit the model."""
+_OUR_FILES = re.compile(r"^(epoch|best)-\d+\.(safetensors|json)$")
 
 
 # ---- flattening nested state into (arrays, JSON) ----------------------------------------------
@@ -48,7 +72,7 @@ def flatten_state(state, prefix: str, arrays: dict):
         arrays[prefix] = c_contiguous(backend.to_numpy(state))
         return {"__array__": prefix}
     if isinstance(state, np.generic):
-        return state.item()
+        state = state.item()
     if isinstance(state, dict):
         items = {str(k): flatten_state(v, f"{prefix}.{k}", arrays) for k, v in state.items()}
         int_keys = [str(k) for k in state if isinstance(k, int)]
@@ -68,19 +92,30 @@ def c_contiguous(array) -> np.ndarray:
 
 
 def unflatten_state(state, arrays: dict):
-    """Inverse of ``flatten_state``."""
+    """Inverse of ``flatten_state``; a CheckpointError (KeyError/ValueError inside) for a
+    reference to an array that is not there or a marker of the wrong type."""
     if isinstance(state, dict):
         if "__array__" in state:
-            return arrays[state["__array__"]]
+            key = state["__array__"]
+            if not isinstance(key, str) or key not in arrays:
+                raise CheckpointError(f"the record names array {key!r}, which the file lacks")
+            return arrays[key]
         if "__tuple__" in state:
-            return tuple(unflatten_state(v, arrays) for v in state["__tuple__"])
+            return tuple(unflatten_state(v, arrays) for v in _of_type(state["__tuple__"], list))
         if "__float__" in state:
-            return float(state["__float__"])
+            text = _of_type(state["__float__"], str)
+            if text not in ("nan", "inf", "-inf"):
+                raise CheckpointError(f"the record holds {text!r} where a float was written")
+            return float(text)
         if "__dict__" in state:
-            int_keys = set(state["__int_keys__"])
+            int_keys = _of_type(state.get("__int_keys__"), list)
+            int_keys = {_of_type(k, str) for k in int_keys}
+            items = _of_type(state["__dict__"], dict)
+            if not int_keys <= set(items) or not all(k.lstrip("-").isdigit() for k in int_keys):
+                raise CheckpointError("the record's integer keys do not match its dict")
             return {
                 (int(k) if k in int_keys else k): unflatten_state(v, arrays)
-                for k, v in state["__dict__"].items()
+                for k, v in items.items()
             }
         return {k: unflatten_state(v, arrays) for k, v in state.items()}
     if isinstance(state, list):
@@ -88,40 +123,12 @@ def unflatten_state(state, arrays: dict):
     return state
 
 
-# ---- atomic files ----------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Write bytes so that ``path`` holds either its old content or the new, never a mix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless where directories cannot be opened."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+def _of_type(value, kind):
+    if not isinstance(value, kind):
+        raise CheckpointError(
+            f"the record holds a {type(value).__name__} where a {kind.__name__} was written"
+        )
+    return value
 
 
 def _safetensors():
@@ -137,65 +144,69 @@ def _safetensors():
 # ---- writing and reading one checkpoint -------------------------------------------------------
 
 
-def write_checkpoint(json_path: Path, tensors_name: str, arrays: dict, meta: dict) -> Path:
-    """Write the arrays file ``tensors_name`` then ``json_path`` (the commit record), atomically.
+def write_checkpoint(
+    directory: Path, epoch: int, arrays: dict, meta: dict, run_id: str, best_epoch
+) -> Path:
+    """Write ``epoch-NNNN.safetensors`` then its record ``epoch-NNNN.json`` (the commit point).
 
-    Give each new checkpoint a new ``tensors_name``: the JSON is what makes it current, so until
-    the JSON's rename the previous pair stays complete and loadable.
+    Until the record's rename the previous record stays current and complete.
     """
-    json_path = Path(json_path)
-    payload = _safetensors().save(arrays)
-    atomic_write(json_path.parent / tensors_name, payload)
+    import hashlib
+
+    directory = Path(directory)
+    payload = _safetensors().save(arrays, metadata=binding(run_id, epoch))
+    atomic_write(directory / tensors_name(epoch), payload)
     record = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "tensors": tensors_name,
+        "run_id": run_id,
+        "epoch": int(epoch),
+        "best_epoch": best_epoch,
+        "tensors": tensors_name(epoch),
+        "size": len(payload),
         "sha256": hashlib.sha256(payload).hexdigest(),
         **meta,
     }
-    atomic_write(json_path, json.dumps(record, indent=1, allow_nan=False).encode())
-    return json_path
+    path = directory / record_name(epoch)
+    atomic_write(path, encode_record(record))
+    return path
 
 
 def read_checkpoint(json_path: Path) -> tuple[dict, dict]:
-    """(arrays, meta) of a checkpoint, verified; a clear CheckpointError for any bad file."""
+    """(arrays, meta) of a checkpoint, verified; a clear CheckpointError for any bad file.
+
+    ``best.json`` is read as its folder's best epoch (what the newest record names), so a
+    copy an interruption left behind is never taken for the best.
+    """
     json_path = Path(json_path)
     if json_path.suffix == ".safetensors":
         json_path = json_path.with_suffix(".json")
+    if json_path.name == BEST:
+        json_path = best_checkpoint(json_path.parent) or json_path
     if not json_path.exists():
         raise CheckpointError(f"no checkpoint at {json_path}")
-    try:
-        meta = json.loads(json_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    meta = read_record(json_path)
+    match = _EPOCH_FILE.match(json_path.name)
+    if match and int(match.group(1)) != meta["epoch"]:
         raise CheckpointError(
-            f"{json_path} is not an aprende checkpoint (not valid JSON: {error})"
-        ) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{json_path} is not an aprende checkpoint (expected format '{FORMAT}', "
-            f"got {meta.get('format') if isinstance(meta, dict) else type(meta).__name__!r})"
+            f"checkpoint {json_path} records epoch {meta['epoch']}, not the {int(match.group(1))} "
+            "of its name"
         )
-    tensors_path = json_path.parent / meta["tensors"]
-    if not tensors_path.exists():
-        raise CheckpointError(f"checkpoint {json_path} names {tensors_path}, which is missing")
-    payload = tensors_path.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != meta["sha256"]:
-        raise CheckpointError(
-            f"checkpoint file {tensors_path} is truncated or corrupt ({len(payload)} bytes; "
-            "its SHA-256 does not match the one recorded when it was written)"
-        )
+    payload = read_tensors_payload(meta, json_path)
     try:
         arrays = _safetensors().load(payload)
     except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
-        raise CheckpointError(f"{tensors_path} is not a valid safetensors file: {error}") from None
+        raise CheckpointError(
+            f"{json_path.parent / meta['tensors']} is not a valid safetensors file: {error}"
+        ) from None
     return arrays, meta
 
 
-# ---- the checkpoint folder: last and best ----------------------------------------------------
+# ---- the checkpoint folder: newest, best, reconcile -------------------------------------------
 
 
 def latest_checkpoint(checkpoint_dir) -> Path | None:
-    """The JSON of the newest complete ``epoch-NNNN`` checkpoint in a folder, or None."""
+    """The record of the newest ``epoch-NNNN`` checkpoint in a folder, or None."""
     directory = Path(checkpoint_dir)
     if not directory.is_dir():
         return None
@@ -208,26 +219,76 @@ def latest_checkpoint(checkpoint_dir) -> Path | None:
 
 
 def best_checkpoint(checkpoint_dir) -> Path | None:
-    """The JSON of the best checkpoint in a folder, or None."""
-    path = Path(checkpoint_dir) / "best.json"
-    return path if path.exists() else None
+    """The record of the epoch the newest record names as best, or None (none named)."""
+    directory = Path(checkpoint_dir)
+    latest = latest_checkpoint(directory)
+    if latest is None:
+        return None
+    record = read_record(latest)
+    if record["best_epoch"] is None:
+        return None
+    path = directory / record_name(record["best_epoch"])
+    if path == latest:
+        return path
+    if not path.exists():
+        raise CheckpointError(
+            f"checkpoint {latest} names epoch {record['best_epoch'] + 1} as the best, and its "
+            f"record {path.name} is missing"
+        )
+    best = read_record(path)
+    if best["run_id"] != record["run_id"]:
+        raise CheckpointError(
+            f"{directory} mixes the checkpoints of two runs ({latest.name} and {path.name}): "
+            "copy a run's folder whole, or start a new one"
+        )
+    return path
 
 
-def prune(checkpoint_dir, keep: set) -> None:
-    """Remove checkpoint files no current JSON refers to (older epochs, replaced bests).
+def prune(checkpoint_dir, current: Path) -> None:
+    """Remove checkpoint files that neither ``current`` (the newest record) nor the best
+    record it names refers to: older epochs, and records an abandoned run left."""
+    directory = Path(checkpoint_dir)
+    record = read_record(current)
+    keep = {current.name, record["tensors"], BEST}
+    if record["best_epoch"] is not None:
+        keep |= {record_name(record["best_epoch"]), tensors_name(record["best_epoch"])}
+    for path in directory.iterdir():
+        if _OUR_FILES.match(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
 
-    Runs only after the new JSON is in place, so a crash here loses nothing.
+
+def _refresh_best_copy(directory: Path) -> None:
+    """Make ``best.json`` a copy of the best record (or remove it when none is best)."""
+    best = best_checkpoint(directory)
+    copy = directory / BEST
+    if best is None:
+        if copy.exists():
+            copy.unlink()
+        return
+    content = best.read_bytes()
+    if not copy.is_file() or copy.is_symlink() or copy.read_bytes() != content:
+        atomic_write(copy, content)
+
+
+def reconcile(checkpoint_dir) -> Path | None:
+    """Bring a checkpoint folder back to what its newest record says, after an interruption.
+
+    Removes temporary files of interrupted writes, rewrites ``best.json`` from the records,
+    and removes files no record refers to. Returns the newest record (None when there is
+    none). Call it only while holding the folder's ``RunLock``.
     """
     directory = Path(checkpoint_dir)
-    current = {latest_checkpoint(directory), best_checkpoint(directory)} - {None}
-    referenced = {path.name for path in current} | set(keep)
-    for path in current:
-        referenced.add(json.loads(path.read_text())["tensors"])
-    for path in directory.iterdir():
-        stale_epoch = _EPOCH_FILE.match(path.name) and path.name not in referenced
-        stale_tensors = _OUR_TENSORS.match(path.name) and path.name not in referenced
-        if stale_epoch or stale_tensors:
-            path.unlink(missing_ok=True)
+    if not directory.is_dir():
+        return None
+    remove_temporary_files(directory)
+    latest = latest_checkpoint(directory)
+    if latest is None:
+        if (directory / BEST).exists():
+            (directory / BEST).unlink()
+        return None
+    prune(directory, latest)
+    _refresh_best_copy(directory)
+    return latest
 
 
 # ---- the public API: the slides' save_checkpoint / load_checkpoint ---------------------------
@@ -235,6 +296,20 @@ def prune(checkpoint_dir, keep: set) -> None:
 
 def _state_of(obj):
     return None if obj is None else obj.state_dict()
+
+
+def _continued_run(directory: Path, epoch: int) -> tuple[str | None, int | None]:
+    """(run id, best epoch) of the run the folder holds, when ``epoch`` continues it."""
+    latest = latest_checkpoint(directory)
+    if latest is None:
+        return None, None
+    try:
+        record = read_record(latest)
+    except CheckpointError:
+        return None, None
+    if record["epoch"] >= epoch:  # starting over in this folder: a new run
+        return None, None
+    return record["run_id"], record["best_epoch"]
 
 
 def save_checkpoint(
@@ -251,15 +326,27 @@ def save_checkpoint(
     config: dict | None = None,
     metrics: dict | None = None,
     best: bool = False,
+    run_id: str | None = None,
+    best_epoch: int | None = None,
 ) -> Path:
     """Save everything needed to resume after ``epoch`` (0-based, the epoch just finished).
 
     Model, optimizer and scheduler state, the preprocessing objects' state, stateful callbacks,
-    the RNG states (aprende's global generator and each loader's generator, so the data order
-    continues exactly), the history and the resolved config. Writes ``epoch-NNNN.*`` in
-    ``checkpoint_dir`` and removes the older one once the new one is complete; with
-    ``best=True`` it also (atomically) replaces ``best.*``. Returns the JSON path.
+    the RNG states (aprende's global generator and each of ``loaders``' generators, so the data
+    order continues exactly: pass the same loaders to ``load_checkpoint``), the history and the
+    resolved config. Writes ``epoch-NNNN.*`` in ``checkpoint_dir``; ``best=True`` marks this
+    epoch as the best (else the best stays the one recorded before, or ``best_epoch`` when
+    given), and ``best.json`` is refreshed. Files of older epochs are removed once the new
+    record is in place. ``run_id`` ties the files to one run (default: the run this folder
+    holds when ``epoch`` continues it, else a new one). Returns the record's path.
     """
+    directory = Path(checkpoint_dir)
+    previous_run, previous_best = _continued_run(directory, epoch)
+    run_id = run_id or previous_run or uuid.uuid4().hex
+    if best:
+        best_epoch = int(epoch)
+    elif best_epoch is None and run_id == previous_run:
+        best_epoch = previous_best
     arrays: dict = {}
     state = {
         "model": _state_of(model),
@@ -270,23 +357,15 @@ def save_checkpoint(
         "rng": {"global": backend.get_rng_state(), "loaders": _loader_states(loaders)},
     }
     meta = {
-        "epoch": int(epoch),
         "model_class": type(model).__name__,
         "state": {name: flatten_state(part, name, arrays) for name, part in state.items()},
         "history": flatten_state(_history_dict(history), "history", arrays),
         "config": config or {},
         "metrics": flatten_state(metrics or {}, "metrics", arrays),
     }
-    directory = Path(checkpoint_dir)
-    last = write_checkpoint(
-        directory / f"epoch-{epoch:04d}.json",
-        f"epoch-{epoch:04d}.safetensors",
-        arrays,
-        meta,
-    )
-    if best:
-        write_checkpoint(directory / "best.json", f"best-{epoch:04d}.safetensors", arrays, meta)
-    prune(directory, keep={last.name})
+    last = write_checkpoint(directory, epoch, arrays, meta, run_id, best_epoch)
+    prune(directory, last)
+    _refresh_best_copy(directory)
     return last
 
 
@@ -316,8 +395,8 @@ def load_state(path) -> dict:
     """The full saved state of a checkpoint (a JSON path, a .safetensors path or a folder).
 
     A folder gives its newest ``epoch-NNNN`` checkpoint. Returns a dict with ``epoch``,
-    ``state`` (model, optimizer, scheduler, preprocessing, callbacks, rng), ``history``,
-    ``config``, ``metrics`` and ``path``.
+    ``best_epoch``, ``state`` (model, optimizer, scheduler, preprocessing, callbacks, rng),
+    ``history``, ``config``, ``metrics`` and ``path``.
     """
     path = Path(path)
     if path.is_dir():
@@ -326,44 +405,55 @@ def load_state(path) -> dict:
             raise CheckpointError(f"no checkpoint in {path}")
         path = found
     arrays, meta = read_checkpoint(path)
-    for key in ("state", "history", "metrics"):
-        meta[key] = unflatten_state(meta.get(key, {}), arrays)
+    try:
+        for key in ("state", "history", "metrics"):
+            meta[key] = unflatten_state(meta[key], arrays)
+    except RecursionError:
+        raise CheckpointError(f"checkpoint {path} is nested too deeply") from None
+    except CheckpointError as error:
+        raise CheckpointError(f"checkpoint {path}: {error}") from None
+    _check_parts(meta["state"], path)
     meta["path"] = str(path)
     return meta
 
 
-def restore_model(model, saved: dict) -> None:
-    """Load a checkpoint's weights into ``model``; a clear error when they do not fit."""
-    weights = {k: Tensor(v) for k, v in saved["state"]["model"].items()}
-    try:
-        model.load_state_dict(weights, strict=True)
-    except (RuntimeError, KeyError, ValueError) as error:
-        raise CheckpointError(
-            f"checkpoint {saved['path']} (saved from a {saved.get('model_class')}) does not fit "
-            f"this {type(model).__name__}: {error}"
-        ) from None
+# What each part of a saved state is: (types allowed, for the part itself).
+_PARTS = {
+    "model": (dict, type(None)),
+    "optimizer": (dict, type(None)),
+    "scheduler": (dict, type(None)),
+    "preprocessing": (dict,),
+    "callbacks": (dict,),
+    "rng": (dict,),
+}
 
 
-def restore_rng(saved: dict, loaders=()) -> None:
-    """Put aprende's global generator, each loader's generator and sampler back as they were."""
-    rng = saved["state"]["rng"]
-    backend.set_rng_state(rng["global"])
-    for loader, state in zip(loaders, rng["loaders"], strict=False):
-        generator = getattr(loader, "generator", None)
-        if generator is not None and state["generator"] is not None:
-            generator.bit_generator.state = state["generator"]
-        if state["sampler"] is not None:
-            loader.sampler.load_state_dict(state["sampler"])
+def _check_parts(state: dict, path: Path) -> None:
+    for part, kinds in _PARTS.items():
+        if part not in state:
+            raise CheckpointError(f"checkpoint {path}: its state has no {part!r}")
+        if not isinstance(state[part], kinds):
+            raise CheckpointError(
+                f"checkpoint {path}: its {part!r} state is a {type(state[part]).__name__}"
+            )
+    rng = state["rng"]
+    if not isinstance(rng.get("global"), dict) or not isinstance(rng.get("loaders"), list):
+        raise CheckpointError(f"checkpoint {path}: its random generator state is damaged")
+    if not all(isinstance(s, dict) for s in [*state["callbacks"].values(), *rng["loaders"]]):
+        raise CheckpointError(f"checkpoint {path}: a callback or loader state is damaged")
 
 
-def load_checkpoint(model, optimizer=None, checkpoint_dir=None, scheduler=None):
+def load_checkpoint(model, optimizer=None, checkpoint_dir=None, scheduler=None, *, loaders=()):
     """The slides' ``start_epoch, model, optimizer = load_checkpoint(model, optimizer, dir)``.
 
     Restores the newest checkpoint in ``checkpoint_dir`` (or a given checkpoint file) into the
-    model, the optimizer and the scheduler when given, and the global RNG, and returns the epoch
-    to start from (the saved epoch + 1). With no checkpoint there, returns ``(0, model,
-    optimizer)`` and leaves everything untouched.
+    model, the optimizer and the scheduler when given, the global RNG and each of ``loaders``'
+    generator (the loaders given to ``save_checkpoint``), and returns the epoch to start from
+    (the saved epoch + 1). With no checkpoint there, returns ``(0, model, optimizer)`` and
+    leaves everything untouched.
     """
+    from aprende.training.checkpoint_restore import restore_optimizer, restore_scheduler
+
     if checkpoint_dir is None:
         raise TypeError("load_checkpoint: checkpoint_dir is required")
     path = Path(checkpoint_dir)
@@ -374,9 +464,8 @@ def load_checkpoint(model, optimizer=None, checkpoint_dir=None, scheduler=None):
         path = found
     saved = load_state(path)
     restore_model(model, saved)
-    if optimizer is not None and saved["state"]["optimizer"] is not None:
-        optimizer.load_state_dict(saved["state"]["optimizer"])
-    if scheduler is not None and saved["state"]["scheduler"] is not None:
-        scheduler.load_state_dict(saved["state"]["scheduler"])
-    restore_rng(saved)
+    if optimizer is not None:
+        restore_optimizer(optimizer, saved)
+    restore_scheduler(scheduler, saved)
+    restore_rng(saved, loaders)
     return saved["epoch"] + 1, model, optimizer

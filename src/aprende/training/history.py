@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import math
 from pathlib import Path
 
 
@@ -56,22 +58,29 @@ class History:
         self.epoch = list(state.get("epoch", []))
 
     def best(self, monitor: str = "val_loss", mode: str = "min") -> tuple[int, float]:
-        """(epoch, value) of the best value of ``monitor``."""
-        values = [(v, e) for e, v in zip(self.epoch, self[monitor], strict=True) if v is not None]
+        """(epoch, value) of the best value of ``monitor`` (NaN and infinities never are)."""
+        values = [
+            (v, e)
+            for e, v in zip(self.epoch, self[monitor], strict=True)
+            if v is not None and math.isfinite(v)
+        ]
         if not values:
             raise ValueError(f"no values of {monitor!r} recorded")
         value, epoch = min(values) if mode == "min" else max(values)
         return epoch, value
 
     def to_csv(self, path) -> Path:
-        """Write one row per epoch: ``epoch`` then every metric."""
+        """Write one row per epoch: ``epoch`` then every metric (atomically)."""
+        from aprende.training.checkpoint_files import atomic_write
+
         path = Path(path)
         keys = list(self.history)
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["epoch", *keys])
-            for row, epoch in enumerate(self.epoch):
-                writer.writerow([epoch, *(self.history[k][row] for k in keys)])
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow(["epoch", *keys])
+        for row, epoch in enumerate(self.epoch):
+            writer.writerow([epoch, *(self.history[k][row] for k in keys)])
+        atomic_write(path, text.getvalue().encode())
         return path
 
     def __repr__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -22,12 +22,13 @@ from aprende.data.sampler import HardExampleSampler
 from aprende.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from aprende.training import checkpoint as ckpt
 from aprende.training.callbacks import (
-    Callback,
     CallbackList,
     LearningRateScheduler,
     ProgressBar,
 )
 from aprende.training.history import History
+from aprende.training.run_lock import RunLock
+from aprende.training.run_state import Checkpointer, resume_run, roll_back, snapshot, still_stopped
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -241,11 +242,12 @@ def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
             count += len(inputs)
             kept_targets.append(_to_numpy(targets))
             kept_outputs.append(_to_numpy(outputs))
-    logs = {"loss": total / max(count, 1)} if criterion is not None else {}
-    if count:
-        outputs, targets = np.concatenate(kept_outputs), np.concatenate(kept_targets)
-        kind = _output_kind(criterion, outputs, targets)
-        logs.update(compute_metrics(metrics, targets, outputs, kind))
+    if not count:
+        raise ValueError("evaluate: the loader gives no examples (an empty dataset)")
+    logs = {"loss": total / count} if criterion is not None else {}
+    outputs, targets = np.concatenate(kept_outputs), np.concatenate(kept_targets)
+    kind = _output_kind(criterion, outputs, targets)
+    logs.update(compute_metrics(metrics, targets, outputs, kind))
     return logs
 
 
@@ -265,72 +267,30 @@ def predict(model, x, batch_size: int | None = 1024, device="cpu") -> Tensor:
 # ---- fit ---------------------------------------------------------------------------------------
 
 
-class _Checkpointer(Callback):
-    """Writes the run's checkpoint after every epoch, and ``best`` when ``monitor`` improves."""
-
-    def __init__(self, directory, monitor: str, components: dict):
-        self.directory, self.monitor, self.components = Path(directory), monitor, components
-        self.best = None
-        self.stopped = False
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        improved = value is not None and (self.best is None or value < self.best)
-        if improved:
-            self.best = value
-        self.stopped = self.run.stop_training
-        ckpt.save_checkpoint(
-            self.run.model,
-            self.run.optimizer,
-            epoch,
-            self.directory,
-            best=improved,
-            history=self.run.history,
-            metrics=logs,
-            **self.components,
-        )
-
-    def state_dict(self) -> dict:
-        return {"best": self.best, "stopped": self.stopped}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.best, self.stopped = state["best"], state["stopped"]
-
-
 def _current_lr(optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
 
 
-def _resume(directory, run: Run, components: dict, loaders) -> int:
-    """Restore a run from its newest checkpoint; the epoch to continue from (0 if none)."""
-    path = ckpt.latest_checkpoint(directory)
-    if path is None:
-        return 0
-    saved = ckpt.load_state(path)
-    ckpt.restore_model(run.model, saved)
-    run.optimizer.load_state_dict(saved["state"]["optimizer"])
-    scheduler = components.get("scheduler")
-    if scheduler is not None and saved["state"]["scheduler"] is not None:
-        scheduler.load_state_dict(saved["state"]["scheduler"])
-    saved_preprocessing = saved["state"]["preprocessing"]
-    for name, obj in (components.get("preprocessing") or {}).items():
-        if name not in saved_preprocessing:
-            raise ckpt.CheckpointError(
-                f"checkpoint {saved['path']} holds no preprocessing state {name!r} (it has "
-                f"{sorted(saved_preprocessing)}); resume with the same preprocessing, or start "
-                "a new checkpoint_dir"
+def _check_finite(logs: dict, monitor: str, epoch: int) -> None:
+    """A NaN or infinite validation loss (or monitored value) stops the run: it would
+    otherwise be compared, scheduled on and written as if it were a number."""
+    for key in dict.fromkeys((monitor, "val_loss")):
+        value = logs.get(key)
+        if value is not None and not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"{key} became {value} at epoch {epoch + 1}: training stopped before this epoch "
+                "was recorded (the last good checkpoint is kept); lower the learning rate, "
+                "clip gradients or check the validation data"
             )
-        obj.load_state_dict(saved_preprocessing[name])
-    states = saved["state"]["callbacks"]
-    for key, callback in components["callbacks"].items():
-        if key in states:
-            callback.load_state_dict(states[key])
-    run.history.load_state_dict(
-        {"history": saved["history"], "epoch": list(range(saved["epoch"] + 1))}
-    )
-    ckpt.restore_rng(saved, loaders)
-    run.resumed = True
-    return saved["epoch"] + 1
+
+
+def _check_not_empty(loader, name: str) -> None:
+    size = _batches(loader)
+    if size == 0:
+        raise ValueError(
+            f"fit: {name} gives no batches (an empty dataset, or drop_last=True with fewer "
+            "examples than batch_size)"
+        )
 
 
 def fit(
@@ -363,10 +323,17 @@ def fit(
     ends with an atomic checkpoint (and ``best`` when ``monitor`` improves), and with
     ``resume`` a run started again continues from the newest one exactly as if never stopped.
     ``l1``/``l2`` add λ₁Σ|w| and (λ₂/2)Σw² on the weights; ``grad_clip`` clips the gradient
-    norm. A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and batch.
+    norm. A NaN or infinite loss raises ``NonFiniteLossError`` naming the epoch and batch, and
+    so does a NaN or infinite validation loss (or ``monitor``), naming the epoch; an empty
+    loader is a ``ValueError``. While it runs, ``fit`` holds ``checkpoint_dir``'s ``RunLock``
+    (a second process gets ``RunLockedError``). A run that stopped early resumes only when an
+    ``EarlyStopping`` callback now has patience left.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    _check_not_empty(train_loader, "train_loader")
+    if val_loader is not None:
+        _check_not_empty(val_loader, "val_loader")
     monitor = monitor or ("val_loss" if val_loader is not None else "loss")
     metrics = list(metrics or ())
     kind = _output_kind(criterion)
@@ -386,7 +353,7 @@ def fit(
             "loaders": [train_loader],
             "config": config,
         }
-        checkpointer = _Checkpointer(checkpoint_dir, monitor, components)
+        checkpointer = Checkpointer(checkpoint_dir, monitor, components)
         stateful["checkpointer"] = checkpointer
     all_callbacks = list(user_callbacks)
     if verbose:
@@ -395,47 +362,65 @@ def fit(
         all_callbacks.append(checkpointer)  # last: it saves what the others have just updated
     callback_list = CallbackList(all_callbacks)
     callback_list.set_run(run)
-    start = 0
-    if checkpoint_dir is not None and resume:
-        start = _resume(checkpoint_dir, run, {**components, "callbacks": stateful}, [train_loader])
-        if start and verbose:
-            print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
-        if checkpointer.stopped:
-            start = epochs  # the run had already stopped early: nothing left to do
-    callback_list.on_train_begin()
-    for epoch in range(start, epochs):
-        callback_list.on_epoch_begin(epoch)
-        began = time.perf_counter()
+    # One writer per checkpoint folder for the whole run: two processes resuming the same
+    # folder would interleave their epochs.
+    with RunLock(checkpoint_dir) if checkpoint_dir is not None else nullcontext():
+        start = 0
+        if checkpoint_dir is not None and resume:
+            start = resume_run(checkpoint_dir, run, components, [train_loader])
+            if start and verbose:
+                print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
+            if checkpointer.stopped and still_stopped(user_callbacks):
+                if verbose:
+                    print(
+                        f"The run had stopped early after epoch {start}: nothing to do (raise "
+                        "EarlyStopping's patience to continue it)"
+                    )
+                start = epochs
+            checkpointer.stopped = False
+        callback_list.on_train_begin()
+        for epoch in range(start, epochs):
+            began = snapshot(model, optimizer, scheduler, train_loader)
+            try:
+                _run_epoch(
+                    run, criterion, train_loader, val_loader, callback_list, epoch, monitor,
+                    device=device, metrics=metrics, kind=kind, grad_clip=grad_clip, l1=l1, l2=l2,
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                # An interrupted epoch leaves no trace, so calling fit again starts where the
+                # last finished epoch left off (or afresh), exactly as an uninterrupted run.
+                roll_back(began, model, optimizer, scheduler, train_loader)
+                raise
+            if run.stop_training:
+                break
+        callback_list.on_train_end()
+    return history
+
+
+def _run_epoch(run, criterion, train_loader, val_loader, callbacks, epoch, monitor, **options):
+    """Train one epoch, score the validation split, record and announce the logs."""
+    callbacks.on_epoch_begin(epoch)
+    began = time.perf_counter()
+    # Overflow on the way to a diverging loss is reported once, as NonFiniteLossError,
+    # not as NumPy's RuntimeWarnings from inside the ops.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         logs = train_one_epoch(
-            model,
-            optimizer,
-            criterion,
-            train_loader,
-            epoch=epoch,
-            device=device,
-            callbacks=callback_list,
-            metrics=metrics,
-            kind=kind,
-            grad_clip=grad_clip,
-            l1=l1,
-            l2=l2,
-        )
+            run.model, run.optimizer, criterion, train_loader, epoch=epoch, callbacks=callbacks,
+            **options,
+        )  # fmt: skip
         samples = logs.pop("samples")
         if val_loader is not None:
-            logs.update(
-                {
-                    f"val_{k}": v
-                    for k, v in evaluate(model, val_loader, criterion, metrics, device).items()
-                }
+            scores = evaluate(
+                run.model, val_loader, criterion, options["metrics"], options["device"]
             )
-        seconds = time.perf_counter() - began
-        logs.update(lr=_current_lr(optimizer), time=seconds, samples_per_s=samples / seconds)
-        history.append(epoch, logs)
-        callback_list.on_epoch_end(epoch, logs)
-        if run.stop_training:
-            break
-    callback_list.on_train_end()
-    return history
+            logs.update({f"val_{k}": v for k, v in scores.items()})
+    _check_finite(logs, monitor, epoch)
+    seconds = time.perf_counter() - began
+    logs.update(
+        lr=_current_lr(run.optimizer), time=seconds, samples_per_s=samples / max(seconds, 1e-9)
+    )
+    run.history.append(epoch, logs)
+    callbacks.on_epoch_end(epoch, logs)
 
 
 def _batches(loader) -> int | None:
@@ -463,7 +448,9 @@ def train_model(
     for each epoch and mini-batch: ``zero_grad``, forward, loss, ``backward``, ``step``; the
     epoch ends with ``save_checkpoint``. Returns the model and the mean loss of each epoch run.
     """
-    start_epoch, model, optimizer = ckpt.load_checkpoint(model, optimizer, checkpoint_dir)
+    start_epoch, model, optimizer = ckpt.load_checkpoint(
+        model, optimizer, checkpoint_dir, loaders=[train_loader]
+    )
     model.to(device)
     losses = []
     for epoch in range(start_epoch, num_epochs):
@@ -480,5 +467,5 @@ def train_model(
             running += loss.item()
         losses.append(running / max(len(train_loader), 1))
         print(f"Epoch {epoch + 1}/{num_epochs}: loss {losses[-1]:.4f}")
-        ckpt.save_checkpoint(model, optimizer, epoch, checkpoint_dir)
+        ckpt.save_checkpoint(model, optimizer, epoch, checkpoint_dir, loaders=[train_loader])
     return model, losses
