@@ -278,14 +278,34 @@ class Preprocessing:
 
 
 def make_loader(
-    X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> DataLoader:
-    """A ``DataLoader`` over the preprocessed arrays ``X`` and ``y`` (seeded when shuffled)."""
+    """A ``DataLoader`` over the preprocessed arrays ``X`` and ``y`` (seeded when shuffled).
+
+    ``shard=(rank, ranks)``: this rank's slice of each global batch of ``batch_size`` (the
+    order drawn as one process draws it; see ``distributed.BatchShardSampler``)."""
     from aprende import tensor
-    from aprende.data import DataLoader, TensorDataset
+    from aprende.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
     dataset = TensorDataset(tensor(X), tensor(y))
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=seed)
+    if shard is None or shard[1] == 1:
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=seed)
+    from aprende.distributed import BatchShardSampler
+
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=seed)
+    order = RandomSampler(dataset, generator=loader.generator) if shuffle else (
+        SequentialSampler(dataset)
+    )
+    rank, ranks = shard
+    sampler = BatchShardSampler(order, batch_size, num_replicas=ranks, rank=rank)
+    return DataLoader(
+        dataset, batch_size=batch_size // ranks, sampler=sampler, generator=loader.generator
+    )
 
 
 # ---- the model -------------------------------------------------------------------------------

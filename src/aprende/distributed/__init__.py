@@ -6,6 +6,7 @@ reads its shard of the data through a ``DistributedSampler``. Needs mpi4py and a
 (``pip install 'aprende[distributed]'``, and e.g. Debian's ``openmpi-bin``).
 """
 
+from aprende.distributed.batch_shards import BatchShardSampler
 from aprende.distributed.parallel import DistributedDataParallel
 from aprende.distributed.process_group import (
     ReduceOp,
@@ -23,6 +24,7 @@ from aprende.distributed.process_group import (
 from aprende.distributed.sampler import DistributedSampler
 
 __all__ = [
+    "BatchShardSampler",
     "DistributedDataParallel",
     "DistributedSampler",
     "ReduceOp",

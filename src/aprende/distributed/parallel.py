@@ -32,9 +32,21 @@ class DistributedDataParallel(Module):
     divided by the world size and unpacked. Batch norm therefore normalises with each rank's
     own batch statistics, as in PyTorch (no SyncBatchNorm). The state dict keys carry the
     ``module.`` prefix, as PyTorch's; save ``ddp.module.state_dict()`` for plain keys.
+
+    The averaging hangs on ``module`` itself (a forward hook), so calling the wrapped module
+    directly after wrapping it trains data-parallel too. With ``batch_weighted=True`` each
+    rank's gradient weighs by its batch size (the first input's first dimension),
+    Σ_k n_k g_k / Σ_k n_k: the exact gradient of the global batch's mean loss when the shards
+    differ in size (PyTorch weighs the ranks equally).
     """
 
-    def __init__(self, module: Module, broadcast_buffers: bool = True, **ignored):
+    def __init__(
+        self,
+        module: Module,
+        broadcast_buffers: bool = True,
+        batch_weighted: bool = False,
+        **ignored,
+    ):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(
@@ -42,19 +54,26 @@ class DistributedDataParallel(Module):
             )
         self.module = module
         self.broadcast_buffers = broadcast_buffers
+        self.batch_weighted = batch_weighted
         self._sync_queued = False
         self._sync_enabled = True
+        self._batch = 1
         for tensor in [*module.parameters(), *module.buffers()]:
             process_group.broadcast(tensor, src=0)
+        self._hook = module.register_forward_hook(self._after_forward)
 
     def forward(self, *args, **kwargs):
         if self.training and self.broadcast_buffers and process_group.get_world_size() > 1:
             for buffer in self.module.buffers():
                 process_group.broadcast(buffer, src=0)
+        return self.module(*args, **kwargs)
+
+    def _after_forward(self, module, args, output) -> None:
         if autograd.is_grad_enabled() and self._sync_enabled and not self._sync_queued:
             self._sync_queued = True
+            first = args[0] if args else None
+            self._batch = len(first) if isinstance(first, Tensor) and first.ndim else 1
             autograd.queue_callback(self._average_gradients)
-        return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
@@ -72,21 +91,31 @@ class DistributedDataParallel(Module):
         if size == 1:
             return
         trained = [p for p in self.module.parameters() if p.requires_grad]
-        missing = [name for name, p in self.module.named_parameters() if p.requires_grad
-                   and p.grad is None]
+        missing = [
+            name for name, p in self.module.named_parameters() if p.requires_grad and p.grad is None
+        ]
         if missing:
             raise RuntimeError(
                 "DistributedDataParallel: parameters received no gradient in this backward "
                 f"pass ({', '.join(missing[:5])}); every trained parameter must take part in "
                 "the loss on every rank"
             )
+        weight = self._batch if self.batch_weighted else 1
         for dtype in dict.fromkeys(p.grad.dtype for p in trained):
             group = [p for p in trained if p.grad.dtype == dtype]
-            flat = Tensor(np.concatenate([np.ravel(p.grad.data) for p in group]))
-            process_group.all_reduce(flat, op="sum")
-            flat.data /= size
+            # One buffer: the weighted gradients, then the weight (their sum is the divisor).
+            flat = np.empty(sum(p.grad.data.size for p in group) + 1, dtype=dtype)
             start = 0
             for p in group:
                 stop = start + p.grad.data.size
-                p.grad.data[...] = flat.data[start:stop].reshape(p.grad.shape)
+                np.multiply(np.ravel(p.grad.data), weight, out=flat[start:stop])
+                start = stop
+            flat[-1] = weight
+            flat_tensor = Tensor(flat)
+            process_group.all_reduce(flat_tensor, op="sum")
+            total = flat[-1]
+            start = 0
+            for p in group:
+                stop = start + p.grad.data.size
+                np.divide(flat[start:stop].reshape(p.grad.shape), total, out=p.grad.data)
                 start = stop

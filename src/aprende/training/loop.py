@@ -313,6 +313,7 @@ def fit(
     monitor: str | None = None,
     preprocessing: dict | None = None,
     config: dict | None = None,
+    write_checkpoints: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -327,7 +328,9 @@ def fit(
     so does a NaN or infinite validation loss (or ``monitor``), naming the epoch; an empty
     loader is a ``ValueError``. While it runs, ``fit`` holds ``checkpoint_dir``'s ``RunLock``
     (a second process gets ``RunLockedError``). A run that stopped early resumes only when an
-    ``EarlyStopping`` callback now has patience left.
+    ``EarlyStopping`` callback now has patience left. ``write_checkpoints=False`` resumes from
+    ``checkpoint_dir`` but writes nothing there and takes no lock: the other ranks of a
+    data-parallel run, whose rank 0 writes.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
@@ -353,7 +356,7 @@ def fit(
             "loaders": [train_loader],
             "config": config,
         }
-        checkpointer = Checkpointer(checkpoint_dir, monitor, components)
+        checkpointer = Checkpointer(checkpoint_dir, monitor, components, write=write_checkpoints)
         stateful["checkpointer"] = checkpointer
     all_callbacks = list(user_callbacks)
     if verbose:
@@ -364,10 +367,13 @@ def fit(
     callback_list.set_run(run)
     # One writer per checkpoint folder for the whole run: two processes resuming the same
     # folder would interleave their epochs.
-    with RunLock(checkpoint_dir) if checkpoint_dir is not None else nullcontext():
+    writing = checkpoint_dir is not None and write_checkpoints
+    with RunLock(checkpoint_dir) if writing else nullcontext():
         start = 0
         if checkpoint_dir is not None and resume:
-            start = resume_run(checkpoint_dir, run, components, [train_loader])
+            start = resume_run(
+                checkpoint_dir, run, components, [train_loader], reconcile=write_checkpoints
+            )
             if start and verbose:
                 print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
             if checkpointer.stopped and still_stopped(user_callbacks):

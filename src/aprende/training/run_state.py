@@ -26,8 +26,9 @@ class Checkpointer(Callback):
     """Writes the run's checkpoint after every epoch; its record names the best epoch so far
     (``monitor`` best, never a NaN), so the epoch and the choice of best commit together."""
 
-    def __init__(self, directory, monitor: str, components: dict):
+    def __init__(self, directory, monitor: str, components: dict, write: bool = True):
         self.directory, self.monitor, self.components = Path(directory), monitor, components
+        self.write = write  # False: keep the state (best epoch) but write nothing
         try:
             self.better = monitor_op(monitor, "auto")
         except ValueError:  # a metric of unknown direction: lower is better, as for a loss
@@ -46,6 +47,8 @@ class Checkpointer(Callback):
         if improved:
             self.best, self.best_epoch = value, epoch
         self.stopped = self.run.stop_training
+        if not self.write:
+            return
         ckpt.save_checkpoint(
             self.run.model,
             self.run.optimizer,
@@ -71,12 +74,13 @@ class Checkpointer(Callback):
         self.stopped, self.run_id = bool(state["stopped"]), str(state["run_id"])
 
 
-def resume_run(directory, run, components: dict, loaders) -> int:
+def resume_run(directory, run, components: dict, loaders, reconcile: bool = True) -> int:
     """Restore a run from its newest checkpoint; the epoch to continue from (0 if none).
 
     The folder is first reconciled (what an interruption left is cleared, ``best.json``
-    rebuilt from the records), then every part is restored, each checked."""
-    path = ckpt.reconcile(directory)
+    rebuilt from the records; not with ``reconcile=False``, for a reader beside the writer),
+    then every part is restored, each checked."""
+    path = ckpt.reconcile(directory) if reconcile else ckpt.latest_checkpoint(directory)
     if path is None:
         return 0
     saved = ckpt.load_state(path)
