@@ -54,15 +54,12 @@ from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
 from aprende.ops.elementwise import (
     abs,
     add,
-    allclose,
     bitwise_and,
     bitwise_left_shift,
     bitwise_not,
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
-    clamp,
-    clip,
     div,
     eq,
     exp,
@@ -89,6 +86,17 @@ from aprende.ops.elementwise import (
     where,
 )
 from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.arithmetic import floor_divide, fmod, remainder
+from aprende.ops.binary_math import (
+    allclose, arctan2, atan2, clamp, clip, copysign, fmax, fmin, hypot, isclose, lerp,
+    logaddexp, logaddexp2,
+)  # fmt: skip
+from aprende.ops.math import (
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
+    ceil, cos, cosh, exp2, expm1, fix, floor, frac, isinf, isneginf, isposinf, log1p, log2,
+    log10, reciprocal, round, rsqrt, sin, sinh, tan, trunc,
+)  # fmt: skip
+from aprende.ops.special import erf, erfc, erfinv
 from aprende.ops.reduce import (
     all,
     any,
