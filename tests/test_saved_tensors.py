@@ -282,6 +282,24 @@ CASES = {
     "conv_transpose2d-weight": _conv_transpose2d("weight"),
     "max_unpool2d-indices": _max_unpool2d_indices,
     "max_unpool2d-unbatched-indices": _max_unpool2d_unbatched_indices,
+    # elementwise math (ops/math.py, special.py, binary_math.py, arithmetic.py)
+    "sin": _case_unary(aprende.sin),
+    "acosh": _case_unary(aprende.acosh, positive=True),
+    "erf": _case_unary(aprende.erf),
+    "frac": _case_unary(aprende.frac),
+    "copysign": _case_unary(lambda a: aprende.copysign(a, -1.0)),
+    "tan": _case_output(aprende.tan),
+    "rsqrt": _case_output(aprende.rsqrt),
+    "erfinv": _case_output(aprende.erfinv),
+    "lerp-end": _case_binary(lambda a, b: aprende.lerp(a, b, 0.3)),
+    "lerp-weight": _case_binary(lambda a, b: aprende.lerp(a, a * 2, b)),
+    "logaddexp": _case_binary(aprende.logaddexp),
+    "hypot": _case_binary(aprende.hypot),
+    "atan2": _case_binary(aprende.atan2),
+    "fmax": _case_binary(aprende.fmax),
+    "remainder": _case_binary(lambda a, b: a % b),
+    "fmod": _case_binary(aprende.fmod),
+    "clamp-tensor-min": _case_binary(lambda a, b: a.clamp(min=b)),
 }
 
 
@@ -339,6 +357,9 @@ KEEP_THEIR_OWN = {
     "avg_pool2d": lambda: F.avg_pool2d(leaf(1, 2, 5, 5), 3, 2, 1, count_include_pad=False),
     "adaptive_avg_pool2d": lambda: F.adaptive_avg_pool2d(leaf(1, 2, 5, 5), 3),
     "adaptive_max_pool2d": lambda: F.adaptive_max_pool2d(leaf(1, 2, 5, 5), 3, True)[0],
+    "floor": lambda: leaf(3).floor(),
+    "round-decimals": lambda: leaf(3).round(decimals=2),
+    "div-trunc": lambda: aprende.div(leaf(3), leaf(3, seed=1), rounding_mode="trunc"),
 }
 
 

@@ -51,6 +51,22 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
+from aprende.ops.arithmetic import floor_divide, fmod, remainder
+from aprende.ops.binary_math import (
+    allclose,
+    arctan2,
+    atan2,
+    clamp,
+    clip,
+    copysign,
+    fmax,
+    fmin,
+    hypot,
+    isclose,
+    lerp,
+    logaddexp,
+    logaddexp2,
+)
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -86,17 +102,41 @@ from aprende.ops.elementwise import (
     where,
 )
 from aprende.ops.linalg import bmm, matmul, mm
-from aprende.ops.arithmetic import floor_divide, fmod, remainder
-from aprende.ops.binary_math import (
-    allclose, arctan2, atan2, clamp, clip, copysign, fmax, fmin, hypot, isclose, lerp,
-    logaddexp, logaddexp2,
-)  # fmt: skip
 from aprende.ops.math import (
-    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh,
-    ceil, cos, cosh, exp2, expm1, fix, floor, frac, isinf, isneginf, isposinf, log1p, log2,
-    log10, reciprocal, round, rsqrt, sin, sinh, tan, trunc,
-)  # fmt: skip
-from aprende.ops.special import erf, erfc, erfinv
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    ceil,
+    cos,
+    cosh,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    isinf,
+    isneginf,
+    isposinf,
+    log1p,
+    log2,
+    log10,
+    reciprocal,
+    round,
+    rsqrt,
+    sin,
+    sinh,
+    tan,
+    trunc,
+)
 from aprende.ops.reduce import (
     all,
     any,
@@ -127,6 +167,7 @@ from aprende.ops.shape import (
     transpose,
     unsqueeze,
 )
+from aprende.ops.special import erf, erfc, erfinv
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool

@@ -255,9 +255,7 @@ class Clamp(Function):
         return tuple(grads)
 
 
-def clamp(
-    input: Tensor, min: TensorLike | None = None, max: TensorLike | None = None
-) -> Tensor:
+def clamp(input: Tensor, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
     """input clipped to [min, max]: min(max(x, min), max), broadcast; either bound a number,
     a tensor, or None (not both). The dtype is PyTorch's promotion of all three."""
     if min is None and max is None:

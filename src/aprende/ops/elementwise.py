@@ -329,11 +329,13 @@ class Step(Function):
 
 
 class Sign(Step):
-    """sign(a) ∈ {−1, 0, 1}; a bool tensor is its own sign."""
+    """sign(a) ∈ {−1, 0, 1}, 0 for nan as in PyTorch; a bool tensor is its own sign."""
 
     @staticmethod
     def kernel(xp, a):
-        return a.copy() if a.dtype == np.bool_ else xp.sign(a)
+        if a.dtype.kind != "f":
+            return a.copy() if a.dtype == np.bool_ else xp.sign(a)
+        return xp.where(xp.isnan(a), 0, xp.sign(a)).astype(a.dtype)
 
 
 class Maximum(Function):
@@ -353,8 +355,12 @@ class Maximum(Function):
         xp = get_array_module(grad)
         zero = grad.dtype.type(0)
         tied = xp.where(a == b, grad / 2, grad)
-        grad_a = unbroadcast(xp.where(self.loses(a, b), zero, tied), a.shape) if self.needs[0] else None
-        grad_b = unbroadcast(xp.where(self.loses(b, a), zero, tied), b.shape) if self.needs[1] else None
+        grad_a = (
+            unbroadcast(xp.where(self.loses(a, b), zero, tied), a.shape) if self.needs[0] else None
+        )
+        grad_b = (
+            unbroadcast(xp.where(self.loses(b, a), zero, tied), b.shape) if self.needs[1] else None
+        )
         return grad_a, grad_b
 
 
