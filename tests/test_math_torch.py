@@ -304,6 +304,9 @@ CLAMP = [
     ("min tensor", lambda ns, a, lo, hi: ns.clamp(a, min=lo)),
     ("max tensor", lambda ns, a, lo, hi: a.clamp(max=hi)),
     ("scaled bound", lambda ns, a, lo, hi: a.clip(max=hi * 2)),
+    ("clamp_min", lambda ns, a, lo, hi: ns.clamp_min(a, lo)),
+    ("clamp_max", lambda ns, a, lo, hi: a.clamp_max(hi)),
+    ("clamp_min number", lambda ns, a, lo, hi: a.clamp_min(0.25)),
     ("crossed bounds", lambda ns, a, lo, hi: ns.clamp(a, hi + 1, hi)),
     ("non-contiguous", lambda ns, a, lo, hi: ns.clamp(a.t().t(), lo[..., ::1], hi)),
 ]

@@ -57,6 +57,8 @@ from aprende.ops.binary_math import (
     arctan2,
     atan2,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
     copysign,
     fmax,

@@ -19,7 +19,7 @@ from aprende.ops.elementwise import to_floating as _to_floating
 
 TENSOR_METHODS = (
     "lerp", "copysign", "logaddexp", "logaddexp2", "hypot", "atan2", "arctan2", "fmax", "fmin",
-    "clamp", "clip", "isclose", "allclose",
+    "clamp", "clip", "clamp_min", "clamp_max", "isclose", "allclose",
 )  # fmt: skip
 
 
@@ -273,6 +273,16 @@ def clamp(input: Tensor, min: TensorLike | None = None, max: TensorLike | None =
 
 
 clip = clamp
+
+
+def clamp_min(input: Tensor, min: TensorLike) -> Tensor:
+    """max(x, min), broadcast: ``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: TensorLike) -> Tensor:
+    """min(x, max), broadcast: ``clamp(input, max=max)``."""
+    return clamp(input, max=max)
 
 
 def isclose(
