@@ -136,14 +136,14 @@ def erfinv_values(x):
 class Erf(Unary):
     """erf a; ∂/∂a = 2/√π · e^(−a²)."""
 
-    f = staticmethod(lambda xp, a: erf_values(a).astype(a.dtype))
+    f = staticmethod(lambda xp, a: erf_values(a).astype(a.dtype, copy=False))
     df = staticmethod(lambda xp, a: _TWO_OVER_SQRT_PI * xp.exp(-a * a))
 
 
 class Erfc(Unary):
     """erfc a = 1 − erf a; ∂/∂a = −2/√π · e^(−a²)."""
 
-    f = staticmethod(lambda xp, a: erfc_values(a).astype(a.dtype))
+    f = staticmethod(lambda xp, a: erfc_values(a).astype(a.dtype, copy=False))
     df = staticmethod(lambda xp, a: -_TWO_OVER_SQRT_PI * xp.exp(-a * a))
 
 
@@ -151,7 +151,7 @@ class Erfinv(Unary):
     """y = erfinv a; ∂/∂a = √π/2 · e^(y²), read from the output."""
 
     reads_output = True
-    f = staticmethod(lambda xp, a: erfinv_values(a).astype(a.dtype))
+    f = staticmethod(lambda xp, a: erfinv_values(a).astype(a.dtype, copy=False))
     df = staticmethod(lambda xp, y: (1 / _TWO_OVER_SQRT_PI) * xp.exp(y * y))
 
 
