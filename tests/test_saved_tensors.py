@@ -246,6 +246,8 @@ def _returned_indices(op):
         values, indices = op(leaf(3, 4))
         return values, indices
 
+    return build
+
 
 def _gathered(op, index=((0, 2), (1, 1), (3, 0))):
     """A gather-family op whose backward reads its index (or mask): that is what must not change."""
@@ -354,6 +356,24 @@ CASES = {
     "cummax-indices": _cummax_indices,
     "cumprod": _case_unary(lambda a: a.cumprod(1)),
     "logcumsumexp": _case_output(lambda a: a.logcumsumexp(1)),
+    # elementwise math (ops/math.py, special.py, binary_math.py, arithmetic.py)
+    "sin": _case_unary(aprende.sin),
+    "acosh": _case_unary(aprende.acosh, positive=True),
+    "erf": _case_unary(aprende.erf),
+    "frac": _case_unary(aprende.frac),
+    "copysign": _case_unary(lambda a: aprende.copysign(a, -1.0)),
+    "tan": _case_output(aprende.tan),
+    "rsqrt": _case_output(aprende.rsqrt),
+    "erfinv": _case_output(aprende.erfinv),
+    "lerp-end": _case_binary(lambda a, b: aprende.lerp(a, b, 0.3)),
+    "lerp-weight": _case_binary(lambda a, b: aprende.lerp(a, a * 2, b)),
+    "logaddexp": _case_binary(aprende.logaddexp),
+    "hypot": _case_binary(aprende.hypot),
+    "atan2": _case_binary(aprende.atan2),
+    "fmax": _case_binary(aprende.fmax),
+    "remainder": _case_binary(lambda a, b: a % b),
+    "fmod": _case_binary(aprende.fmod),
+    "clamp-tensor-min": _case_binary(lambda a, b: a.clamp(min=b)),
 }
 
 
@@ -423,6 +443,9 @@ KEEP_THEIR_OWN = {
     "repeat_interleave": lambda: leaf(2, 3).repeat_interleave(2, 1),
     "unfold": lambda: leaf(2, 7).unfold(1, 3, 2),
     "cumsum": lambda: leaf(3, 4).cumsum(1),
+    "floor": lambda: leaf(3).floor(),
+    "round-decimals": lambda: leaf(3).round(decimals=2),
+    "div-trunc": lambda: aprende.div(leaf(3), leaf(3, seed=1), rounding_mode="trunc"),
 }
 
 

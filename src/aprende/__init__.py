@@ -51,19 +51,34 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import celu, leaky_relu, relu, selu, sigmoid, tanh
+from aprende.ops.arithmetic import floor_divide, fmod, remainder
+from aprende.ops.binary_math import (
+    allclose,
+    arctan2,
+    atan2,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    copysign,
+    fmax,
+    fmin,
+    hypot,
+    isclose,
+    lerp,
+    logaddexp,
+    logaddexp2,
+)
 from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
 from aprende.ops.elementwise import (
     abs,
     add,
-    allclose,
     bitwise_and,
     bitwise_left_shift,
     bitwise_not,
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
-    clamp,
-    clip,
     div,
     eq,
     exp,
@@ -104,6 +119,41 @@ from aprende.ops.layout import (
     unflatten,
 )
 from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.math import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    ceil,
+    cos,
+    cosh,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    isinf,
+    isneginf,
+    isposinf,
+    log1p,
+    log2,
+    log10,
+    reciprocal,
+    round,
+    rsqrt,
+    sin,
+    sinh,
+    tan,
+    trunc,
+)
 from aprende.ops.norm import norm
 from aprende.ops.reduce import (
     all,
@@ -155,6 +205,7 @@ from aprende.ops.shape import (
     vstack,
 )
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
+from aprende.ops.special import erf, erfc, erfinv
 from aprende.ops.statistics import (
     amax,
     amin,

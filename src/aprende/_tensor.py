@@ -365,6 +365,18 @@ class Tensor:
     def __rtruediv__(self, other):
         return _elementwise.div(other, self)
 
+    def __floordiv__(self, other):
+        return _arithmetic.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _arithmetic.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _arithmetic.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _arithmetic.remainder(other, self)
+
     def __pow__(self, exponent):
         return _elementwise.pow(self, exponent)
 
@@ -516,9 +528,9 @@ class Tensor:
         """See ``aprende.mul``."""
         return _elementwise.mul(self, other)
 
-    def div(self, other: TensorLike) -> Tensor:
+    def div(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
         """See ``aprende.div``."""
-        return _elementwise.div(self, other)
+        return _elementwise.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent: TensorLike) -> Tensor:
         """See ``aprende.pow``."""
@@ -555,12 +567,6 @@ class Tensor:
     def sign(self) -> Tensor:
         """See ``aprende.sign``."""
         return _elementwise.sign(self)
-
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        """See ``aprende.clamp``."""
-        return _elementwise.clamp(self, min, max)
-
-    clip = clamp
 
     def maximum(self, other: TensorLike) -> Tensor:
         """See ``aprende.maximum``."""
@@ -818,17 +824,21 @@ class Tensor:
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import activation as _activation  # noqa: E402
+from aprende.ops import arithmetic as _arithmetic  # noqa: E402
+from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import layout as _layout  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
+from aprende.ops import math as _math  # noqa: E402
 from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
 from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
+from aprende.ops import special as _special  # noqa: E402
 from aprende.ops import statistics as _statistics  # noqa: E402
 from aprende.ops import triangular as _triangular  # noqa: E402
 
@@ -854,4 +864,8 @@ _install_methods(
     _cumulative,
     _indexing,
     _scatter,
+    _math,
+    _special,
+    _binary_math,
+    _arithmetic,
 )

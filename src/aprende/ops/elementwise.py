@@ -53,8 +53,16 @@ def _priority_and_dtype(value) -> tuple[int, np.dtype]:
     return (0 if value.data.ndim else 1), value.dtype
 
 
-def result_type(a: TensorLike, b: TensorLike) -> np.dtype:
-    """The dtype of ``a ⊕ b`` by PyTorch's promotion rules (``torch.result_type``).
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """``torch.promote_types``: across categories the higher category's dtype (int64 with
+    float32 is float32, where NumPy gives float64); within one, the wider dtype."""
+    if _CATEGORY[a.kind] != _CATEGORY[b.kind]:
+        return a if _CATEGORY[a.kind] > _CATEGORY[b.kind] else b
+    return np.promote_types(a, b)
+
+
+def result_type(*values: TensorLike) -> np.dtype:
+    """The dtype of ``a ⊕ b ⊕ ...`` by PyTorch's promotion rules (``torch.result_type``).
 
     Within a category (bool < integer < floating) tensors promote to the wider dtype; a 0-d
     tensor or a Python number counts only when its category is higher than that of the
@@ -62,11 +70,17 @@ def result_type(a: TensorLike, b: TensorLike) -> np.dtype:
     2.5 → float16; float32 tensor + 0-d float64 tensor → float32; int32 tensor + 2**40 →
     int32 (the number wraps, as in PyTorch). NumPy alone would give float64 or an error.
     """
-    (pa, da), (pb, db) = _priority_and_dtype(a), _priority_and_dtype(b)
-    if pa == pb:
-        return np.promote_types(da, db)
-    (_, high), (_, low) = sorted(((pa, da), (pb, db)), key=lambda item: item[0])
-    return low if _CATEGORY[low.kind] > _CATEGORY[high.kind] else high
+    groups: dict[int, np.dtype] = {}
+    for value in values:
+        priority, dtype = _priority_and_dtype(value)
+        groups[priority] = _promote(groups[priority], dtype) if priority in groups else dtype
+    result = None
+    for priority in (2, 1, 0):  # numbers, then 0-d tensors, then tensors with dimensions
+        if priority in groups:
+            dtype = groups[priority]
+            higher = result is not None and _CATEGORY[result.kind] > _CATEGORY[dtype.kind]
+            result = result if higher else dtype
+    return result
 
 
 def _scalar_tensor(value, dtype: np.dtype, xp) -> Tensor:
@@ -213,8 +227,12 @@ def mul(a: TensorLike, b: TensorLike) -> Tensor:
     return Mul.apply(*_pair(a, b))
 
 
-def div(a: TensorLike, b: TensorLike) -> Tensor:
-    """a / b elementwise, broadcast (true division: integers give floats)."""
+def div(a: TensorLike, b: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b elementwise, broadcast: true division (integers give floats) when
+    ``rounding_mode`` is None; ``"trunc"`` and ``"floor"`` round the quotient toward zero or
+    down (see ``aprende.ops.arithmetic``)."""
+    if rounding_mode is not None:
+        return _arithmetic.rounded_div(a, b, rounding_mode)
     a, b = _pair(a, b)
     if not is_floating(a.dtype) and not is_floating(b.dtype):
         a, b = a.to(backend.get_default_dtype()), b.to(backend.get_default_dtype())
@@ -298,60 +316,59 @@ class Abs(Function):
         return (grad * get_array_module(a).sign(a),)
 
 
-class Sign(Function):
-    """sign(a): its derivative is 0 everywhere it exists (and taken as 0 at 0, as PyTorch)."""
+class Step(Function):
+    """A piecewise-constant function (sign, floor, round, ...): its derivative is 0 wherever it
+    exists, and PyTorch takes it as 0 at the jumps too; ``kernel(xp, a)`` computes it."""
 
     def forward(self, a):
         self.shape, self.dtype = a.shape, a.dtype
-        return get_array_module(a).sign(a)
+        return self.kernel(get_array_module(a), a)
 
     def backward(self, grad):
         return (get_array_module(grad).zeros(self.shape, dtype=self.dtype),)
 
 
-class Clamp(Function):
-    """Clip to [low, high]; ∂/∂a = 1 inside the range (bounds included), 0 outside."""
+class Sign(Step):
+    """sign(a) ∈ {−1, 0, 1}, 0 for nan as in PyTorch; a bool tensor is its own sign."""
 
-    def forward(self, a, low=None, high=None):
-        self.save_for_backward(a)
-        self.low, self.high = low, high
-        return get_array_module(a).clip(a, low, high)
-
-    def backward(self, grad):
-        (a,) = self.saved_tensors
-        inside = True
-        if self.low is not None:
-            inside = a >= self.low
-        if self.high is not None:
-            inside = inside & (a <= self.high)
-        return (grad * inside,)
+    @staticmethod
+    def kernel(xp, a):
+        if a.dtype.kind != "f":
+            return a.copy() if a.dtype == np.bool_ else xp.sign(a)
+        return xp.where(xp.isnan(a), 0, xp.sign(a)).astype(a.dtype)
 
 
 class Maximum(Function):
-    """max(a, b) elementwise; ∂/∂a = 1 where a > b, 0 where a < b, and at a tie each input
-    gets half the gradient (as PyTorch)."""
+    """max(a, b) elementwise; ∂/∂a = 1 where a > b, 0 where a < b, ½ at a tie, and where a
+    comparison is false both ways (a nan) the whole gradient reaches both inputs, as
+    PyTorch's ``where(a == b, g/2, g).masked_fill(a < b, 0)``."""
 
-    pick_first = staticmethod(np.greater)
+    loses = staticmethod(np.less)  # a loses to b where loses(a, b)
+    kernel = staticmethod(np.maximum)
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        xp = get_array_module(a)
-        return xp.maximum(a, b) if self.pick_first is np.greater else xp.minimum(a, b)
+        return self.kernel(a, b)
 
     def backward(self, grad):
         a, b = self.saved_tensors
         xp = get_array_module(grad)
-        first = self.pick_first(a, b)
-        share_a = xp.where(a == b, 0.5, first.astype(grad.dtype)).astype(grad.dtype)
-        grad_a = unbroadcast(grad * share_a, a.shape) if self.needs[0] else None
-        grad_b = unbroadcast(grad * (1 - share_a), b.shape) if self.needs[1] else None
+        zero = grad.dtype.type(0)
+        tied = xp.where(a == b, grad / 2, grad)
+        grad_a = (
+            unbroadcast(xp.where(self.loses(a, b), zero, tied), a.shape) if self.needs[0] else None
+        )
+        grad_b = (
+            unbroadcast(xp.where(self.loses(b, a), zero, tied), b.shape) if self.needs[1] else None
+        )
         return grad_a, grad_b
 
 
 class Minimum(Maximum):
     """min(a, b) elementwise; the gradient as ``Maximum``'s with the roles swapped."""
 
-    pick_first = staticmethod(np.less)
+    loses = staticmethod(np.greater)
+    kernel = staticmethod(np.minimum)
 
 
 class Where(Function):
@@ -400,20 +417,6 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 def sign(a: Tensor) -> Tensor:
     """sign(a) ∈ {−1, 0, 1}; zero gradient (the step has no useful derivative)."""
     return Sign.apply(a)
-
-
-def clamp(
-    a: Tensor, min: float | Tensor | None = None, max: float | Tensor | None = None
-) -> Tensor:  # noqa: A002 - PyTorch's names
-    """a clipped to [min, max] (either may be None)."""
-    if min is None and max is None:
-        raise RuntimeError("clamp: at least one of min and max must be given")
-    min = min.item() if isinstance(min, Tensor) else min
-    max = max.item() if isinstance(max, Tensor) else max
-    return Clamp.apply(a, low=min, high=max)
-
-
-clip = clamp
 
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:
@@ -591,6 +594,4 @@ def isfinite(a: Tensor) -> Tensor:
     return Tensor._make(get_array_module(a.data).isfinite(a.data), False)
 
 
-def allclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    a, b = _pair(a, b)
-    return bool(get_array_module(a.data).allclose(a.data, b.data, rtol=rtol, atol=atol))
+from aprende.ops import arithmetic as _arithmetic  # noqa: E402 - it builds on this module
