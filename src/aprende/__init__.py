@@ -51,6 +51,7 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import leaky_relu, relu, sigmoid, tanh
+from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -88,7 +89,7 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
-from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.linalg import bmm, dot, inner, matmul, mm, mv, outer, vdot
 from aprende.ops.reduce import (
     all,
     any,

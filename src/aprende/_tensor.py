@@ -836,4 +836,4 @@ def _install_methods(*modules) -> None:
             setattr(Tensor, name, getattr(module, name))
 
 
-_install_methods()
+_install_methods(autograd, _linalg)

@@ -14,6 +14,7 @@ from aprende.ops import activation as _activation
 from aprende.ops import reduce as _reduce
 from aprende.ops.activation import sigmoid, tanh
 from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout, dropout2d
@@ -96,4 +97,5 @@ __all__ = [
     "dropout2d",
     "interpolate",
     "pad",
+    "scaled_dot_product_attention",
 ]

@@ -72,9 +72,7 @@ def _onto_diagonal(g, letters: str, unique: str, sizes: dict, xp):
     diagonal that the repeated letters pick: a strided view of the buffer whose stride for a
     letter is the sum of the strides of the dimensions it names."""
     out = xp.zeros(tuple(sizes[c] for c in letters), dtype=g.dtype)
-    strides = [
-        sum(out.strides[i] for i, other in enumerate(letters) if other == c) for c in unique
-    ]
+    strides = [sum(out.strides[i] for i, other in enumerate(letters) if other == c) for c in unique]
     xp.lib.stride_tricks.as_strided(out, shape=g.shape, strides=strides)[...] = g
     return out
 
@@ -124,7 +122,8 @@ def parse(equation: str, shapes: list[tuple]) -> tuple[list[str], str, dict]:
             )
     ellipsis = "".join(fresh[: max(spans, default=0)])
     subscripts = [
-        t.replace("...", ellipsis[len(ellipsis) - span :]) for t, span in zip(terms, spans, strict=True)
+        t.replace("...", ellipsis[len(ellipsis) - span :])
+        for t, span in zip(terms, spans, strict=True)
     ]
     if output is None:
         counts = "".join(terms).replace("...", "")
@@ -196,10 +195,13 @@ def einsum(equation: str | Tensor, *operands) -> Tensor:
         raise _error("must provide at least one operand")
     for k, t in enumerate(operands):
         if not isinstance(t, Tensor):
-            raise TypeError(f"einsum(): expected operand {k} to be a Tensor, got {type(t).__name__}")
+            raise TypeError(
+                f"einsum(): expected operand {k} to be a Tensor, got {type(t).__name__}"
+            )
     dtypes = {t.dtype for t in operands}
     if len(dtypes) > 1:
-        raise _error(f"expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+        names = ", ".join(sorted(map(str, dtypes)))
+        raise _error(f"expected all operands to have the same dtype, got {names}")
     if operands[0].dtype == np.bool_:
         raise NotImplementedError("einsum(): not implemented for 'Bool' tensors")
     subscripts, output, sizes = parse(equation, [t.shape for t in operands])
