@@ -239,6 +239,21 @@ def _max_unpool2d_unbatched_indices():
     return F.max_unpool2d(leaf(2, 2, 2, seed=1), indices, 2), indices
 
 
+def _einsum(read):
+    def build():
+        a, b = leaf(3, 3), leaf(3, 2, seed=1)
+        return aprende.einsum("ii,ij->ij", a, b), {"a": a, "b": b}[read]
+
+    return build
+
+
+def _attention_float_mask():
+    from aprende.ops.attention import MaskedSoftmax
+
+    out = MaskedSoftmax.apply(leaf(3, 4), constant(np.zeros((1, 4), np.float32)), present=(True,))
+    return out, out
+
+
 CASES = {
     "mul": _case_binary(lambda a, b: a * b),
     "div": _case_binary(lambda a, b: a / b),
@@ -282,6 +297,9 @@ CASES = {
     "conv_transpose2d-weight": _conv_transpose2d("weight"),
     "max_unpool2d-indices": _max_unpool2d_indices,
     "max_unpool2d-unbatched-indices": _max_unpool2d_unbatched_indices,
+    "einsum-first": _einsum("a"),
+    "einsum-second": _einsum("b"),
+    "attention-weights-output": _attention_float_mask,
 }
 
 
