@@ -54,7 +54,9 @@ def test_uninitialised_group_says_so():
         dist.get_rank()
 
 
-@pytest.mark.parametrize("size, replicas, drop_last", [(10, 3, False), (10, 3, True), (8, 4, False)])
+@pytest.mark.parametrize(
+    "size, replicas, drop_last", [(10, 3, False), (10, 3, True), (8, 4, False)]
+)
 def test_sampler_shards_are_disjoint_and_cover_the_data(size, replicas, drop_last):
     data = list(range(size))
     shards = [
@@ -71,7 +73,9 @@ def test_sampler_shards_are_disjoint_and_cover_the_data(size, replicas, drop_las
     else:  # padded by repeating the start: every index at least once
         assert set(everything.tolist()) == set(data)
         assert len(everything) == -(-size // replicas) * replicas
-    again = dist.DistributedSampler(data, num_replicas=replicas, rank=0, seed=3, drop_last=drop_last)
+    again = dist.DistributedSampler(
+        data, num_replicas=replicas, rank=0, seed=3, drop_last=drop_last
+    )
     again.set_epoch(2)
     np.testing.assert_array_equal(again.sample_indices(), drawn[0])
     again.set_epoch(3)
@@ -105,7 +109,9 @@ def test_ddp_on_one_process_trains_as_the_plain_model(world_of_one):
 def _mpirun(script: str, *args: str, ranks: int = 2, timeout: float = 120):
     if shutil.which("mpirun") is None:
         pytest.skip("mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)")
-    pytest.importorskip("mpi4py", reason="mpi4py not installed (pip install 'aprende[distributed]')")
+    pytest.importorskip(
+        "mpi4py", reason="mpi4py not installed (pip install 'aprende[distributed]')"
+    )
     env = os.environ | {
         "PYTHONPATH": str(SRC),
         "OMPI_ALLOW_RUN_AS_ROOT": "1",

@@ -246,6 +246,12 @@ def _returned_indices(op):
         values, indices = op(leaf(3, 4))
         return values, indices
 
+
+def _einsum(read):
+    def build():
+        a, b = leaf(3, 3), leaf(3, 2, seed=1)
+        return aprende.einsum("ii,ij->ij", a, b), {"a": a, "b": b}[read]
+
     return build
 
 
@@ -272,6 +278,13 @@ def _scatter_reduce_src(reduce):
 def _cummax_indices():
     values, indices = aprende.cummax(leaf(3, 4), 1)
     return values, indices
+
+
+def _attention_float_mask():
+    from aprende.ops.attention import MaskedSoftmax
+
+    out = MaskedSoftmax.apply(leaf(3, 4), constant(np.zeros((1, 4), np.float32)), present=(True,))
+    return out, out
 
 
 CASES = {
@@ -374,6 +387,9 @@ CASES = {
     "remainder": _case_binary(lambda a, b: a % b),
     "fmod": _case_binary(aprende.fmod),
     "clamp-tensor-min": _case_binary(lambda a, b: a.clamp(min=b)),
+    "einsum-first": _einsum("a"),
+    "einsum-second": _einsum("b"),
+    "attention-weights-output": _attention_float_mask,
 }
 
 

@@ -70,6 +70,7 @@ from aprende.ops.binary_math import (
     logaddexp2,
 )
 from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,
     add,
@@ -118,7 +119,7 @@ from aprende.ops.layout import (
     swapdims,
     unflatten,
 )
-from aprende.ops.linalg import bmm, matmul, mm
+from aprende.ops.linalg import bmm, dot, inner, matmul, mm, mv, outer, vdot
 from aprende.ops.math import (
     acos,
     acosh,

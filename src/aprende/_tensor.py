@@ -868,4 +868,6 @@ _install_methods(
     _special,
     _binary_math,
     _arithmetic,
+    autograd,
+    _linalg,
 )

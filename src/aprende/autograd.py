@@ -14,6 +14,7 @@ import heapq
 import itertools
 import operator
 import warnings
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -209,20 +210,109 @@ def unpack_optional(arrays: tuple, present: tuple[bool, ...]) -> list:
 # ---------------------------------------------------------------------------------------------
 
 
-def _store_grad(tensor, grad, stored: set) -> None:
-    """Accumulate ``grad`` into ``tensor.grad``; a stored array is never shared with another."""
-    data = tensor.data
+#: Hooks from ``Tensor.register_hook``, by id(tensor), in registration order. They live here,
+#: not on the Tensor, so a tensor without hooks costs nothing: the engine only tests whether
+#: this dict is empty. An entry goes when its tensor does (``weakref.finalize``).
+_hooks: dict[int, dict[int, Callable]] = {}
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (also on
+    leaving a ``with handle:`` block)."""
+
+    def __init__(self, tensor_id: int, hooks: dict, key: int):
+        self._tensor_id, self._hooks, self.id = tensor_id, hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+        if not self._hooks and _hooks.get(self._tensor_id) is self._hooks:
+            del _hooks[self._tensor_id]  # an empty entry would keep the engine checking
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+
+def register_hook(tensor: Tensor, hook: Callable) -> RemovableHandle:
+    """Call ``hook(grad)`` with the gradient of ``tensor`` each time backward computes it; a
+    tensor it returns replaces the gradient (None keeps it). Hooks run in registration order,
+    on a non-leaf before its gradient flows on (and before ``retain_grad`` stores it), on a
+    leaf once per backward with the gradient summed over every path, before it is
+    accumulated into ``.grad``."""
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    key = id(tensor)
+    hooks = _hooks.get(key)
+    if hooks is None:
+        hooks = _hooks[key] = {}
+        weakref.finalize(tensor, _forget_hooks, key, hooks)
+    handle = RemovableHandle(key, hooks, next(_hook_ids))
+    hooks[handle.id] = hook
+    return handle
+
+
+def _forget_hooks(key: int, hooks: dict) -> None:
+    if _hooks.get(key) is hooks:
+        del _hooks[key]
+
+
+def _apply_hooks(tensor, grad):
+    """The gradient after the tensor's hooks (each may return a replacement)."""
+    for hook in list(_hooks.get(id(tensor), {}).values()):
+        result = hook(Tensor._make(grad, False))
+        if result is not None:
+            replacement = result.data if isinstance(result, Tensor) else result
+            if replacement.shape != grad.shape:
+                name = getattr(hook, "__name__", type(hook).__name__)
+                raise RuntimeError(
+                    f"hook '{name}' has changed the size of value: the gradient has shape "
+                    f"{tuple(grad.shape)}, the hook returned shape {tuple(replacement.shape)}"
+                )
+            grad = replacement
+    return grad
+
+
+def _owned_grad(grad, data, stored: set):
+    """``grad`` as a gradient of ``data``: its dtype and shape, in memory of its own (never a
+    view, never an array already handed to another tensor)."""
     if grad.dtype != data.dtype:
         grad = grad.astype(data.dtype)
     if grad.shape != data.shape:
         grad = get_array_module(grad).broadcast_to(grad, data.shape)
+    if grad.base is not None or id(grad) in stored or not grad.flags.writeable:
+        grad = grad.copy()
+    stored.add(id(grad))
+    return grad
+
+
+def _store_grad(tensor, grad, stored: set) -> None:
+    """Accumulate ``grad`` into ``tensor.grad``; a stored array is never shared with another."""
     if tensor.grad is None:
-        if grad.base is not None or id(grad) in stored or not grad.flags.writeable:
-            grad = grad.copy()
-        stored.add(id(grad))
-        tensor.grad = Tensor._make(grad, False)
+        tensor.grad = Tensor._make(_owned_grad(grad, tensor.data, stored), False)
     else:
         tensor.grad.data = tensor.grad.data + grad
+
+
+def _seed_grad(output, grad, what: str):
+    """∂L/∂output as an array: 1 for a single-valued output when ``grad`` is None."""
+    xp = get_array_module(output.data)
+    if grad is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for scalar outputs, but the "
+                f"output has shape {output.shape}; pass a gradient of that shape"
+            )
+        return xp.asarray(1, dtype=output.data.dtype).reshape(output.data.shape)  # 5x ones_like
+    grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=output.data.dtype)
+    if grad.shape != output.data.shape:
+        raise RuntimeError(
+            f"{what}: gradient of shape {tuple(grad.shape)} does not match the output's "
+            f"shape {output.shape}"
+        )
+    return grad
 
 
 def backward(root, grad=None, retain_graph: bool = False) -> None:
@@ -236,25 +326,13 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             "backward: the tensor does not require grad and has no grad_fn; "
             "did you create it under no_grad() or from tensors with requires_grad=False?"
         )
-    xp = get_array_module(root.data)
-    if grad is None:
-        if root.data.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be implicitly created only for scalar outputs, but the "
-                f"output has shape {root.shape}; pass a gradient of that shape"
-            )
-        grad = xp.asarray(1, dtype=root.data.dtype).reshape(root.data.shape)  # ones_like: 5x
-    else:
-        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=root.data.dtype)
-        if grad.shape != root.data.shape:
-            raise RuntimeError(
-                f"backward: gradient of shape {tuple(grad.shape)} does not match the output's "
-                f"shape {root.shape}"
-            )
+    grad = _seed_grad(root, grad, "backward")
     if root._ctx is None:  # a leaf: its gradient is the one given
-        _store_grad(root, grad, set())
+        _store_grad(root, _apply_hooks(root, grad) if _hooks else grad, set())
     else:
-        _run_backward(root, grad, retain_graph)
+        stored: set = set()
+        for leaf, leaf_grad in _run_backward([(root, grad)], retain_graph, stored).values():
+            _store_grad(leaf, _apply_hooks(leaf, leaf_grad), stored)
     if _after_backward:
         callbacks = _after_backward[:]
         _after_backward.clear()
@@ -270,17 +348,34 @@ def queue_callback(callback: Callable[[], None]) -> None:
     _after_backward.append(callback)
 
 
-def _run_backward(root, grad, retain_graph: bool) -> None:
-    """The chain rule over the graph below ``root``, each node once, after all its consumers.
+def _run_backward(
+    roots: list, retain_graph: bool, stored: set, reach: set | None = None, captured=None
+) -> dict:
+    """The chain rule over the graph below ``roots`` ((tensor, gradient) pairs, non-leaves),
+    each node once, after all its consumers.
 
     Nodes are taken newest first (a heap on their creation number): an op's inputs always
     exist before it, so every consumer of a node is newer and has already passed its gradient
     on when the node's turn comes. No traversal of the graph is needed beforehand; a node
     joins the heap when the first gradient reaches it.
+
+    Leaf gradients go straight into ``.grad``, except for leaves with hooks (a hook sees the
+    sum over all paths) and, for ``grad()`` (``reach`` given: the ids of the tensors with a
+    path to an input), every leaf: those come back summed, {id: (leaf, gradient)}. A non-leaf
+    whose id is in ``captured`` has its gradient recorded there. ``stored`` holds the ids of
+    the arrays already handed to a ``.grad``.
     """
-    grads = {id(root): grad}
-    heap = [(-root._ctx.sequence, root)]
-    stored: set = set()
+    grads: dict = {}
+    heap: list = []
+    for tensor, grad in roots:
+        key = id(tensor)
+        if key in grads:
+            grads[key] = grads[key] + grad
+        else:
+            grads[key] = grad
+            heap.append((-tensor._ctx.sequence, tensor))
+    heapq.heapify(heap)
+    pending: dict = {}
     while heap:
         tensor = heapq.heappop(heap)[1]
         ctx = tensor._ctx
@@ -291,26 +386,142 @@ def _run_backward(root, grad, retain_graph: bool) -> None:
                 "by the first backward(); pass retain_graph=True to the first call"
             )
         g = grads.pop(id(tensor))
+        if captured is not None and id(tensor) in captured:
+            captured[id(tensor)] = g
+        if _hooks:
+            g = _apply_hooks(tensor, g)
         if tensor._retains_grad:
             _store_grad(tensor, g, stored)
         if ctx.saved_tensors:
             ctx.check_saved(tensor)
-        for parent, parent_grad in zip(parents, ctx.backward(g), strict=True):
-            if parent_grad is None or not parent.requires_grad:
-                continue
-            parent_ctx = parent._ctx
-            if parent_ctx is None:  # a leaf: accumulate into .grad right away
-                _store_grad(parent, parent_grad, stored)
-                continue
-            key = id(parent)
-            previous = grads.get(key)
-            if previous is None:
-                grads[key] = parent_grad
-                heapq.heappush(heap, (-parent_ctx.sequence, parent))
-            else:
-                grads[key] = previous + parent_grad
+        if reach is None or not reach.isdisjoint(map(id, parents)):
+            for parent, parent_grad in zip(parents, ctx.backward(g), strict=True):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                if reach is not None and key not in reach:
+                    continue
+                parent_ctx = parent._ctx
+                if parent_ctx is None:  # a leaf: accumulate into .grad right away
+                    if reach is None and not (_hooks and key in _hooks):
+                        _store_grad(parent, parent_grad, stored)
+                    else:
+                        previous = pending.get(key)
+                        total = parent_grad if previous is None else previous[1] + parent_grad
+                        pending[key] = (parent, total)
+                    continue
+                previous = grads.get(key)
+                if previous is None:
+                    grads[key] = parent_grad
+                    heapq.heappush(heap, (-parent_ctx.sequence, parent))
+                else:
+                    grads[key] = previous + parent_grad
         if not retain_graph:
             ctx.release()
+    return pending
+
+
+def _reaching(outputs: tuple, inputs: tuple) -> set:
+    """The ids of the tensors below ``outputs`` with a path down to one of ``inputs``
+    (inputs included): the only nodes ``grad`` needs to run. Iterative (deep graphs); a
+    node freed by an earlier backward counts, so that reaching it raises the usual error."""
+    targets = {id(t) for t in inputs}
+    useful: dict = {}
+    stack = [(t, False) for t in outputs]
+    while stack:
+        tensor, parents_done = stack.pop()
+        key = id(tensor)
+        ctx = tensor._ctx
+        parents = () if ctx is None or ctx.parents is None else ctx.parents
+        parents = [p for p in parents if p.requires_grad]
+        if parents_done:
+            useful[key] = useful[key] or any(useful[id(p)] for p in parents)
+        elif key not in useful:
+            useful[key] = key in targets or (ctx is not None and ctx.parents is None)
+            stack.append((tensor, True))
+            stack.extend((p, False) for p in parents if id(p) not in useful)
+    return {key for key, yes in useful.items() if yes}
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
+    """∂(Σᵢ ⟨grad_outputsᵢ, outputsᵢ⟩)/∂x for every x in ``inputs``, as ``torch.autograd.grad``:
+    returned as a tuple of tensors, without touching any leaf's ``.grad``.
+
+    ``outputs`` and ``inputs`` are a tensor or a sequence of tensors; a grad_output may be
+    None (or all of them omitted) for an output holding one value, where it means 1. The
+    graph is freed unless ``retain_graph`` (by default ``create_graph``). An input that no
+    output depends on is an error unless ``allow_unused`` (its gradient is then None) or
+    ``materialize_grads`` (zeros). Hooks run as in ``backward``, and tensors that
+    ``retain_grad()`` still receive ``.grad``.
+    """
+    if create_graph:
+        raise NotImplementedError(
+            "grad: create_graph=True (higher-order gradients) is not supported: aprende's "
+            "backward functions compute on raw arrays and record no graph"
+        )
+    outputs, inputs = tuple(_outputs_as_tuple(outputs)), tuple(_outputs_as_tuple(inputs))
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = tuple(_outputs_as_tuple(grad_outputs))
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; pass one "
+            "per output"
+        )
+    for i, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+    if not all(t.requires_grad for t in inputs):
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
+    if materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True requires allow_unused to be True or None")
+    seeds = [
+        (output, _seed_grad(output, g, f"grad: Mismatch in shape: grad_output[{i}], output[{i}]"))
+        for i, (output, g) in enumerate(zip(outputs, grad_outputs, strict=True))
+    ]
+    reach = _reaching(outputs, inputs)
+    captured = {id(t): None for t in inputs if t._ctx is not None}
+    leaves: dict = {}
+    for output, seed in seeds:  # an output that is itself a leaf input
+        if output._ctx is None and id(output) in reach:
+            previous = leaves.get(id(output))
+            leaves[id(output)] = (output, seed if previous is None else previous[1] + seed)
+    roots = [(output, seed) for output, seed in seeds if output._ctx is not None]
+    stored: set = set()
+    if roots:
+        retain = create_graph if retain_graph is None else retain_graph
+        for key, (leaf, total) in _run_backward(roots, retain, stored, reach, captured).items():
+            previous = leaves.get(key)
+            leaves[key] = (leaf, total if previous is None else previous[1] + total)
+    found = {key: _apply_hooks(leaf, total) for key, (leaf, total) in leaves.items()}
+    found.update(captured)
+    results = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"The differentiated Tensor at index {i} appears to not have been used in the "
+                "graph. Set allow_unused=True if this is the desired behavior."
+            )
+        if g is None:
+            g = get_array_module(t.data).zeros_like(t.data) if materialize_grads else None
+        results.append(None if g is None else Tensor._make(_owned_grad(g, t.data, stored), False))
+    return tuple(results)
+
+
+#: Tensor methods defined here: ``x.register_hook(hook)``.
+TENSOR_METHODS = ("register_hook",)
 
 
 # ---------------------------------------------------------------------------------------------

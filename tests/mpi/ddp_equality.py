@@ -74,12 +74,18 @@ def main() -> int:
         single = make_model(batch_norm=False)
         single.load_state_dict(start)
         orders = [np.random.default_rng(5 + e).permutation(len(data)) for e in range(EPOCHS)]
-        batches = [order[i : i + GLOBAL_BATCH] for order in orders
-                   for i in range(0, len(order), GLOBAL_BATCH)]
+        batches = [
+            order[i : i + GLOBAL_BATCH]
+            for order in orders
+            for i in range(0, len(order), GLOBAL_BATCH)
+        ]
         train(single, [(x[b], y[b]) for b in batches])
         for key, value in single.state_dict().items():
             np.testing.assert_allclose(
-                ddp.module.state_dict()[key].numpy(), value.numpy(), rtol=1e-4, atol=1e-6,
+                ddp.module.state_dict()[key].numpy(),
+                value.numpy(),
+                rtol=1e-4,
+                atol=1e-6,
                 err_msg=key,
             )
         print(f"ddp_equality: {world} ranks match one process", flush=True)

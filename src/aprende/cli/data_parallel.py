@@ -62,8 +62,11 @@ def one_failure_stops_all(world: World) -> Iterator[None]:
         if isinstance(error, SystemExit) and not error.code:
             raise
         what = "interrupted" if isinstance(error, KeyboardInterrupt) else one_line(error)
-        print(f"{PROG} train: rank {world.rank}: error: {what}; stopping all ranks",
-              file=sys.stderr, flush=True)
+        print(
+            f"{PROG} train: rank {world.rank}: error: {what}; stopping all ranks",
+            file=sys.stderr,
+            flush=True,
+        )
         from mpi4py import MPI
 
         MPI.COMM_WORLD.Abort(130 if isinstance(error, KeyboardInterrupt) else 1)

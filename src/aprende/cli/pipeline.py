@@ -298,8 +298,10 @@ def make_loader(
     from aprende.distributed import BatchShardSampler
 
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=seed)
-    order = RandomSampler(dataset, generator=loader.generator) if shuffle else (
-        SequentialSampler(dataset)
+    order = (
+        RandomSampler(dataset, generator=loader.generator)
+        if shuffle
+        else (SequentialSampler(dataset))
     )
     rank, ranks = shard
     sampler = BatchShardSampler(order, batch_size, num_replicas=ranks, rank=rank)

@@ -26,6 +26,7 @@ from aprende.ops.activation import (
 )
 from aprende.ops.activation_smooth import gelu, glu, logsigmoid, mish, silu, softplus, softsign
 from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.dropout import dropout, dropout2d
@@ -134,4 +135,5 @@ __all__ = [
     "softplus",
     "softsign",
     "one_hot",
+    "scaled_dot_product_attention",
 ]
