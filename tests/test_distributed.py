@@ -1,6 +1,7 @@
 """Data-parallel training: the sampler's shards, DDP on a world of one, and, under
 ``mpirun -n 2``, K ranks reaching one process's weights (skipped without MPI)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -107,6 +108,7 @@ def test_ddp_on_one_process_trains_as_the_plain_model(world_of_one):
 
 
 def _mpirun(script: str, *args: str, ranks: int = 2, timeout: float = 120):
+    """``mpirun -n ranks python SCRIPT args`` (``script`` "-m" runs a module)."""
     if shutil.which("mpirun") is None:
         pytest.skip("mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)")
     pytest.importorskip(
@@ -118,7 +120,8 @@ def _mpirun(script: str, *args: str, ranks: int = 2, timeout: float = 120):
         "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
         "OMPI_MCA_rmaps_base_oversubscribe": "1",
     }
-    command = ["mpirun", "-n", str(ranks), sys.executable, str(SCRIPTS / script), *args]
+    target = [script] if script == "-m" else [str(SCRIPTS / script)]
+    command = ["mpirun", "-n", str(ranks), sys.executable, *target, *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -134,3 +137,58 @@ def test_a_failing_rank_ends_the_job_instead_of_hanging(how):
     assert done.returncode != 0
     if how == "raise":
         assert "rank 1 failed (ValueError)" in done.stderr
+
+
+TRAIN = [
+    "train",
+    "--dataset",
+    "breast_cancer",
+    "--hidden",
+    "16",
+    "--dropout",
+    "0",
+    "--batch-size",
+    "32",
+    "--patience",
+    "0",
+]
+
+
+def _weights(folder: Path) -> dict:
+    from safetensors.numpy import load_file
+
+    (path,) = (folder / "checkpoints").glob("epoch-*.safetensors")
+    return {k: v for k, v in load_file(path).items() if k.startswith("model.")}
+
+
+def _aprende_cli(*args: str, ranks: int = 1):
+    if ranks == 1:
+        command = [sys.executable, "-m", "aprende", *args]
+        env = os.environ | {"PYTHONPATH": str(SRC)}
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return _mpirun("-m", "aprende", *args, ranks=ranks, timeout=300)
+
+
+def test_mpirun_aprende_train_follows_the_one_process_run_and_resumes_with_another_k(tmp_path):
+    pytest.importorskip("safetensors")
+    one = _aprende_cli(*TRAIN, "--epochs", "4", "--out", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    two = _aprende_cli(*TRAIN, "--epochs", "2", "--out", str(tmp_path / "two"), ranks=2)
+    assert two.returncode == 0, two.stdout + two.stderr
+    assert "Data-parallel over 2 processes: 16 of each batch of 32" in two.stdout
+    assert two.stdout.count("test_accuracy") == 1  # rank 0 alone prints
+    resumed = _aprende_cli(*TRAIN, "--epochs", "4", "--out", str(tmp_path / "two"))
+    assert resumed.returncode == 0, resumed.stderr
+    ours, reference = _weights(tmp_path / "two"), _weights(tmp_path / "one")
+    for key, value in reference.items():
+        np.testing.assert_allclose(ours[key], value, rtol=1e-4, atol=1e-6, err_msg=key)
+    scores = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert scores["world_size"] == 1
+
+
+def test_mpirun_refuses_a_global_batch_the_ranks_cannot_share(tmp_path):
+    done = _aprende_cli(
+        *TRAIN, "--batch-size", "33", "--epochs", "1", "--out", str(tmp_path / "r"), ranks=2
+    )
+    assert done.returncode != 0
+    assert "give a multiple of 2" in done.stderr and "Traceback" not in done.stderr

@@ -55,10 +55,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig.from_sources(toml_path=args.config_file, flags=flags)
 
 
-def _fit_callbacks(config: RunConfig, folder: Path) -> list:
-    from aprende.training import CSVLogger, EarlyStopping
+def _fit_callbacks(config: RunConfig, folder: Path, writes: bool = True) -> list:
+    from aprende.training import Callback, CSVLogger, EarlyStopping
 
-    callbacks = [CSVLogger(folder / "history.csv")]
+    # A rank that does not write keeps the same list (the checkpoint restores by position).
+    callbacks = [CSVLogger(folder / "history.csv") if writes else Callback()]
     if config.patience > 0:
         callbacks.append(
             EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1)
@@ -72,16 +73,22 @@ def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
 
     The run folder's lock is held throughout: a second ``aprende train`` on the same folder
     is refused with the first one's process id."""
+    from aprende.cli import data_parallel
     from aprende.training.run_lock import RunLock, RunLockedError
 
     config = config_from_args(args)
     check_device(config.device)
+    world = data_parallel.join_world()  # mpirun -n K: K ranks, data-parallel
     folder = run_folder(config)
-    try:
-        with RunLock(folder):
-            return _train(config, folder, extra_callbacks)
-    except RunLockedError as error:
-        raise UsageError(f"out: {one_line(error)}") from None
+    with data_parallel.one_failure_stops_all(world):
+        if not world.writes:  # rank 0 owns the folder and its lock
+            with data_parallel.quiet_unless_writer(world):
+                return _train(config, folder, extra_callbacks, world)
+        try:
+            with RunLock(folder):
+                return _train(config, folder, extra_callbacks, world)
+        except RunLockedError as error:
+            raise UsageError(f"out: {one_line(error)}") from None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -100,13 +107,16 @@ def write_report(folder: Path) -> Path:
     return path
 
 
-def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
+def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=None) -> int:
     import aprende
+    from aprende.cli import data_parallel
     from aprende.training import CheckpointError, NonFiniteLossError, fit
 
+    world = world or data_parallel.SINGLE
     resuming = check_resumable(folder, config)
     data = load_data(config)
     spec = data.spec
+    data_parallel.check_batch(world, config.batch_size, spec.sizes["train"])
     aprende.manual_seed(config.seed)
     preprocessing = Preprocessing(config, spec.task).fit(data)
     model = build_model(config, spec)
@@ -114,10 +124,16 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
     scheduler = build_scheduler(config, optimizer)
     criterion = build_criterion(spec.task)
 
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_text(folder / "config.toml", settings_module.to_toml(config))
     summary = model.summary(input_size=(1, spec.n_features))
-    _write_text(folder / "model.txt", summary + "\n")
+    if world.writes:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_text(folder / "config.toml", settings_module.to_toml(config))
+        _write_text(folder / "model.txt", summary + "\n")
+        if world.size > 1 and (folder / "checkpoints").is_dir():
+            from aprende.training.checkpoint import reconcile
+
+            reconcile(folder / "checkpoints")  # before the other ranks read it
+    data_parallel.barrier(world)
     sizes = spec.sizes
     print(
         f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
@@ -125,6 +141,16 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
     )
     print(summary)
     print(f"Run folder: {folder}" + (" (resuming)" if resuming else ""))
+    if world.size > 1:
+        from aprende.distributed import DistributedDataParallel
+
+        # Averages the gradients after each backward (a hook on the model itself, so the
+        # checkpoints keep the model's own keys and resume with any number of ranks).
+        DistributedDataParallel(model, broadcast_buffers=False, batch_weighted=True)
+        print(
+            f"Data-parallel over {world.size} processes: {config.batch_size // world.size} of "
+            f"each batch of {config.batch_size} examples per process"
+        )
 
     loaders = {
         split: make_loader(
@@ -133,9 +159,11 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
             config.batch_size if split == "train" else 1024,
             shuffle=split == "train",
             seed=config.seed if split == "train" else None,
+            shard=(world.rank, world.size) if split == "train" else None,
         )
         for split in ("train", "val")
     }
+    callbacks = _fit_callbacks(config, folder, writes=world.writes) + list(extra_callbacks)
     began = time.perf_counter()
     try:
         history = fit(
@@ -146,7 +174,7 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
             loaders["val"],
             epochs=config.epochs,
             metrics=["r2"] if is_regression(spec.task) else ["accuracy"],
-            callbacks=_fit_callbacks(config, folder) + list(extra_callbacks),
+            callbacks=callbacks,
             scheduler=scheduler,
             device=config.device,
             checkpoint_dir=folder / "checkpoints",
@@ -154,6 +182,7 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
             l1=config.l1,
             preprocessing=preprocessing.objects,
             config={"run": config.to_dict(), "dataset": spec.to_dict()},
+            write_checkpoints=world.writes,
         )
     except NonFiniteLossError as error:
         print(f"{PROG} train: error: {one_line(error)}", file=sys.stderr)
@@ -161,6 +190,8 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
     except CheckpointError as error:  # resuming from a checkpoint that does not fit
         raise UsageError(f"out: cannot resume {folder}: {one_line(error)}") from None
     seconds = time.perf_counter() - began
+    if not world.writes:
+        return 0
 
     chosen = read_checkpoint(chosen_checkpoint(folder / "checkpoints"))
     restore_weights(model, chosen, config.device)
@@ -169,6 +200,7 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = ()) -> int:
     )
     scores = score(spec, data.y["test"], outputs)
     scores.update(_run_facts(spec, history, chosen, seconds))
+    scores["world_size"] = world.size
     print(
         f"\nTest split ({sizes['test']} examples), scored once with the weights of epoch "
         f"{scores['best_epoch']} (lowest validation loss):"
