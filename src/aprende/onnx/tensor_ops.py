@@ -11,7 +11,7 @@ from onnx import helper
 
 from aprende.onnx.graph import GraphBuilder
 from aprende.onnx.tracer import Op
-from aprende.ops import activation, elementwise, reduce, shape
+from aprende.ops import activation, binary_math, elementwise, reduce, shape
 
 
 def onnx_type(dtype) -> int:
@@ -50,9 +50,21 @@ def _leaky_relu(g: GraphBuilder, op: Op) -> str:
 
 def _clamp(g: GraphBuilder, op: Op) -> str:
     dtype = op.output.data.dtype
-    bounds = [op.options.get("low"), op.options.get("high")]
-    names = ["" if b is None else g.constant(dtype.type(b)) for b in bounds]
-    return g.one("Clip", [g.value(op.inputs[0]), *names])
+    present = op.options.get("present", (False, False))
+    if not any(present):  # number bounds: one Clip
+        bounds = [op.options.get("low"), op.options.get("high")]
+        names = ["" if b is None else g.constant(dtype.type(b)) for b in bounds]
+        return g.one("Clip", [g.value(op.inputs[0]), *names])
+    tensors = iter(op.inputs[1:])  # tensor bounds (broadcast): Max, then Min
+    out = g.value(op.inputs[0])
+    for there, number, combine in zip(
+        present, (op.options.get("low"), op.options.get("high")), ("Max", "Min"), strict=True
+    ):
+        if there:
+            out = g.one(combine, [out, g.value(next(tensors))])
+        elif number is not None:
+            out = g.one(combine, [out, g.constant(dtype.type(number))])
+    return out
 
 
 def _cast(g: GraphBuilder, op: Op) -> str:
@@ -127,7 +139,7 @@ CONVERTERS = {
     elementwise.Abs: _plain("Abs"),
     elementwise.Sign: _plain("Sign"),
     elementwise.Square: _square,
-    elementwise.Clamp: _clamp,
+    binary_math.Clamp: _clamp,
     elementwise.Maximum: _plain("Max"),
     elementwise.Minimum: _plain("Min"),
     elementwise.Where: lambda g, op: g.one("Where", [g.value(t) for t in op.inputs]),
