@@ -23,6 +23,35 @@ def test_a_cnn_on_the_digits_writes_filters_and_feature_maps(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(folder)]) == 0
     assert f"test_accuracy: {scores['value']:.4f}" in capsys.readouterr().out
+    _predict_digit_images(folder, tmp_path)
+
+
+def _predict_digit_images(folder, tmp_path):
+    """The same digits as an .npy array and as a folder of PNGs: the same predictions."""
+    import csv
+
+    import numpy as np
+    from matplotlib import image
+
+    from aprende.datasets import load_digits_images
+
+    images, labels, _ = load_digits_images()
+    images, labels = images[:40], labels[:40]
+    np.save(tmp_path / "digits.npy", images * 16)  # the run's units: the digits' 0-16 ink
+    pngs = tmp_path / "pngs"
+    pngs.mkdir()
+    for i, picture in enumerate(images):
+        image.imsave(pngs / f"{i:03d}.png", picture[0], cmap="gray", vmin=0, vmax=1)
+    predicted = {}
+    for source in ("digits.npy", "pngs"):
+        out = tmp_path / f"{source}.csv"
+        assert main(["predict", str(folder), str(tmp_path / source), "-o", str(out)]) == 0
+        with out.open() as handle:
+            predicted[source] = [row["prediction"] for row in csv.DictReader(handle)]
+    assert predicted["digits.npy"] == predicted["pngs"]  # PNG rounding to 8 bits changes nothing
+    assert np.mean(np.array(predicted["pngs"], dtype=int) == labels) > 0.5
+    np.save(tmp_path / "wrong.npy", images[:, :, :4])
+    assert main(["predict", str(folder), str(tmp_path / "wrong.npy")]) == 2
 
 
 def test_auto_picks_a_unet_for_reconstruction_and_scores_it_by_psnr(tmp_path, capsys):
@@ -34,6 +63,16 @@ def test_auto_picks_a_unet_for_reconstruction_and_scores_it_by_psnr(tmp_path, ca
     assert scores["metric"] == "psnr" and scores["average"]["mse"] > 0
     assert "reconstructions.png" in {p.name for p in (folder / "plots").iterdir()}
     assert "test_psnr:" in capsys.readouterr().out
+    import numpy as np
+
+    from aprende.datasets import make_reconstruction_canvases
+
+    noisy, _, _ = make_reconstruction_canvases(n_samples=3)
+    np.save(tmp_path / "noisy.npy", noisy)
+    out = tmp_path / "clean.npy"
+    assert main(["predict", str(folder), str(tmp_path / "noisy.npy"), "-o", str(out)]) == 0
+    assert np.load(out).shape == (3, *noisy.shape[1:])
+    assert main(["predict", str(folder), str(tmp_path / "noisy.npy"), "-o", "x.csv"]) == 2
 
 
 def test_a_unet_needs_images_and_sides_divisible_by_two_to_the_depth(tmp_path, capsys):

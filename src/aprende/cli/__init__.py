@@ -149,13 +149,18 @@ def build_parser() -> ArgumentParser:
         "the features in order without a header.",
     )
     _add_run_arguments(predict)
-    predict.add_argument("input", metavar="INPUT.csv", help="the rows to predict")
+    predict.add_argument(
+        "input",
+        metavar="INPUT",
+        help="the rows to predict (a CSV), or for an image run an .npy array or a folder of PNGs",
+    )
     predict.add_argument(
         "-o",
         "--output",
         metavar="OUTPUT.csv",
-        default="predictions.csv",
-        help="where to write the predictions (default: predictions.csv; '-' for stdout)",
+        default=None,
+        help="where to write the predictions (default: predictions.csv, or predictions.npy "
+        "for per-pixel tasks; '-' for stdout)",
     )
     predict.set_defaults(handler=command_predict)
 

@@ -40,7 +40,14 @@ from aprende.cli.run_folder import (
     restore_weights,
     run_folder,
 )
-from aprende.cli.scoring import as_columns, headline, is_image_regression, print_scores, score
+from aprende.cli.scoring import (
+    as_columns,
+    headline,
+    is_image_regression,
+    predicted_labels,
+    print_scores,
+    score,
+)
 from aprende.config import DATASETS, RunConfig
 from aprende.datasets.info import SINGLE_LABEL_TASKS, is_regression
 from aprende.datasets.spec import DataSpec
@@ -336,17 +343,36 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 
 def command_predict(args: argparse.Namespace) -> int:
-    """``aprende predict RUN INPUT.csv -o OUTPUT.csv``: one prediction per input row."""
+    """``aprende predict RUN INPUT -o OUTPUT``: one prediction per input row or image.
+
+    INPUT is a CSV of feature rows, or for an image run an .npy array or a folder of PNGs;
+    per-pixel tasks write an .npy (a class mask, or an image, per input), the others a CSV."""
+    from aprende.cli.prediction_images import is_image_input, read_images, write_array
+
     _, spec, preprocessing, model = _rebuild(args)
-    X = read_feature_rows(Path(args.input), spec)
+    source = Path(args.input)
+    X = read_images(source, spec) if is_image_input(source) else read_feature_rows(source, spec)
     outputs = preprocessing.outputs(model_outputs(model, preprocessing.inputs(X), args.device))
+    per_pixel = spec.task == "per_element" or is_image_regression(spec)
+    output = args.output or ("predictions.npy" if per_pixel else "predictions.csv")
+    if per_pixel:
+        if spec.task == "per_element":
+            values = predicted_labels(spec.task, outputs)
+        else:
+            values = outputs.reshape(len(outputs), *spec.input_shape)
+        write_array(output, values)
+        print(
+            f"{len(values)} predictions of shape {values.shape[1:]} written to {output}",
+            file=sys.stderr,
+        )
+        return 0
     header, rows = prediction_table(spec, outputs)
-    if args.output == "-":
+    if output == "-":
         write_csv(sys.stdout, header, rows)
     else:
-        with open(args.output, "w", newline="", encoding="utf-8") as handle:
+        with open(output, "w", newline="", encoding="utf-8") as handle:
             write_csv(handle, header, rows)
-        print(f"{len(rows)} predictions written to {args.output}", file=sys.stderr)
+        print(f"{len(rows)} predictions written to {output}", file=sys.stderr)
     return 0
 
 

@@ -179,6 +179,7 @@ def load_data(config: RunConfig) -> Data:
         positions=y.shape[1] if task == "per_element" else None,
         sizes={"train": len(parts[0]), "val": len(parts[2]), "test": len(parts[4])},
         input_shape=list(input_shape) if input_shape else None,
+        pixel_max=_pixel_max(parts[0]) if input_shape else None,
     )
     names = ("train", "val", "test")
     return Data(
@@ -275,6 +276,12 @@ class Preprocessing:
         """Model outputs back on the targets' scale (regression); unchanged otherwise."""
         scaler = self.objects.get("targets")
         return scaler.inverse_transform(outputs) if scaler is not None else outputs
+
+
+def _pixel_max(images: np.ndarray) -> float:
+    """Full ink in the training images: 1 for images in [0, 1], else their largest value."""
+    top = float(np.max(images)) if images.size else 1.0
+    return 1.0 if top <= 1 else top
 
 
 def make_loader(

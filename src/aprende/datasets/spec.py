@@ -39,6 +39,8 @@ class DataSpec:
         sizes: the number of examples of each split, ``{"train": ..., "val": ..., "test": ...}``.
         input_shape: (C, H, W) when each example is an image (its D = C·H·W inputs are the
             pixels, row by row), else None; a convolutional model reshapes its input to it.
+        pixel_max: for images, the value of full ink in the training data (16 for the
+            bundled digits, 1 for the canvases), by which a PNG's [0, 1] values are scaled.
     """
 
     name: str
@@ -51,6 +53,7 @@ class DataSpec:
     positions: int | None
     sizes: dict[str, int]
     input_shape: list[int] | None = None
+    pixel_max: float | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -58,10 +61,12 @@ class DataSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-able dict a checkpoint holds: one key per field, in the order above
-        (``input_shape`` only for images, so tabular checkpoints keep their exact text)."""
+        (``input_shape`` and ``pixel_max`` only for images, so tabular checkpoints keep their
+        exact text)."""
         values = dataclasses.asdict(self)
-        if values["input_shape"] is None:
-            del values["input_shape"]
+        for key in ("input_shape", "pixel_max"):
+            if values[key] is None:
+                del values[key]
         return values
 
     @classmethod
