@@ -88,5 +88,5 @@ def test_evaluate_names_the_missing_key_of_a_checkpoint(tmp_path, capsys):
     assert err == (
         f"aprende evaluate: error: checkpoint {sidecar}: DataSpec: missing key 'n_features' "
         "(expected name, task, description, feature_names, target_names, n_features, n_outputs, "
-        "positions, sizes, input_shape)\n"
+        "positions, sizes, input_shape, pixel_max)\n"
     )

@@ -246,6 +246,8 @@ def _returned_indices(op):
         values, indices = op(leaf(3, 4))
         return values, indices
 
+    return build
+
 
 def _einsum(read):
     def build():
