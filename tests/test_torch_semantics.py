@@ -220,3 +220,14 @@ def test_mixed_index_assignment_matches_pytorch(name):
     ours[INDEXES[name](aprende.tensor, aprende.tensor(D), aprende.tensor(MASK))] = value
     theirs[index] = torch.tensor(value)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_integers_is_refused_as_pytorch_refuses_it(name):
+    with pytest.raises(NotImplementedError):
+        getattr(torch, name)(torch.tensor([1, 2]), 0)
+    with pytest.raises(NotImplementedError, match=f"{name}: not implemented for int64"):
+        getattr(aprende, name)(aprende.tensor([1, 2]), 0)
+    converted = getattr(aprende, name)(aprende.tensor([1, 2]), 0, dtype=aprende.float32)
+    expected = getattr(torch, name)(torch.tensor([1, 2]), 0, dtype=torch.float32)
+    np.testing.assert_allclose(converted.numpy(), expected.numpy(), rtol=1e-6)

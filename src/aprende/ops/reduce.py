@@ -454,6 +454,7 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ along ``dim``; stable (the max is subtracted first)."""
     if dtype is not None:
         input = input.to(dtype)
+    _floating_only(input, "softmax")
     return Softmax.apply(input, dim=_single_dim(dim, input.ndim, "softmax"))
 
 
@@ -461,7 +462,16 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log softmax(x) = x − logsumexp(x) along ``dim``; stable for inputs of ±1000."""
     if dtype is not None:
         input = input.to(dtype)
+    _floating_only(input, "log_softmax")
     return LogSoftmax.apply(input, dim=_single_dim(dim, input.ndim, "log_softmax"))
+
+
+def _floating_only(input: Tensor, op: str) -> None:
+    if input.dtype.kind != "f":
+        raise NotImplementedError(
+            f"{op}: not implemented for {input.dtype} (a floating tensor is needed; pass "
+            f"dtype=aprende.float32 to convert)"
+        )
 
 
 def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
