@@ -179,6 +179,7 @@ def test_mpirun_aprende_train_follows_the_one_process_run_and_resumes_with_anoth
     assert two.returncode == 0, two.stdout + two.stderr
     assert "Data-parallel over 2 processes: 16 of each batch of 32" in two.stdout
     assert two.stdout.count("test_accuracy") == 1  # rank 0 alone prints
+    assert "Processes</dt><dd>2 (data-parallel" in (tmp_path / "two" / "report.html").read_text()
     resumed = _aprende_cli(*TRAIN, "--epochs", "4", "--out", str(tmp_path / "two"))
     assert resumed.returncode == 0, resumed.stderr
     ours, reference = _weights(tmp_path / "two"), _weights(tmp_path / "one")

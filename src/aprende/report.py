@@ -131,6 +131,10 @@ def _summary(scores: dict) -> str:
         "once, with these",
         "Training time": f"{scores.get('train_seconds', '?')} s",
     }
+    if scores.get("world_size", 1) > 1:
+        facts["Processes"] = (
+            f"{scores['world_size']} (data-parallel: each took a slice of every batch)"
+        )
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts.items())
     return f"<dl>{items}</dl>"
 
