@@ -137,6 +137,7 @@ def test_a_killed_worker_leaves_its_trial_failed_and_the_study_goes_on(tmp_path)
     "flags, message",
     [
         (["--storage", "nosuch://here"], "storage: cannot open 'nosuch://here'"),
+        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "storage: cannot open"),
         (["--metric", "val_r2"], "metric: a multiclass task has val_loss, val_accuracy"),
         (["--sampler", "grid"], "grid needs a finite set of values"),
     ],
