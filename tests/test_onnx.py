@@ -73,6 +73,30 @@ CASES = {
         ),
         (3, 2, 7),
     ),
+    "activations": (
+        lambda: nn.Sequential(
+            nn.Linear(4, 8),
+            nn.ELU(0.7),
+            nn.SELU(),
+            nn.CELU(1.3),
+            nn.Hardtanh(-0.5, 0.8),
+            nn.ReLU6(),
+            nn.Hardsigmoid(),
+            nn.Hardswish(),
+            nn.Linear(8, 8),
+            nn.GELU(),
+            nn.GELU(approximate="tanh"),
+            nn.SiLU(),
+            nn.Softplus(beta=2.0, threshold=1.0),
+            nn.Mish(),
+            nn.LogSigmoid(),
+            nn.Softsign(),
+            nn.Linear(8, 6),
+            nn.GLU(),
+            nn.Softmin(dim=1),
+        ),
+        (5, 4),
+    ),
 }
 
 

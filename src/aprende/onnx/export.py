@@ -11,11 +11,11 @@ from onnx import helper
 from aprende._tensor import Tensor
 from aprende.autograd import no_grad
 from aprende.nn.module import Module
-from aprende.onnx import layer_ops, tensor_ops
+from aprende.onnx import activation_ops, layer_ops, tensor_ops
 from aprende.onnx.graph import GraphBuilder
 from aprende.onnx.tracer import Op, tracing
 
-CONVERTERS = tensor_ops.CONVERTERS | layer_ops.CONVERTERS
+CONVERTERS = tensor_ops.CONVERTERS | layer_ops.CONVERTERS | activation_ops.CONVERTERS
 MIN_OPSET = 17
 
 
