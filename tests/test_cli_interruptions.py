@@ -143,3 +143,28 @@ def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
     )
     assert result.returncode == 130, result.stderr
     assert result.stderr == "aprende: interrupted\n"
+
+
+def test_ctrl_c_while_numpy_loads_is_one_line_from_the_command():
+    script = textwrap.dedent(
+        """
+        import sys
+
+        class CtrlC:  # Ctrl-C arrives while NumPy, the package's first import, loads
+            def find_spec(self, name, path=None, target=None):
+                if name == "numpy":
+                    raise KeyboardInterrupt
+                return None
+
+        sys.meta_path.insert(0, CtrlC())
+        sys.argv = ["aprende", "datasets"]
+        import _aprende_command
+        raise SystemExit(_aprende_command.main())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "aprende: interrupted\n"
+
