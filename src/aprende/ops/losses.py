@@ -252,7 +252,8 @@ def binary_cross_entropy(
     """Binary cross-entropy of probabilities: ℓ = −w·[y log x + (1 − y) log(1 − x)].
 
     ``input`` holds probabilities in [0, 1] (a sigmoid output), ``target`` values in [0, 1] of
-    the same shape (either outside it: RuntimeError, as PyTorch; a CuPy target is not read); ``weight`` broadcasts to the input's shape. Logs are clamped at −100.
+    the same shape (either outside it: RuntimeError, as PyTorch; a CuPy target is not read);
+    ``weight`` broadcasts to the input's shape. Logs are clamped at −100.
     Prefer ``binary_cross_entropy_with_logits`` on the raw scores: it is stabler.
     """
     op = "binary_cross_entropy"
