@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -41,6 +42,14 @@ class DataLoader:
             ``Subset``) do so with one fancy index per array; others use ``default_collate``.
         generator: a seed, an ``np.random.Generator``, or None for
             ``aprende.backend.default_generator()`` (seeded by ``aprende.manual_seed``).
+        num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context,
+        prefetch_factor, persistent_workers, pin_memory_device: PyTorch's worker options,
+            accepted and checked as PyTorch checks them (``num_workers`` ≥ 0, ``timeout`` ≥ 0,
+            ``prefetch_factor`` and ``persistent_workers`` only with ``num_workers > 0``), and
+            kept as attributes; every batch is still made in the main process, so
+            ``worker_init_fn`` is never called. Batching here is one fancy index per array per
+            batch, already as fast as memory allows: worker processes would only add the cost
+            of pickling each batch back, and pinned memory matters only for host-to-GPU copies.
 
     Each batch is drawn when an epoch starts, from ``loader.generator``: saving
     ``loader.generator.bit_generator.state`` with a checkpoint and restoring it on resume
@@ -58,7 +67,19 @@ class DataLoader:
         drop_last: bool = False,
         collate_fn: Callable | None = None,
         generator=None,
+        *,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context=None,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
     ):
+        _check_worker_options(num_workers, timeout, worker_init_fn, prefetch_factor)
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_size is not None:
@@ -77,6 +98,10 @@ class DataLoader:
         self.batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.collate_fn = collate_fn
         self.batch_indices: np.ndarray | None = None
+        self.num_workers, self.pin_memory, self.timeout = int(num_workers), pin_memory, timeout
+        self.worker_init_fn, self.multiprocessing_context = worker_init_fn, multiprocessing_context
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self.pin_memory_device = pin_memory_device
 
     @property
     def generator(self) -> np.random.Generator:
@@ -96,3 +121,35 @@ class DataLoader:
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
+
+
+def _check_worker_options(num_workers, timeout, worker_init_fn, prefetch_factor) -> None:
+    """PyTorch's checks of the worker options, with its exception types and wording."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral):
+        raise TypeError(
+            f"DataLoader: num_workers should be an integer, got {type(num_workers).__name__}"
+        )
+    if num_workers < 0:
+        raise ValueError(
+            "DataLoader: num_workers option should be non-negative; use num_workers=0 to "
+            f"disable multiprocessing, got num_workers={num_workers}"
+        )
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise TypeError(f"DataLoader: timeout should be a number, got {type(timeout).__name__}")
+    if timeout < 0:
+        raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout}")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(
+            "DataLoader: worker_init_fn should be a callable or None, got "
+            f"{type(worker_init_fn).__name__}"
+        )
+    if prefetch_factor is not None:
+        if num_workers == 0:
+            raise ValueError(
+                "DataLoader: prefetch_factor option could only be specified with "
+                "num_workers > 0, otherwise set prefetch_factor to None"
+            )
+        if prefetch_factor < 0:
+            raise ValueError(
+                f"DataLoader: prefetch_factor option should be non-negative, got {prefetch_factor}"
+            )

@@ -9,10 +9,12 @@ backward are caught.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from aprende._tensor import Tensor
-from aprende.autograd import Function, unpack_optional
+from aprende.autograd import Function, unbroadcast, unpack_optional
 from aprende.backend import get_array_module
 from aprende.creation import as_tensor
 from aprende.ops._checks import check_floating, check_tensor
@@ -163,13 +165,14 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 class MSELoss(Function):
-    """ℓ = (x − y)²; ∂ℓ/∂x = 2(x − y) = −∂ℓ/∂y; equals ``((x - y) ** 2).mean()`` for 'mean'.
-    Backward reads only x − y, made in forward."""
+    """ℓ = (x − y)²; ∂ℓ/∂x = 2(x − y) = −∂ℓ/∂y, each summed back to its operand's shape when
+    x and y broadcast; equals ``((x - y) ** 2).mean()`` for 'mean'. Backward reads only x − y,
+    made in forward."""
 
     def forward(self, x, y, *, reduction):
         diff = x - y
         self.save_for_backward(diff)
-        self.reduction = reduction
+        self.reduction, self.shapes = reduction, (x.shape, y.shape)
         if reduction == "none":
             return diff * diff
         flat = diff.reshape(-1)
@@ -178,25 +181,33 @@ class MSELoss(Function):
 
     def backward(self, grad):
         (diff,) = self.saved_tensors
-        grad_x = diff * upstream(grad * grad.dtype.type(2), self.reduction, diff.size)
-        return grad_x, (-grad_x if self.needs[1] else None)
+        grad_diff = diff * upstream(grad * grad.dtype.type(2), self.reduction, diff.size)
+        return _split_difference(grad_diff, self.shapes, self.needs)
 
 
 class L1Loss(Function):
-    """ℓ = |x − y|; ∂ℓ/∂x = sign(x − y) = −∂ℓ/∂y (0 where x = y, as PyTorch); equals
-    ``(x - y).abs().mean()`` for 'mean'. Backward reads only x − y, made in forward."""
+    """ℓ = |x − y|; ∂ℓ/∂x = sign(x − y) = −∂ℓ/∂y (0 where x = y, as PyTorch), each summed back
+    to its operand's shape when x and y broadcast; equals ``(x - y).abs().mean()`` for 'mean'.
+    Backward reads only x − y, made in forward."""
 
     def forward(self, x, y, *, reduction):
         diff = x - y
         self.save_for_backward(diff)
-        self.reduction = reduction
+        self.reduction, self.shapes = reduction, (x.shape, y.shape)
         return reduce_loss(get_array_module(x).abs(diff), reduction, diff.size)
 
     def backward(self, grad):
         (diff,) = self.saved_tensors
-        grad_x = get_array_module(grad).sign(diff)
-        grad_x *= upstream(grad, self.reduction, diff.size)
-        return grad_x, (-grad_x if self.needs[1] else None)
+        grad_diff = get_array_module(grad).sign(diff)
+        grad_diff *= upstream(grad, self.reduction, diff.size)
+        return _split_difference(grad_diff, self.shapes, self.needs)
+
+
+def _split_difference(grad_diff, shapes, needs):
+    """∂L/∂x = ∂L/∂(x − y) and ∂L/∂y = −∂L/∂(x − y), each summed back to its operand's shape."""
+    grad_x = unbroadcast(grad_diff, shapes[0]) if needs[0] else None
+    grad_y = unbroadcast(-grad_diff, shapes[1]) if needs[1] else None
+    return grad_x, grad_y
 
 
 def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
@@ -241,7 +252,8 @@ def binary_cross_entropy(
     """Binary cross-entropy of probabilities: ℓ = −w·[y log x + (1 − y) log(1 − x)].
 
     ``input`` holds probabilities in [0, 1] (a sigmoid output), ``target`` values in [0, 1] of
-    the same shape; ``weight`` broadcasts to the input's shape. Logs are clamped at −100.
+    the same shape (either outside it: RuntimeError, as PyTorch; a CuPy target is not read);
+    ``weight`` broadcasts to the input's shape. Logs are clamped at −100.
     Prefer ``binary_cross_entropy_with_logits`` on the raw scores: it is stabler.
     """
     op = "binary_cross_entropy"
@@ -254,6 +266,15 @@ def binary_cross_entropy(
                 f"{op}: all elements of input should be between 0 and 1, got values in "
                 f"[{float(low):.4g}, {float(high):.4g}]; apply sigmoid first, or use "
                 "binary_cross_entropy_with_logits (BCEWithLogitsLoss) on the raw scores"
+            )
+    # Only host (NumPy) targets are range-checked: on a GPU the comparison would make the
+    # step wait for the device.
+    if target.numel() and get_array_module(target.data) is np:
+        low, high = target.data.min(), target.data.max()
+        if low < 0 or high > 1:
+            raise RuntimeError(
+                f"{op}: all elements of target should be between 0 and 1, got values in "
+                f"[{float(low):.4g}, {float(high):.4g}]"
             )
     inputs = (input, target) if weight is None else (input, target, weight)
     return BinaryCrossEntropy.apply(*inputs, reduction=reduction)
@@ -289,13 +310,52 @@ def binary_cross_entropy_with_logits(
     )
 
 
+def _check_regression(input: Tensor, target, reduction: str, op: str) -> tuple[Tensor, Tensor]:
+    """Input and target of a regression loss, as PyTorch takes them: both in their promoted
+    dtype (float16 with float32 computes in float32), and a target of another shape broadcast
+    against the input with PyTorch's UserWarning ((N, 1) outputs against (N,) targets give an
+    (N, N) table of differences, almost never what was meant)."""
+    check_tensor(input, "input", op)
+    check_floating(input, "input", op)
+    check_reduction(reduction, op)
+    target = target if isinstance(target, Tensor) else as_tensor(target)
+    # An integer or bool target (labels) takes the input's float dtype, as in PyTorch;
+    # NumPy's own rule would make float32 with int64 a float64.
+    floating = target.dtype.kind == "f"
+    dtype = np.result_type(input.dtype, target.dtype) if floating else input.dtype
+    input, target = input.to(dtype), target.to(dtype)
+    if target.shape != input.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"{op}: target of shape {target.shape} cannot be broadcast against input of "
+                f"shape {input.shape}; they should have the same shape"
+            ) from None
+        warnings.warn(
+            f"Using a target size {target.shape} that is different to the input size "
+            f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return input, target
+
+
 def mse_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
-    """Squared error ℓ = (x − y)²; 'mean' divides by the number of elements (not of samples)."""
-    target = _check_elementwise(input, target, reduction, "mse_loss")
+    """Squared error ℓ = (x − y)²; 'mean' divides by the number of elements (not of samples).
+
+    The result has the promoted dtype of input and target; a target of another shape is
+    broadcast against the input with a UserWarning, as in PyTorch.
+    """
+    input, target = _check_regression(input, target, reduction, "mse_loss")
     return MSELoss.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
-    """Absolute error ℓ = |x − y|; 'mean' divides by the number of elements."""
-    target = _check_elementwise(input, target, reduction, "l1_loss")
+    """Absolute error ℓ = |x − y|; 'mean' divides by the number of elements.
+
+    Dtypes promote and shapes broadcast (with a UserWarning) as in ``mse_loss``.
+    """
+    input, target = _check_regression(input, target, reduction, "l1_loss")
     return L1Loss.apply(input, target, reduction=reduction)

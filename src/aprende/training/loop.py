@@ -252,16 +252,32 @@ def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
 
 
 def predict(model, x, batch_size: int | None = 1024, device="cpu") -> Tensor:
-    """The model's outputs for ``x`` (array or tensor), in eval mode, in batches, no graph."""
+    """The model's outputs for ``x``, in eval mode, in batches, no graph: ŷ = f(x).
+
+    ``x`` is an array or tensor (split into batches of ``batch_size``; None: one batch), or a
+    ``DataLoader`` / any iterable of batches, where a batch is the inputs themselves or a
+    tuple whose first element is the inputs (``(X, y)`` of a ``TensorDataset``: the targets
+    are ignored). Returns the outputs of every batch, concatenated along dim 0.
+    """
     model.eval()
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    if batch_size is None or len(x) <= batch_size:
-        with no_grad():
-            return model(x.to(device))
+    if not isinstance(x, Tensor | np.ndarray | list | tuple) and hasattr(x, "__iter__"):
+        batches = (batch[0] if isinstance(batch, list | tuple) else batch for batch in x)
+    else:
+        x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+        if batch_size is None or len(x) <= batch_size:
+            with no_grad():
+                return model(x.to(device))
+        batches = (x[i : i + batch_size] for i in range(0, len(x), batch_size))
     with no_grad():
-        parts = [model(x[i : i + batch_size].to(device)) for i in range(0, len(x), batch_size)]
+        parts = [model(_as_tensor(batch).to(device)) for batch in batches]
+    if not parts:
+        raise ValueError("predict: the loader gives no batches (an empty dataset)")
     xp = backend.get_array_module(parts[0].data)
     return Tensor(xp.concatenate([p.data for p in parts]))
+
+
+def _as_tensor(batch) -> Tensor:
+    return batch if isinstance(batch, Tensor) else Tensor(np.asarray(batch))
 
 
 # ---- fit ---------------------------------------------------------------------------------------
@@ -330,7 +346,8 @@ def fit(
     (a second process gets ``RunLockedError``). A run that stopped early resumes only when an
     ``EarlyStopping`` callback now has patience left. ``write_checkpoints=False`` resumes from
     ``checkpoint_dir`` but writes nothing there and takes no lock: the other ranks of a
-    data-parallel run, whose rank 0 writes.
+    data-parallel run, whose rank 0 writes. ``fit`` returns with the model in training mode
+    (``model.train()``), whatever the last validation left; call ``model.eval()`` to infer.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
@@ -400,6 +417,10 @@ def fit(
             if run.stop_training:
                 break
         callback_list.on_train_end()
+    # The last validation left the model in eval mode; training ends in training mode, as
+    # in Keras and Lightning (dropout and batch-norm behave as during training until
+    # model.eval()).
+    model.train()
     return history
 
 
