@@ -18,6 +18,8 @@ from aprende.datasets.csv_format import (
 )
 from aprende.datasets.info import DataBundle, DatasetInfo
 
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tabs"}
+
 
 def _read_rows(
     path: Path, delimiter: str | None, header: bool | None
@@ -181,7 +183,7 @@ def load_csv(
         values = numeric if numeric is not None else np.char.strip(cells[:, j])
         if len(np.unique(values)) == 1:
             raise ValueError(
-                f"the target column {names[j]!r} holds a single value ({str(values[0])!r}): "
+                f"the target column {names[j]!r} holds a single value ({cells[0, j].strip()!r}): "
                 "nothing to learn"
             )
         allowed = ("binary", "multiclass", "regression")
@@ -217,8 +219,9 @@ def load_csv(
             task=task,
             feature_names=[names[j] for j in features],
             target_names=target_names,
-            description=f"Read from {path}: {len(features)} numeric features, target "
-            f"column(s) {[names[j] for j in columns]}.",
+            description=f"Read from {path} (fields separated by {_SEPARATORS[delimiter]}, "
+            f"{'a header line' if header else 'no header line'}): {len(features)} numeric "
+            f"features, target column(s) {', '.join(repr(names[j]) for j in columns)}.",
             n_samples=len(rows),
         ),
     )
