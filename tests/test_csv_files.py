@@ -145,3 +145,19 @@ def test_no_feature_column_refused(tmp_path):
 def test_delimiter_needs_a_csv(tmp_path, capsys):
     assert _main(["train", "--delimiter", ";", "--epochs", "1", "--out", str(tmp_path)]) == 2
     assert "delimiter: applies to a csv file only" in capsys.readouterr().err
+
+
+def test_quoted_decimal_comma_in_a_comma_file_refused(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('a,b,y\n"3,5",1,0\n"4,5",2,1\n5,3,0\n')
+    with pytest.raises(ValueError, match=r"'3,5' has a decimal comma, read only in ';'"):
+        load_csv(path)
+
+
+def test_regression_target_with_decimal_comma(tmp_path):
+    path = tmp_path / "precio.csv"
+    path.write_text("m2;precio\n50;120,5\n70;180,25\n90;210,75\n")
+    X, y, info = load_csv(path)
+    assert info.task == "regression"
+    np.testing.assert_allclose(y, [120.5, 180.25, 210.75])
+    np.testing.assert_allclose(X[:, 0], [50, 70, 90])

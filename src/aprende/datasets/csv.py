@@ -11,7 +11,7 @@ import numpy as np
 
 from aprende.datasets.csv_format import (
     has_header,
-    is_missing,
+    missing_mask,
     read_text,
     sniff_delimiter,
     to_number,
@@ -58,7 +58,7 @@ def _column_numbers(
     """One column of text cells as float64; a ValueError naming the column and rows (1-based
     lines of the file) for missing values, text, or a decimal comma the delimiter cannot hold;
     None for a text column where ``text_ok`` (class labels)."""
-    missing = [i + first_line for i, cell in enumerate(cells) if is_missing(cell)]
+    missing = [int(i) + first_line for i in np.flatnonzero(missing_mask(cells))]
     if missing:
         raise ValueError(
             f"column {name!r} has missing values in rows {_rows_text(missing)}: fill them in "
