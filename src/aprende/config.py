@@ -203,6 +203,15 @@ def setting(default, group: str, kind: Kind, help: str):
     return field(default=default, metadata=metadata)
 
 
+def _delimiter(value) -> str:
+    """A CSV field separator: ``,`` ``;`` a tab (spelt ``tab`` or ``\\t`` too), or ``""``."""
+    spelt = {"tab": "\t", "\\t": "\t"}
+    value = spelt.get(value, value) if isinstance(value, str) else value
+    if value not in ("", ",", ";", "\t"):
+        raise ValueError
+    return value
+
+
 # ---- the settings ----------------------------------------------------------------------------
 
 _fraction = number(0.0, 1.0, low_open=True, high_open=True)
@@ -233,6 +242,16 @@ class RunConfig:
         "data",
         text(accepts="a column name or index", metavar="COLUMN"),
         "the CSV's target column, by name or index (default: the last column)",
+    )
+    delimiter: str = setting(
+        "",
+        "data",
+        Kind(
+            "',', ';', tab (or '\\t'), or empty to find it from the file",
+            lambda value, from_flag: _delimiter(value),
+            metavar="SEP",
+        ),
+        "the CSV's field separator (default: found among ',' ';' tab from its first lines)",
     )
     task: str = setting(
         "auto",
@@ -382,6 +401,8 @@ class RunConfig:
             raise ConfigError("dataset: 'csv' needs the csv key (--csv PATH) naming the file")
         elif self.target:
             raise ConfigError("target: applies to a csv file only (--csv PATH --target COLUMN)")
+        elif self.delimiter:
+            raise ConfigError("delimiter: applies to a csv file only (--csv PATH --delimiter SEP)")
         _only_for(self, "optimizer", self.optimizer, APPLIES_TO_OPTIMIZER)
         _only_for(self, "schedule", self.schedule, APPLIES_TO_SCHEDULE)
         if self.nesterov and self.momentum <= 0:

@@ -65,10 +65,18 @@ def load_dataset(config: RunConfig) -> DataBundle:
             target = int(target)
         task = None if config.task == "auto" else config.task
         try:
-            bundle = datasets.load_csv(path, target=target, task=task)
+            bundle = datasets.load_csv(
+                path, target=target, delimiter=config.delimiter or None, task=task
+            )
         except (OSError, ValueError, KeyError, IndexError) as error:
             raise UsageError(f"csv: cannot read {path}: {one_line(error)}") from None
+        if not config.target:
+            print(
+                f"csv: {bundle.info.description} The target is the last column "
+                "(--target picks another)."
+            )
         _warn_many_classes(bundle.info, config)
+        _check_classes_split(bundle, config)
         return bundle
     choice = DATASETS[config.dataset]
     options = dict(choice.options)
@@ -78,6 +86,38 @@ def load_dataset(config: RunConfig) -> DataBundle:
         return getattr(datasets, choice.loader)(**options)
     except ImportError as error:
         raise UsageError(f"dataset {config.dataset!r}: {one_line(error)}") from None
+
+
+def _check_classes_split(bundle: DataBundle, config: RunConfig) -> None:
+    """Every class of a CSV's target needs an example in each split the stratified split makes
+    (training, validation, test), or the model never sees it or its scores cannot be measured;
+    the split is drawn as ``load_data`` will draw it, on the labels alone."""
+    from aprende.data import train_val_test_split
+
+    info = bundle.info
+    if info.task not in SINGLE_LABEL_TASKS:
+        return
+    y = np.asarray(bundle.target)
+    try:
+        parts = train_val_test_split(
+            y, val_size=config.val_size, test_size=config.test_size, stratify=y, seed=config.seed
+        )
+    except ValueError:
+        return  # load_data reports the split's own error
+    counts = np.array([np.bincount(part, minlength=len(info.target_names)) for part in parts])
+    short = np.flatnonzero((counts == 0).any(axis=0))
+    if short.size:
+        c = short[0]
+        per_class = ", ".join(
+            f"{name!r} {int(n)}" for name, n in zip(info.target_names, counts.sum(0), strict=True)
+        )
+        raise UsageError(
+            f"csv: class {info.target_names[c]!r} has too few examples ({int(counts[:, c].sum())}) "
+            f"to appear in the training, validation and test splits (it gets training "
+            f"{counts[0, c]}, validation {counts[1, c]}, test {counts[2, c]}); examples per "
+            f"class: {per_class}; "
+            "add examples of it, drop its rows, or lower --val-size/--test-size"
+        )
 
 
 def _warn_many_classes(info: DatasetInfo, config: RunConfig) -> None:

@@ -9,12 +9,27 @@ from pathlib import Path
 
 import numpy as np
 
+from aprende.datasets.csv_format import (
+    has_header,
+    missing_mask,
+    read_text,
+    sniff_delimiter,
+    to_number,
+)
 from aprende.datasets.info import DataBundle, DatasetInfo
 
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tabs"}
 
-def _read_rows(path: Path, delimiter: str, header: bool) -> tuple[list[str], list[list[str]]]:
-    with path.open(newline="") as file:
-        rows = [row for row in csv.reader(file, delimiter=delimiter) if row]
+
+def _read_rows(
+    path: Path, delimiter: str | None, header: bool | None
+) -> tuple[list[str], list[list[str]], str, bool]:
+    """Column names, data rows (text cells), the delimiter and whether a header line was read."""
+    text = read_text(path)
+    delimiter = delimiter or sniff_delimiter(text)
+    rows = [row for row in csv.reader(text.splitlines(), delimiter=delimiter) if any(row)]
+    if header is None:
+        header = has_header(rows, decimal_comma=delimiter == ";")
     if header:
         if not rows:
             raise ValueError(f"load_csv: {path} is empty, expected a header line")
@@ -26,9 +41,55 @@ def _read_rows(path: Path, delimiter: str, header: bool) -> tuple[list[str], lis
     for line, row in enumerate(rows, start=2 if header else 1):
         if len(row) != len(names):
             raise ValueError(
-                f"load_csv: {path} line {line} has {len(row)} fields, expected {len(names)}"
+                f"load_csv: {path} line {line} has {len(row)} fields, expected {len(names)} "
+                f"(fields separated by {delimiter!r}; give the delimiter if it is another)"
             )
-    return names, rows
+    return names, rows, delimiter, header
+
+
+def _rows_text(rows: list[int], shown: int = 5) -> str:
+    listed = ", ".join(str(r) for r in rows[:shown])
+    return listed + (f" (and {len(rows) - shown} more)" if len(rows) > shown else "")
+
+
+def _column_numbers(
+    cells: np.ndarray, name: str, first_line: int, delimiter: str, text_ok: bool = False
+) -> np.ndarray | None:
+    """One column of text cells as float64; a ValueError naming the column and rows (1-based
+    lines of the file) for missing values, text, or a decimal comma the delimiter cannot hold;
+    None for a text column where ``text_ok`` (class labels)."""
+    missing = [int(i) + first_line for i in np.flatnonzero(missing_mask(cells))]
+    if missing:
+        raise ValueError(
+            f"column {name!r} has missing values in rows {_rows_text(missing)}: fill them in "
+            "or drop those rows"
+        )
+    try:  # the fast path: plain numbers
+        return cells.astype(np.float64)
+    except ValueError:
+        pass
+    decimal_comma = delimiter == ";"
+    numbers = [to_number(cell, decimal_comma) for cell in cells]
+    bad = [i for i, x in enumerate(numbers) if x is None]
+    if not bad:
+        return np.array(numbers, dtype=np.float64)
+    comma = [i for i in bad if to_number(cells[i], decimal_comma=True) is not None]
+    if comma and len(comma) == len(bad):
+        cell = str(cells[comma[0]])
+        raise ValueError(
+            f"column {name!r} row {comma[0] + first_line}: {cell!r} has a decimal comma, read "
+            f"only in ';'-separated files (this one is separated by {delimiter!r}); write "
+            f"{cell.replace(',', '.')!r} or save the file with ';' between fields"
+        )
+    if text_ok:
+        return None
+    values = list(dict.fromkeys(str(cells[i]).strip() for i in bad))
+    shown = ", ".join(repr(v) for v in values[:4]) + (", ..." if len(values) > 4 else "")
+    raise ValueError(
+        f"line {bad[0] + first_line}, column {name!r}: expected a number, got "
+        f"{str(cells[bad[0]]).strip()!r}; the column holds text ({shown}): one-hot encode it "
+        "or drop it (only the target column may hold text labels)"
+    )
 
 
 def _column_index(target: str | int, names: list[str], path: Path, header: bool) -> int:
@@ -46,23 +107,6 @@ def _column_index(target: str | int, names: list[str], path: Path, header: bool)
             f"load_csv: target column index {target} out of range for {len(names)} columns"
         )
     return target % len(names)
-
-
-def _to_float(cells: np.ndarray, names: list[str], path: Path, header: bool) -> np.ndarray:
-    """String cells (N, K) as float64, or a ValueError naming the first bad cell."""
-    try:
-        return cells.astype(np.float64)
-    except ValueError:
-        for j in range(cells.shape[1]):
-            for i, cell in enumerate(cells[:, j]):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise ValueError(
-                        f"load_csv: {path} line {i + 1 + header}, column {names[j]!r}: expected a "
-                        f"number, got {str(cell)!r} (only the target column may hold text labels)"
-                    ) from None
-        raise
 
 
 def _encode_classes(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -91,18 +135,20 @@ def _single_target_task(values: np.ndarray) -> str:
 def load_csv(
     path: str | os.PathLike,
     target: str | int | Sequence[str | int] = -1,
-    delimiter: str = ",",
-    header: bool = True,
+    delimiter: str | None = None,
+    header: bool | None = None,
     task: str | None = None,
 ) -> DataBundle:
     """Features and targets from a CSV file: ``X, y, info = load_csv("data.csv", target="class")``.
 
     Args:
-        path: the CSV file.
-        target: the target column, by name (needs ``header``) or index (negative counts from the
+        path: the CSV file, UTF-8 (with or without a byte-order mark) or Windows-1252.
+        target: the target column, by name (needs a header) or index (negative counts from the
             end; default the last column); a list of columns for several targets.
-        delimiter: the field separator.
-        header: whether the first line names the columns.
+        delimiter: the field separator, or None to find it among ``,`` ``;`` and tab from the
+            first lines. In a ``;``-separated file a decimal comma (``3,5``) reads as 3.5.
+        header: whether the first line names the columns, or None to detect it: it does when a
+            cell of it is text in a column of numbers. Without one, columns are ``column0``, ...
         task: the task (see ``DatasetInfo``), or None to infer it as scikit-learn's
             ``type_of_target`` does: text labels or whole numbers are classes ("binary" for 2,
             else "multiclass"), other numbers "regression"; several columns of 0/1 are
@@ -110,34 +156,55 @@ def load_csv(
 
     Every other column is a numeric feature: X (N, D) float32. Class labels are encoded as
     0..C−1 in sorted order, y (N,) int64, ``info.target_names`` holding the original labels;
-    regression targets are float32, multi-label targets float32 0/1 (N, L).
+    regression targets are float32, multi-label targets float32 0/1 (N, L). A missing value
+    (an empty cell, ``nan``, ``NA``, ``?``), a text feature column or a target of one value is
+    a ValueError naming the column and the rows (lines of the file, counting the header).
     """
     path = Path(path)
-    names, rows = _read_rows(path, delimiter, header)
+    names, rows, delimiter, header = _read_rows(path, delimiter, header)
     targets = [target] if isinstance(target, str | int) else list(target)
     columns = [_column_index(t, names, path, header) for t in targets]
     cells = np.array(rows, dtype=str)
+    first_line = 2 if header else 1
     features = [j for j in range(len(names)) if j not in columns]
-    X = _to_float(cells[:, features], [names[j] for j in features], path, header)
-    values = cells[:, columns]
+    if not features:
+        raise ValueError(
+            f"load_csv: {path} has {len(names)} column(s), all of them target(s), expected at "
+            f"least one feature column besides (fields read as separated by {delimiter!r})"
+        )
+
+    def numbers(j: int, text_ok: bool = False) -> np.ndarray | None:
+        return _column_numbers(cells[:, j], names[j], first_line, delimiter, text_ok)
+
+    X = np.stack([numbers(j) for j in features], axis=1)
     if len(columns) == 1:
+        j = columns[0]
+        numeric = numbers(j, text_ok=True)
+        values = numeric if numeric is not None else np.char.strip(cells[:, j])
+        if len(np.unique(values)) == 1:
+            raise ValueError(
+                f"the target column {names[j]!r} holds a single value ({cells[0, j].strip()!r}): "
+                "nothing to learn"
+            )
         allowed = ("binary", "multiclass", "regression")
-        task = task or _single_target_task(values[:, 0])
+        task = task or _single_target_task(values)
         if task not in allowed:
             raise ValueError(f"load_csv: one target column allows task in {allowed}, got {task!r}")
         if task == "regression":
-            y = _to_float(values, [names[columns[0]]], path, header)[:, 0].astype(np.float32)
-            target_names = [names[columns[0]]]
+            if numeric is None:
+                numbers(j)  # raises, naming the text cells
+            y = values.astype(np.float32)
+            target_names = [names[j]]
         else:
-            y, target_names = _encode_classes(values[:, 0])
+            y, target_names = _encode_classes(values)
             if task == "binary" and len(target_names) > 2:
                 raise ValueError(
-                    f"load_csv: task 'binary' but column {names[columns[0]]!r} holds "
+                    f"load_csv: task 'binary' but column {names[j]!r} holds "
                     f"{len(target_names)} classes"
                 )
     else:
         allowed = ("multilabel", "multioutput_regression")
-        y = _to_float(values, [names[j] for j in columns], path, header).astype(np.float32)
+        y = np.stack([numbers(j) for j in columns], axis=1).astype(np.float32)
         task = task or ("multilabel" if np.isin(y, (0, 1)).all() else "multioutput_regression")
         if task not in allowed:
             raise ValueError(
@@ -152,8 +219,9 @@ def load_csv(
             task=task,
             feature_names=[names[j] for j in features],
             target_names=target_names,
-            description=f"Read from {path}: {len(features)} numeric features, target "
-            f"column(s) {[names[j] for j in columns]}.",
+            description=f"Read from {path} (fields separated by {_SEPARATORS[delimiter]}, "
+            f"{'a header line' if header else 'no header line'}): {len(features)} numeric "
+            f"features, target column(s) {', '.join(repr(names[j]) for j in columns)}.",
             n_samples=len(rows),
         ),
     )
