@@ -167,4 +167,3 @@ def test_ctrl_c_while_numpy_loads_is_one_line_from_the_command():
     )
     assert result.returncode == 130, result.stderr
     assert result.stderr == "aprende: interrupted\n"
-
