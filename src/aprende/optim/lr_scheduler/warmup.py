@@ -1,9 +1,8 @@
 """Warm-up and cyclical schedules: ``LinearLR``, ``OneCycleLR``, ``CosineAnnealingWarmRestarts``
 and ``SequentialLR`` (one schedule after another), as ``torch.optim.lr_scheduler``.
 
-Imported into ``aprende.optim.lr_scheduler``, where they are used from; they follow its base
-class: construction makes the initial step, ``state_dict()`` is every attribute but the
-optimizer.
+They follow the base class in ``decay.py``: construction makes the initial step,
+``state_dict()`` is every attribute but the optimizer.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
-from aprende.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, _per_group
+from aprende.optim.lr_scheduler.decay import LRScheduler, ReduceLROnPlateau, _per_group
 from aprende.optim.optimizer import Optimizer
 
 
