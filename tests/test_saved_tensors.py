@@ -367,6 +367,7 @@ CASES = {
     "scatter_reduce-amax-src": _scatter_reduce_src("amax"),
     "scatter_reduce-prod-src": _scatter_reduce_src("prod"),
     "index_select-index": _gathered(lambda a, i: a.index_select(1, i), [3, 3, 0]),
+    "embedding-indices": _gathered(lambda a, i: F.embedding(i, a, padding_idx=1), [[0, 2], [1, 1]]),
     "masked_select-mask": _gathered(aprende.masked_select, [True, False, True, True]),
     "cummax-indices": _cummax_indices,
     "cumprod": _case_unary(lambda a: a.cumprod(1)),

@@ -7,7 +7,13 @@ imported only when used.
 
 from aprende import autograd, backend
 from aprende._tensor import Tensor
-from aprende.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from aprende.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from aprende.backend import (
     bool_,
     cuda_is_available,

@@ -72,6 +72,28 @@ class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
         super().__init__(False)
 
 
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager / decorator for inference: as ``no_grad`` (nothing records a graph);
+    ``inference_mode(False)`` leaves the current mode as it is."""
+
+    def __init__(self, mode: bool = True):
+        super().__init__(not mode and _grad_enabled)
+        self.keep = not mode
+
+    def __enter__(self):
+        if self.keep:
+            self.mode = _grad_enabled
+        return super().__enter__()
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with inference_mode(not self.keep):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
 class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
 

@@ -30,9 +30,16 @@ from aprende.nn.activation import (
     Softsign,
     Tanh,
 )
-from aprende.nn.container import ModuleList, Sequential
+from aprende.nn.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
 from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from aprende.nn.dropout import Dropout, Dropout2d
+from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
 from aprende.nn.linear import Linear
 from aprende.nn.loss import (
@@ -46,7 +53,7 @@ from aprende.nn.loss import (
 from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
-from aprende.nn.normalization import BatchNorm1d, BatchNorm2d
+from aprende.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from aprende.nn.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -115,4 +122,9 @@ __all__ = [
     "Softmin",
     "Softplus",
     "Softsign",
+    "Embedding",
+    "LayerNorm",
+    "ModuleDict",
+    "ParameterDict",
+    "ParameterList",
 ]

@@ -1,13 +1,15 @@
-"""Containers: modules that hold other modules (a pipeline, or a list to index)."""
+"""Containers: modules that hold other modules or parameters (a pipeline, a list to index, a
+dictionary by name), so that the parent module registers what they hold."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
+from aprende._tensor import Tensor
 from aprende.nn.activation import ReLU, Sigmoid, Tanh
 from aprende.nn.linear import Linear
-from aprende.nn.module import Module
+from aprende.nn.module import Module, Parameter
 from aprende.ops.linear import linear_activation
 
 
@@ -151,3 +153,198 @@ class ModuleList(_ModuleSequence):
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
+
+
+def _pairs(values, kind: str) -> list:
+    """(key, value) pairs from a mapping or an iterable of pairs, as ``dict.update`` reads them."""
+    if isinstance(values, Mapping | ModuleDict | ParameterDict):
+        return list(values.items())
+    pairs = []
+    for j, pair in enumerate(values):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValueError(
+                f"{kind} update sequence element #{j} should be a (key, value) pair, got "
+                f"{type(pair).__name__}"
+            )
+        pairs.append(tuple(pair))
+    return pairs
+
+
+class ModuleDict(Module):
+    """A dictionary of modules, registered under their keys (parameters "key.weight", ...).
+
+    Ordered by insertion, like a dict: ``md["encoder"]``, ``md["head"] = Linear(8, 2)``,
+    ``"head" in md``, ``len``, iteration over the keys, ``keys()``, ``values()``, ``items()``,
+    ``update()``, ``pop()``, ``clear()``. It has no ``forward``.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def update(self, modules: Mapping[str, Module] | Iterable) -> None:
+        """Add (or replace) modules from a mapping or an iterable of (key, module) pairs."""
+        if isinstance(modules, Module) and not isinstance(modules, ModuleDict):
+            raise TypeError(
+                "ModuleDict.update should be called with a mapping or an iterable of "
+                f"key/value pairs, got {type(modules).__name__}"
+            )
+        for key, module in _pairs(modules, "ModuleDict"):
+            self[key] = module
+
+
+def _as_parameter(value):
+    """A tensor becomes a Parameter (sharing its memory), as PyTorch's parameter containers do."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as "0", "1", ... (so a parent's keys are "name.0").
+
+    Tensors put in it become Parameters. Indexing (negative from the end; a slice gives a new
+    ParameterList), assignment, ``len``, iteration, ``append``, ``extend`` and ``+=``.
+    """
+
+    def __init__(self, values: Iterable | None = None):
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def _key(self, index: int) -> str:
+        return str(_position(index, self._size, "ParameterList"))
+
+    def __getitem__(self, index: int | slice):
+        if isinstance(index, slice):
+            return ParameterList([self[i] for i in range(self._size)[index]])
+        return getattr(self, self._key(index))
+
+    def __setitem__(self, index: int, value) -> None:
+        setattr(self, self._key(index), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, values: Iterable) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value) -> ParameterList:
+        """Add a parameter at the end; returns self."""
+        object.__setattr__(self, "_size", self._size + 1)
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        """Add parameters at the end; returns self."""
+        if isinstance(values, Tensor) or not isinstance(values, Iterable):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                f"{type(values).__name__}"
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(
+            f"({i}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+            for i, p in enumerate(self)
+        )
+
+
+class ParameterDict(Module):
+    """A dictionary of parameters, registered under their keys; tensors become Parameters.
+
+    ``pd["scale"]``, ``pd["scale"] = Parameter(...)``, ``in``, ``len``, iteration over the
+    keys, ``keys()``, ``values()``, ``items()``, ``update()``, ``pop()``, ``clear()``.
+    """
+
+    def __init__(self, parameters: Mapping | Iterable | None = None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value) -> None:
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        self._parameters.clear()
+
+    def pop(self, key: str) -> Parameter:
+        """Remove the parameter under ``key`` and return it."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def keys(self) -> Iterable[str]:
+        return self._parameters.keys()
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        return self._parameters.items()
+
+    def values(self) -> Iterable[Parameter]:
+        return self._parameters.values()
+
+    def update(self, parameters: Mapping | Iterable) -> None:
+        """Add (or replace) parameters from a mapping or an iterable of (key, value) pairs."""
+        for key, value in _pairs(parameters, "ParameterDict"):
+            self[key] = value

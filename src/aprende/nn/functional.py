@@ -2,7 +2,8 @@
 
 Activations re-export the core ops; ``linear``, the convolutions, ``dropout``, ``batch_norm``
 and the losses are the fused ops of ``aprende.ops`` (one graph node each, hand-written
-backward). Names, arguments and defaults follow ``torch.nn.functional``.
+backward); ``embedding`` and ``layer_norm`` live beside their modules. Names, arguments and
+defaults follow ``torch.nn.functional``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import warnings
 
 from aprende._tensor import Tensor
+from aprende.nn.embedding import embedding
+from aprende.nn.normalization import layer_norm
 from aprende.ops import activation as _activation
 from aprende.ops import activation_smooth as _activation_smooth
 from aprende.ops import reduce as _reduce
@@ -136,4 +139,6 @@ __all__ = [
     "softsign",
     "one_hot",
     "scaled_dot_product_attention",
+    "embedding",
+    "layer_norm",
 ]

@@ -1,13 +1,14 @@
-"""Batch normalisation: normalise each feature (or channel) over the mini-batch, then scale and
-shift."""
+"""Normalisation layers: batch normalisation (each feature or channel over the mini-batch) and
+layer normalisation (each sample over its last dimensions), then scale and shift."""
 
 from __future__ import annotations
 
 from aprende._tensor import Tensor
 from aprende.creation import empty, ones, tensor, zeros
-from aprende.nn import functional as F
 from aprende.nn import init
 from aprende.nn.module import Module, Parameter
+from aprende.ops.math import rsqrt
+from aprende.ops.normalization import batch_norm
 
 
 class _BatchNorm(Module):
@@ -97,7 +98,7 @@ class _BatchNorm(Module):
                 momentum = 1.0 / int(counter)  # cumulative moving average
         use_batch_stats = self.training or self.running_mean is None
         tracked = not self.training or self.track_running_stats
-        return F.batch_norm(
+        return batch_norm(
             input,
             self.running_mean if tracked else None,
             self.running_var if tracked else None,
@@ -128,3 +129,97 @@ class BatchNorm2d(_BatchNorm):
     over N, H and W (each feature map shares one μ, σ², γ and β); see ``_BatchNorm``."""
 
     dims, dims_text = (4,), "4D"
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | tuple[int, ...] | list[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x − μ)/√(σ² + eps) · γ + β over the last ``len(normalized_shape)`` dimensions.
+
+    μ and σ² are each sample's mean and biased variance over those dimensions, which must equal
+    ``normalized_shape``; γ (``weight``) and β (``bias``) have that shape. Composed of mean, var
+    and rsqrt, so the gradient is the chain rule through them (PyTorch's fused kernel gives the
+    same numbers to rounding).
+    """
+    shape = _as_shape(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
+        raise RuntimeError(
+            f"layer_norm: expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"got input of shape {tuple(input.shape)}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != shape:
+            raise RuntimeError(
+                f"layer_norm: expected {name} of shape {shape}, got {tuple(value.shape)}"
+            )
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(dim=dims, keepdim=True)
+    var = input.var(dim=dims, keepdim=True, correction=0)
+    out = (input - mean) * rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _as_shape(normalized_shape) -> tuple[int, ...]:
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(size) for size in normalized_shape)
+
+
+class LayerNorm(Module):
+    """Layer normalisation: each sample normalised over its last dimensions (those of
+    ``normalized_shape``), then scaled by γ and shifted by β element by element.
+
+        y = (x − E[x]) / √(Var[x] + eps) · γ + β
+
+    with E and the biased Var over the normalised dimensions; the same computation in training
+    and evaluation (no running statistics). γ (``weight``) starts at 1 and β (``bias``) at 0,
+    both of shape ``normalized_shape``; ``elementwise_affine=False`` learns neither,
+    ``bias=False`` only γ.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...] | list[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """γ to 1 and β to 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )

@@ -1,21 +1,12 @@
-"""Learning-rate schedules (``torch.optim.lr_scheduler``): change η as training goes on.
-
-The course's "decaying learning rate": divide it by 2-10 when the validation loss stops
-improving (``ReduceLROnPlateau``), decay it exponentially down to a minimum (``ExponentialLR``
-with ``min_lr``), in steps (``StepLR``, ``MultiStepLR``), along a cosine
-(``CosineAnnealingLR``) or by any rule (``LambdaLR``).
-
-As in PyTorch: call ``scheduler.step()`` after ``optimizer.step()``, once per epoch (or per
-batch); constructing a scheduler performs an initial step that leaves the rate unchanged and
-stores each group's starting rate in ``param_group["initial_lr"]``; the chainable schedules
-update the current rate step by step, so several schedulers can act on one optimizer.
-"""
+"""The decaying schedules and the base class of every schedule: ``LRScheduler``, ``LambdaLR``,
+``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``ReduceLROnPlateau``."""
 
 from __future__ import annotations
 
 import math
 import types
 import warnings
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -174,6 +165,11 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self) -> list[float]:
+        return [
+            base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs
+        ]
+
 
 class MultiStepLR(LRScheduler):
     """η ← γ η at each milestone epoch: η_t = η₀ · γ^(number of milestones ≤ t)."""
@@ -194,6 +190,11 @@ class MultiStepLR(LRScheduler):
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        milestones = sorted(self.milestones.elements())
+        factor = self.gamma ** bisect_right(milestones, self.last_epoch)
+        return [base_lr * factor for base_lr in self.base_lrs]
 
     def load_state_dict(self, state_dict: dict) -> None:
         super().load_state_dict(state_dict)
@@ -230,6 +231,12 @@ class ExponentialLR(LRScheduler):
         return [
             min(lr, max(lr * self.gamma, min_lr))
             for lr, min_lr in zip(self._current_lrs(), self.min_lrs, strict=True)
+        ]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [
+            min(base_lr, max(base_lr * self.gamma**self.last_epoch, min_lr))
+            for base_lr, min_lr in zip(self.base_lrs, self.min_lrs, strict=True)
         ]
 
 
@@ -269,6 +276,10 @@ class CosineAnnealingLR(LRScheduler):
             ]
         ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
 
 
 class ReduceLROnPlateau(LRScheduler):
