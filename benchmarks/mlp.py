@@ -7,7 +7,7 @@ Run from the repository root (see benchmarks/README.md)::
     python -m benchmarks.mlp --configs A,C --tools aprende,torch --json before.json
     python -m benchmarks.mlp --denormal-check     # config A, 6 epochs: do epoch times stay flat?
 
-The four configurations of issue 7 train on synthetic data made in the process: MNIST-shaped
+The four configurations train on synthetic data made in the process: MNIST-shaped
 (60,000 x 784 float32, 10 classes, ~84 % exact-zero pixels and an always-zero border, like MNIST)
 for A-C and iris-sized (150 x 4, 3 classes) for D. Every tool sees the same batching: a new
 permutation per epoch, one fancy index (``np.take``) per batch, the last batch smaller, which is
@@ -83,7 +83,7 @@ CONFIGS = {
 }
 IRIS_SAMPLES = 150
 
-# Issue 7's goals: aprende's median time / the peer's must be at most the target (for D,
+# The speed goals: aprende's median time / the peer's must be at most the target (for D,
 # aprende's steps/s at least 1/target times the peer's).
 TIME_GOALS = {
     ("A", "torch"): 0.75,
@@ -546,7 +546,7 @@ def summarise(cfg: Config, samples: int, timings: dict, memory: dict) -> dict:
 
 
 def check_goals(results: dict) -> list[dict]:
-    """Issue 7's goals that the measured configs and tools allow to check."""
+    """The goals that the measured configs and tools allow to check."""
     goals = []
     for (config, peer), target in TIME_GOALS.items():
         res = results.get(config, {}).get("results", {})
@@ -747,7 +747,7 @@ def print_report(report: dict) -> None:
             [g["config"], g["goal"], f"{g['measured']:.2f}", "met" if g["met"] else "MISSED"]
             for g in report["goals"]
         ]
-        print_table("Goals of issue 7", ("config", "goal", "measured", "status"), rows)
+        print_table("Speed and memory goals", ("config", "goal", "measured", "status"), rows)
 
 
 # --------------------------------------------------------------------------- commands
@@ -860,7 +860,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     """The command line, with --quick's and the mode's defaults filled in and checked."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.mlp",
-        description="Train issue 7's MLP configs with aprende, PyTorch and scikit-learn; "
+        description="Train the four MLP configs with aprende, PyTorch and scikit-learn; "
         "print medians, throughput, GEMM-floor overhead, peak memory and ratios.",
     )
     parser.add_argument("--configs", default="A,B,C,D", help="comma-separated subset of A,B,C,D")

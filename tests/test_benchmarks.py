@@ -40,7 +40,7 @@ def test_quick_run_prints_table_and_writes_json(tmp_path):
     for config in "ABCD":
         assert f"{config}: " in done.stdout  # its description line
     assert done.stdout.count(mlp.FLOOR) >= 4  # one floor row per config
-    assert "Goals of issue 7" in done.stdout  # the overhead goal needs aprende alone
+    assert "Speed and memory goals" in done.stdout  # the overhead goal needs aprende alone
 
     report = json.loads(out.read_text())
     assert set(report) >= {"machine", "settings", "skipped", "configs", "goals"}

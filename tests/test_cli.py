@@ -439,3 +439,12 @@ def test_the_command_imports_no_heavy_library_before_it_needs_one():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_version_names_the_package_version(capsys):
+    import aprende
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"aprende {aprende.__version__}"

@@ -105,6 +105,9 @@ def build_parser() -> ArgumentParser:
         description="aprende: train, evaluate and use neural networks from the command line. "
         "'aprende train' with no arguments trains an MLP on the bundled handwritten digits.",
     )
+    from aprende import __version__
+
+    parser.add_argument("--version", action="version", version=f"aprende {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     train = commands.add_parser(
         "train",
