@@ -94,3 +94,29 @@ def test_the_tabular_digits_stay_an_mlp_under_auto(tmp_path):
     config = RunConfig(dataset="digit_canvases")
     spec = load_data(config).spec
     assert model_kind(config, spec) == "unet" and spec.input_shape == [1, 32, 32]
+
+
+def test_mnist_from_the_users_idx_files(tmp_path, capsys):
+    import numpy as np
+    from test_image_datasets import write_idx_folder
+
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    arrays = write_idx_folder(idx, n_train=150, n_test=50)
+    # labels that leave every class in every split (the helper's labels are random)
+    labels = np.arange(200) % 10
+    from test_image_datasets import write_idx
+
+    write_idx(idx / "train-labels-idx1-ubyte.gz", labels[:150])
+    write_idx(idx / "t10k-labels-idx1-ubyte", labels[150:])
+    assert len(arrays) == 4
+    folder = tmp_path / "run"
+    args = ["train", "--dataset", "mnist", "--idx-dir", str(idx), "--model", "cnn"]
+    assert main([*args, "--epochs", "1", "--out", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "140 training / 30 validation / 30 test" in out  # 150 + 50 images, split
+    assert "Conv2d" in (folder / "model.txt").read_text()
+    assert main(["train", "--dataset", "mnist", "--out", str(tmp_path / "no")]) == 2
+    assert "give --idx-dir FOLDER" in capsys.readouterr().err
+    assert main(["train", "--dataset", "iris", "--idx-dir", str(idx)]) == 2
+    assert "idx_dir: applies to --dataset mnist or fashion_mnist" in capsys.readouterr().err

@@ -63,7 +63,11 @@ DATASETS: dict[str, DatasetChoice] = {
     "segmentation": DatasetChoice("make_segmentation", {"n_samples": 600}, True),
     "multilabel": DatasetChoice("make_multilabel", {"n_samples": 600}, True),
     **{name: DatasetChoice(**choice) for name, choice in IMAGE_DATASETS.items()},
+    # The IDX files of the user's own download (--idx-dir); the training and test files together.
+    "mnist": DatasetChoice("load_idx_images", {"dataset": "mnist"}),
+    "fashion_mnist": DatasetChoice("load_idx_images", {"dataset": "fashion_mnist"}),
 }
+IDX_DATASETS = ("mnist", "fashion_mnist")
 TASKS = ("auto", *DATASET_TASKS)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
@@ -243,6 +247,12 @@ class RunConfig:
         text(accepts="a column name or index", metavar="COLUMN"),
         "the CSV's target column, by name or index (default: the last column)",
     )
+    idx_dir: str = setting(
+        "",
+        "data",
+        text(accepts="a folder of IDX files", metavar="FOLDER"),
+        "with --dataset mnist or fashion_mnist: the folder of the IDX files you downloaded",
+    )
     delimiter: str = setting(
         "",
         "data",
@@ -403,6 +413,12 @@ class RunConfig:
             raise ConfigError("target: applies to a csv file only (--csv PATH --target COLUMN)")
         elif self.delimiter:
             raise ConfigError("delimiter: applies to a csv file only (--csv PATH --delimiter SEP)")
+        if self.idx_dir and self.dataset not in IDX_DATASETS:
+            raise ConfigError(
+                f"idx_dir: applies to --dataset {' or '.join(IDX_DATASETS)}, not {self.dataset!r}"
+            )
+        if self.idx_dir:
+            self.idx_dir = str(Path(self.idx_dir).expanduser().resolve())
         _only_for(self, "optimizer", self.optimizer, APPLIES_TO_OPTIMIZER)
         _only_for(self, "schedule", self.schedule, APPLIES_TO_SCHEDULE)
         if self.nesterov and self.momentum <= 0:

@@ -440,7 +440,8 @@ def dataset_rows() -> list[tuple[str, str, str, str, str]]:
         try:
             X, y, info = load_dataset(RunConfig(dataset=name))
         except UsageError as error:
-            rows.append((name, "bundled", "?", "?", one_line(error)))
+            kind = "your files" if choice.loader == "load_idx_images" else "bundled"
+            rows.append((name, kind, "?", "?", one_line(error)))
             continue
         size = f"{len(X)} x {int(np.prod(X.shape[1:]))}"
         if info.task not in SINGLE_LABEL_TASKS:

@@ -79,6 +79,8 @@ def load_dataset(config: RunConfig) -> DataBundle:
         _check_classes_split(bundle, config)
         return bundle
     choice = DATASETS[config.dataset]
+    if choice.loader == "load_idx_images":
+        return _load_idx(config, choice.options["dataset"])
     options = dict(choice.options)
     if choice.synthetic:
         options["seed"] = config.seed
@@ -86,6 +88,27 @@ def load_dataset(config: RunConfig) -> DataBundle:
         return getattr(datasets, choice.loader)(**options)
     except ImportError as error:
         raise UsageError(f"dataset {config.dataset!r}: {one_line(error)}") from None
+
+
+def _load_idx(config: RunConfig, name: str) -> DataBundle:
+    """MNIST or Fashion-MNIST from the user's IDX files: the official training and test
+    files together (70,000 images), split as every dataset is (seeded, stratified)."""
+    from aprende import datasets
+
+    if not config.idx_dir:
+        raise UsageError(
+            f"dataset {name!r}: give --idx-dir FOLDER, the folder of the IDX files you "
+            "downloaded (train-images-idx3-ubyte[.gz] and the three others); nothing is "
+            "downloaded"
+        )
+    try:
+        parts = [datasets.load_idx_images(config.idx_dir, kind, name) for kind in ("train", "test")]
+    except (OSError, ValueError) as error:
+        raise UsageError(f"idx_dir: {one_line(error)}") from None
+    info = parts[0].info
+    X = np.concatenate([p.data for p in parts])
+    y = np.concatenate([p.target for p in parts])
+    return DataBundle(X, y, info)
 
 
 def _check_classes_split(bundle: DataBundle, config: RunConfig) -> None:
@@ -144,8 +167,8 @@ def _split_by_source(config: RunConfig):
         return None
     choice = DATASETS[config.dataset]
     loader = getattr(datasets, choice.loader)
-    if "kind" not in inspect.signature(loader).parameters:
-        return None
+    if not choice.synthetic or "kind" not in inspect.signature(loader).parameters:
+        return None  # (the IDX files' kind= is the official train/test file, not a source)
     total = choice.options.get("n_samples", 1000)
     fractions = {"val": config.val_size, "test": config.test_size}
     fractions["train"] = 1 - config.val_size - config.test_size
