@@ -161,3 +161,25 @@ def test_unet_matches_pytorch_in_training_mode():
     aprende.manual_seed(0)
     ours = models.UNet(2, 3, depth=2, width=4).double()
     _same_numbers(torch, ours, _torch_unet(torch, 2, 3, 2, 4), images(2, 2, 8, 12))
+
+
+def test_the_lenet_step_benchmark_times_the_same_network_in_both(tmp_path, capsys):
+    import importlib
+    import json
+
+    bench = importlib.import_module("benchmarks.cnn_step")
+    assert bench.main(["--quick", "--json", str(tmp_path / "step.json")]) == 0
+    medians = json.loads((tmp_path / "step.json").read_text())["medians_s"]
+    assert medians["aprende"] > 0 and "LeNet-5 training step" in capsys.readouterr().out
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
+    y = np.arange(4)
+    ours, model = bench.aprende_step(x, y, seed=0)
+    weights = [p.detach().numpy().copy() for p in model.parameters()]
+    theirs, reference = bench.torch_step(x, y, weights)
+    for _ in range(3):  # the same steps keep the same weights
+        ours()
+        theirs()
+    for mine, other in zip(model.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_allclose(mine.detach().numpy(), other.detach().numpy(), atol=2e-6)
+    assert torch.is_tensor(next(reference.parameters()))
