@@ -219,3 +219,22 @@ def test_run_settings_accept_the_new_activation_names():
     from aprende.config import RunConfig
 
     assert RunConfig.from_sources(flags={"activation": "gelu"}).activation == "gelu"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_is_exactly_zero_or_the_upstream_gradient(dtype):
+    """0 where y ≤ 0 even for an inf or nan upstream gradient (0 · inf would be nan), the
+    upstream gradient itself elsewhere and where the input is nan, as PyTorch's
+    threshold_backward."""
+    from aprende.ops.activation import relu_derivative
+
+    y = np.array([[-1.0, 0.0, 2.0, np.nan], [0.5, -0.0, -3.0, 1.0]], dtype)
+    grad = np.array([[np.inf, np.nan, -2.5, 7.0], [np.nan, -np.inf, 1.0, -0.0]], dtype)
+    expected = np.where(y <= 0, dtype(0), grad)
+    got = relu_derivative(grad, y)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    assert not np.signbit(got[y <= 0]).any()  # +0, as where(y <= 0, 0, g)
+    x = aprende.tensor(np.array([-1.0, 2.0, np.nan], dtype), requires_grad=True)
+    F.relu(x).backward(aprende.tensor(np.array([np.inf, 3.0, 4.0], dtype)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([0.0, 3.0, 4.0], dtype))

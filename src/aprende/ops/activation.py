@@ -32,9 +32,24 @@ def relu_values(a, out=None):
     return xp.maximum(a, zero, out=out)
 
 
+#: The unsigned integer type of each floating size, to mask a float's bits.
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def relu_derivative(grad, y):
-    """g · 1[y > 0] (the step), g itself where y is nan (as PyTorch)."""
-    return get_array_module(grad).where(y <= 0, 0, grad)
+    """g · 1[y > 0] (the step), g itself where y is nan (as PyTorch: 0 where y ≤ 0, else g).
+
+    Computed on g's bits: AND with all ones where y ≤ 0 is false, all zeros where it is true,
+    so the result is exactly g or +0 even where g is inf or nan (a product 0 · inf would give
+    nan). ``where(y <= 0, 0, g)`` on the random masks a ReLU makes measured 3-10x slower
+    (131 against 40 µs on 64 × 128, 6.4 against 0.9 ms on 16 × 16 × 32 × 32)."""
+    xp = get_array_module(grad)
+    unsigned = _BITS.get(grad.dtype.itemsize) if grad.dtype.kind == "f" else None
+    if unsigned is None or y.shape != grad.shape or grad.ndim == 0:
+        return xp.where(y <= 0, 0, grad)
+    mask = xp.less_equal(y, 0).view(np.uint8).astype(unsigned)  # 1 where the step is 0
+    xp.subtract(mask, 1, out=mask)  # 1 → 0, 0 → all ones (unsigned wrap-around)
+    return xp.bitwise_and(grad.view(unsigned), mask).view(grad.dtype)
 
 
 def sigmoid_values(a, out=None):
