@@ -116,9 +116,8 @@ def pytest_commands(selection=TEST_SELECTION, root: Path = REPO_ROOT) -> list[tu
         label = ", ".join(patterns) if keyword is None else f"{len(patterns)} reference files"
         label += "" if keyword is None else f" (-k {keyword})"
         args = [*files, "--cuda=real", "-q", "-x", "-p", "no:cacheprovider"]
-        commands.append(
-            (label, args + (["-k", keyword] if keyword else [])) if files else (label, [])
-        )
+        args += ["-k", keyword] if keyword else []
+        commands.append((label, args if files else []))
     return commands
 
 
@@ -178,15 +177,15 @@ def open_device(name: str) -> tuple[Device | None, str | None]:
     """(the device, None), or (None, why it cannot be used)."""
     import aprende
 
+    reason = None if name == "cpu" else aprende.cuda.unavailable_reason()
+    if reason is not None:
+        return None, reason
     torch, torch_note = _torch_on(name)
     if name == "cpu":
         torch_version = f", PyTorch {torch.__version__}" if torch else ""
         return Device(
             "cpu", np, _nothing, torch, _nothing, f"CPU, NumPy {np.__version__}{torch_version}"
         ), None
-    reason = aprende.cuda.unavailable_reason()
-    if reason is not None:
-        return None, reason
     import cupy
 
     description = (
@@ -237,14 +236,16 @@ class Row:
             return None
         return self.aprende_s / self.torch_s
 
-    def target(self) -> tuple[str, bool | None]:
-        """The target's text and whether it is met (None: no target, or not measured)."""
+    def target(self, full_size: bool = True) -> tuple[str, bool | None]:
+        """The target's text and whether it is met (None: no target, not measured, or a time
+        target on data smaller than the target's 60,000 examples)."""
         if self.name not in TARGETS:
             return "", None
         kind, limit = TARGETS[self.name]
         if kind == "ratio":
             return f"≤ {limit}x PyTorch", None if self.ratio is None else self.ratio <= limit
-        return f"< {limit} s", None if self.aprende_s is None else self.aprende_s < limit
+        judged = full_size and self.aprende_s is not None
+        return f"< {limit} s", self.aprende_s < limit if judged else None
 
 
 def mlp_epochs(cfg, dev: Device, samples: int, seed: int) -> dict[str, Callable[[], None]]:
@@ -381,10 +382,18 @@ def _seconds(value: float | None) -> str:
     return f"{value:.3f}" if value >= 0.1 else f"{value * 1e3:.2f} ms"
 
 
-def markdown_report(device: str, rows: list[Row], tests: list[SuiteRun], settings: str) -> str:
-    """The report: what ran where, the test counts, the table of timings and targets."""
+def markdown_report(
+    device: str,
+    rows: list[Row],
+    tests: list[SuiteRun],
+    settings: str,
+    on_gpu: bool = True,
+    full_size: bool = True,
+) -> str:
+    """The report: what ran where, the test counts, the table of timings and targets (judged
+    on a GPU only: the targets are a GPU's)."""
     lines = [
-        "# GPU check",
+        "# GPU check" if on_gpu else "# GPU check, dry run on the CPU (the timings mean nothing)",
         "",
         f"- device: {device}",
         f"- date: {datetime.date.today().isoformat()}, commit {mlp._git_commit() or '?'}",
@@ -411,7 +420,8 @@ def markdown_report(device: str, rows: list[Row], tests: list[SuiteRun], setting
         "|---|---|---:|---:|---:|---|---|",
     ]
     for row in rows:
-        target, met = row.target()
+        target, met = row.target(full_size)
+        met = met if on_gpu else None
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}x"
         met_text = {True: "yes", False: "NO", None: ""}[met]
         aprende_text = row.note if row.note else _seconds(row.aprende_s)
@@ -482,7 +492,8 @@ def main(argv=None) -> int:
         f"--device {args.device}, {args.samples:,} MLP samples, {args.repeats} epoch(s) and "
         f"{args.step_repeats} LeNet steps timed after {args.warmup} warm-up"
     )
-    report = markdown_report(dev.description, rows, tests, settings)
+    on_gpu, full_size = args.device == "cuda", args.samples == 60_000
+    report = markdown_report(dev.description, rows, tests, settings, on_gpu, full_size)
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
