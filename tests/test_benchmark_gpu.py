@@ -9,6 +9,7 @@ import sys
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -224,3 +225,55 @@ def test_dry_run_on_the_cpu_times_every_workload(tmp_path):
         cells = row.split(" | ")
         assert cells[2].replace(" ms", "").replace(".", "").isdigit(), row
     assert "512 x 784" in report
+
+
+def test_a_gpu_is_described_and_pytorch_without_cuda_leaves_aprende_alone(monkeypatch):
+    synchronized = []
+
+    class Device:
+        id = 0
+
+        def synchronize(self):
+            synchronized.append(self.id)
+
+    runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: 1,
+        getDeviceProperties=lambda index: {"name": b"GPU zero"},
+        runtimeGetVersion=lambda: 13000,
+    )
+    cupy = types.ModuleType("cupy")
+    cupy.__version__ = "14.2.0"
+    cupy.cuda = types.SimpleNamespace(runtime=runtime, Device=Device)
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "torch", None)  # PyTorch absent
+    dev, reason = gpu.open_device("cuda")
+    assert reason is None and dev.name == "cuda" and dev.xp is cupy and dev.torch is None
+    assert dev.description == "GPU zero, CuPy 14.2.0 (CUDA runtime 13000)"
+    assert dev.note == "PyTorch is not installed: aprende timed alone"
+    dev.sync()
+    assert synchronized == [0]
+
+
+def small_args():
+    return gpu.parse_args(["--device", "cpu", "--samples", "64"])
+
+
+def test_a_failing_workload_is_a_row_and_the_rest_still_run():
+    broken = types.SimpleNamespace()  # an array module without asarray
+    dev = gpu.Device("cpu", broken, gpu._nothing, None, gpu._nothing, "broken")
+    rows = gpu.time_workloads(dev, small_args(), deadline=float("inf"))
+    assert [row.name for row in rows] == [
+        "MLP A epoch",
+        "MLP B epoch",
+        "MLP C epoch",
+        "LeNet-5 step",
+    ]
+    for row in rows:
+        assert row.note.startswith("failed: AttributeError: "), row.note
+        assert row.aprende_s is None
+
+
+def test_a_spent_time_budget_skips_the_workloads():
+    dev = gpu.Device("cpu", np, gpu._nothing, None, gpu._nothing, "CPU")
+    rows = gpu.time_workloads(dev, small_args(), deadline=0.0)
+    assert {row.note for row in rows} == {"not run: the time budget was spent"}
