@@ -115,13 +115,14 @@ def pytest_commands(selection=TEST_SELECTION, root: Path = REPO_ROOT) -> list[tu
         files = sorted({f for p in patterns for f in glob.glob(p, root_dir=root)})
         label = ", ".join(patterns) if keyword is None else f"{len(patterns)} reference files"
         label += "" if keyword is None else f" (-k {keyword})"
-        args = [*files, "--cuda=real", "-q", "-x", "-p", "no:cacheprovider"]
+        # addopts emptied: the project's own -q on top of ours would hide the summary line
+        args = [*files, "--cuda=real", "-o", "addopts=", "-q", "-x", "-p", "no:cacheprovider"]
         args += ["-k", keyword] if keyword else []
         commands.append((label, args if files else []))
     return commands
 
 
-def run_tests(budget: float) -> list[SuiteRun]:
+def run_tests(budget: float, selection=TEST_SELECTION, root: Path = REPO_ROOT) -> list[SuiteRun]:
     """Each part of the selection in a pytest subprocess, with ``src/`` on its path, all of
     them within ``budget`` seconds."""
     if importlib.util.find_spec("pytest") is None:
@@ -132,7 +133,7 @@ def run_tests(budget: float) -> list[SuiteRun]:
     )
     runs = []
     deadline = time.monotonic() + budget
-    for label, args in pytest_commands():
+    for label, args in pytest_commands(selection, root):
         timeout = max(1.0, deadline - time.monotonic())
         if not args:
             runs.append(SuiteRun(label, {}, None, "not run: no such test files"))
@@ -141,7 +142,7 @@ def run_tests(budget: float) -> list[SuiteRun]:
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "pytest", *args],
-                cwd=REPO_ROOT,
+                cwd=root,
                 env=env,
                 capture_output=True,
                 text=True,
@@ -151,7 +152,8 @@ def run_tests(budget: float) -> list[SuiteRun]:
             runs.append(SuiteRun(label, {}, None, f"stopped after {timeout:.0f} s"))
             continue
         counts = parse_pytest_summary(done.stdout)
-        note = "" if counts else (done.stderr.strip().splitlines() or ["no summary"])[-1]
+        errors = [line for line in done.stderr.splitlines() if "error" in line.lower()]
+        note = "" if counts else (errors or done.stderr.strip().splitlines() or ["no summary"])[-1]
         run = SuiteRun(label, counts, done.returncode, note)
         if run.failed:  # the failure's own lines, for whoever reads the log
             print(done.stdout[-4000:], done.stderr[-2000:], sep="\n", flush=True)

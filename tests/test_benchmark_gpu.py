@@ -96,6 +96,8 @@ def test_pytest_commands_expand_the_selection(tmp_path):
         "tests/test_device_a.py",
         "tests/test_device_b.py",
         "--cuda=real",
+        "-o",
+        "addopts=",
         "-q",
         "-x",
         "-p",
@@ -277,3 +279,31 @@ def test_a_spent_time_budget_skips_the_workloads():
     dev = gpu.Device("cpu", np, gpu._nothing, None, gpu._nothing, "CPU")
     rows = gpu.time_workloads(dev, small_args(), deadline=0.0)
     assert {row.note for row in rows} == {"not run: the time budget was spent"}
+
+
+def test_run_tests_counts_a_real_pytest_run(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n    parser.addoption('--cuda', default='off')\n"
+    )
+    (tmp_path / "tests" / "test_device_one.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('device', ['cpu', 'cuda'])\n"
+        "def test_device(device, request):\n"
+        "    assert request.config.getoption('--cuda') == 'real'\n"
+    )
+    (tmp_path / "tests" / "test_ref.py").write_text(
+        "def test_cpu_only():\n    pass\n\ndef test_on_cuda():\n    assert False\n"
+    )
+    selection = [(("tests/test_device_*.py",), None), (("tests/test_ref.py",), "cuda")]
+    device, reference = gpu.run_tests(60, selection, tmp_path)
+    assert device.counts == {"passed": 2} and not device.failed
+    assert reference.counts == {"failed": 1, "deselected": 1} and reference.failed
+
+
+def test_run_tests_without_the_cuda_option_is_a_failure_with_pytest_s_error(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_device_one.py").write_text("def test_one():\n    pass\n")
+    (run,) = gpu.run_tests(60, [(("tests/test_device_*.py",), None)], tmp_path)
+    assert run.failed and run.counts == {}
+    assert "unrecognized arguments: --cuda=real" in run.note
