@@ -5,7 +5,7 @@ PyTorch's names and semantics: ``aprende.tensor``, ``Tensor.backward``, ``aprend
 imported only when used.
 """
 
-from aprende import autograd, backend
+from aprende import autograd, backend, cuda
 from aprende._tensor import Tensor
 from aprende.autograd import (
     enable_grad,
@@ -16,7 +16,6 @@ from aprende.autograd import (
 )
 from aprende.backend import (
     bool_,
-    cuda_is_available,
     device,
     double,
     float16,
@@ -231,12 +230,6 @@ from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool
-
-
-class cuda:  # noqa: N801 - torch.cuda
-    """``aprende.cuda.is_available()`` as in PyTorch."""
-
-    is_available = staticmethod(cuda_is_available)
 
 
 def __getattr__(name: str):

@@ -113,13 +113,30 @@ def _cupy():
     return cupy
 
 
-def cuda_is_available() -> bool:
-    """True when CuPy is installed and sees at least one GPU."""
+def cuda_unavailable_reason() -> str | None:
+    """Why device "cuda" cannot be used here, in one line; None when it can (CuPy imports and
+    sees at least one GPU). Never raises: any CUDA failure is a reason."""
     try:
-        cupy = _cupy()
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # noqa: BLE001 - any CUDA failure means "not available"
-        return False
+        import cupy
+    except ModuleNotFoundError as error:
+        if error.name == "cupy":
+            return "CuPy is not installed: pip install 'aprende[gpu]'"
+        return f"CuPy is installed but failed to import: {error}"
+    except Exception as error:  # noqa: BLE001 - a broken CuPy (missing CUDA libraries) is a reason
+        return f"CuPy is installed but failed to import: {error}"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # noqa: BLE001 - CUDARuntimeError, or the driver library missing
+        return f"CuPy found no NVIDIA driver or GPU: {error or type(error).__name__}"
+    if count < 1:
+        return "CuPy found no NVIDIA GPU (device count 0)"
+    return None
+
+
+def cuda_is_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU (``cuda_unavailable_reason`` says
+    why not)."""
+    return cuda_unavailable_reason() is None
 
 
 def get_array_module(array):

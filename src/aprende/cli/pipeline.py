@@ -542,9 +542,9 @@ def check_device(device: str) -> None:
         from aprende import backend
 
         if not backend.cuda_is_available():
+            reason = backend.cuda_unavailable_reason() or "it needs CuPy and an NVIDIA GPU"
             raise UsageError(
-                f"device: {device!r} is not available here (it needs CuPy and an NVIDIA GPU: "
-                "pip install 'aprende[gpu]'); use --device cpu"
+                f"device: {device!r} is not available here ({reason}); use --device cpu"
             )
 
 
