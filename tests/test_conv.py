@@ -32,6 +32,8 @@ CONV2D = {
     "dilation": ((2, 2, 7, 7), (2, 2, 3, 3), {"dilation": 2, "padding": 1}),
     "dilation-pair-stride": ((1, 2, 8, 7), (2, 2, 2, 3), {"dilation": (2, 1), "stride": (1, 2)}),
     "groups": ((2, 4, 5, 5), (6, 2, 3, 3), {"groups": 2, "padding": 1}),
+    "groups-narrowing": ((2, 6, 5, 5), (4, 3, 3, 3), {"groups": 2, "padding": 1}),
+    "padding-beyond-kernel": ((1, 3, 4, 4), (2, 3, 2, 2), {"padding": (2, 1)}),
     "depthwise": ((2, 3, 5, 6), (3, 1, 3, 3), {"groups": 3, "stride": 2}),
     "same-odd": ((1, 2, 5, 6), (3, 2, 3, 5), {"padding": "same"}),
     "same-even": ((1, 2, 5, 5), (2, 2, 4, 2), {"padding": "same"}),

@@ -257,6 +257,71 @@ def _bias_gradient(g, n: int):
     return (g @ ones).reshape(n, -1).sum(axis=0)
 
 
+def _convolve(x, weight, geometry: _Geometry, groups: int, bias=None):
+    """y = W im2col(x) + b, (N, O, OH, OW) from x (N, C, H, W) and W (O, C/groups, K_H, K_W),
+    block by block."""
+    xp = get_array_module(x)
+    n, out_channels = x.shape[0], weight.shape[0]
+    length = geometry.length
+    kernel = weight.reshape(groups, out_channels // groups, -1)
+    if not geometry.wide:
+        out = xp.empty((n, groups, out_channels // groups, length), x.dtype)
+        for start, stop, cols in _columns(x, geometry):
+            rows = cols.reshape(stop - start, groups, -1, length)
+            xp.matmul(kernel, rows, out=out[start:stop])
+        out = out.reshape(n, out_channels, *geometry.out)
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        return out
+    out = xp.empty((n, out_channels, *geometry.out), x.dtype)
+    products = None
+    for start, stop, cols in _columns(x, geometry):
+        m = stop - start
+        if products is None:  # one buffer for every block, the first block the largest
+            products = xp.empty((m, groups, out_channels // groups, length), x.dtype)
+        xp.matmul(kernel, cols.reshape(m, groups, -1, length), out=products[:m])
+        wide = _narrowed(products[:m].reshape(m, out_channels, length), geometry)
+        if bias is None:
+            out[start:stop] = wide
+        else:  # the bias joins the copy that drops the wide columns: no pass of its own
+            xp.add(wide, bias.reshape(-1, 1, 1), out=out[start:stop])
+    return out
+
+
+def _input_gradient(weight, g, geometry: _Geometry, groups: int, channels: int):
+    """∂L/∂x of a convolution, (N, C, H, W), from g (N, groups, O/groups, OH·OW).
+
+    At stride 1, when the layer does not widen the channels (O ≤ C) and its padding is at most
+    d·(K − 1), it is itself a convolution: of g zero-padded by d·(K − 1) − p on each side, with
+    the kernel flipped and its channel axes swapped,
+    ∂L/∂x[n, c, h, w] = Σ_{o, i, j} W[o, c, K_H−1−i, K_W−1−j] g̃[n, o, h + i·d_H, w + j·d_W]:
+    im2col of g and one product per block, where col2im (``_spread``) makes a K_H·K_W times
+    larger product and then adds it up. Measured on U-Net layers (16 → 16 and 32 → 16
+    channels, 32 × 32): 0.65 and 0.51 of col2im's time; where O > C (6 → 16, 32 → 64) col2im
+    is 5 % faster, and is kept."""
+    out_channels = weight.shape[0]
+    kernel = weight.reshape(groups, out_channels // groups, -1)
+    (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
+    top, bottom, left, right = geometry.pads
+    pads = (
+        dh * (kh - 1) - top,
+        dh * (kh - 1) - bottom,
+        dw * (kw - 1) - left,
+        dw * (kw - 1) - right,
+    )
+    if not geometry.wide or out_channels > channels or min(pads) < 0:
+        return _spread(kernel, g, geometry, channels)
+    n = g.shape[0]
+    flipped = weight.reshape(groups, out_channels // groups, channels // groups, kh, kw)
+    flipped = flipped.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(
+        channels, out_channels // groups, kh, kw
+    )
+    adjoint = _Geometry(
+        geometry.out, geometry.kernel, (1, 1), geometry.dilation, pads, geometry.size
+    )
+    return _convolve(g.reshape(n, out_channels, *geometry.out), flipped, adjoint, groups)
+
+
 class Convolution(Function):
     """y[n, o] = b[o] + Σ_{c ∈ group(o), i, j} W[o, c, i, j] · x̃[n, c, p·s + i·d, q·s + j·d]
     (x̃ the zero-padded input, ``groups`` independent blocks of channels), as the GEMM
@@ -275,28 +340,7 @@ class Convolution(Function):
         out_channels, _, kh, kw = weight_shape
         out_size = _conv_size((h, w), (kh, kw), stride, pads, dilation)
         self.geometry = geometry = _Geometry((h, w), (kh, kw), stride, dilation, pads, out_size)
-        xp = get_array_module(x)
-        length = geometry.length
-        kernel = weight.reshape(groups, out_channels // groups, -1)
-        if not geometry.wide:
-            out = xp.empty((n, groups, out_channels // groups, length), x.dtype)
-            for start, stop, cols in _columns(x.reshape(shape), geometry):
-                rows = cols.reshape(stop - start, groups, -1, length)
-                xp.matmul(kernel, rows, out=out[start:stop])
-            out = out.reshape(n, out_channels, *out_size)
-            return _finish(out, bias, x.shape, dims)
-        out = xp.empty((n, out_channels, *out_size), x.dtype)
-        products = None
-        for start, stop, cols in _columns(x.reshape(shape), geometry):
-            m = stop - start
-            if products is None:  # one buffer for every block, the first block the largest
-                products = xp.empty((m, groups, out_channels // groups, length), x.dtype)
-            xp.matmul(kernel, cols.reshape(m, groups, -1, length), out=products[:m])
-            wide = _narrowed(products[:m].reshape(m, out_channels, length), geometry)
-            if bias is None:
-                out[start:stop] = wide
-            else:  # the bias joins the copy that drops the wide columns: no pass of its own
-                xp.add(wide, bias.reshape(-1, 1, 1), out=out[start:stop])
+        out = _convolve(x.reshape(shape), weight, geometry, groups, bias)
         return _finish(out, None, x.shape, dims)
 
     def backward(self, grad):
@@ -310,7 +354,7 @@ class Convolution(Function):
         kernel = weight.reshape(groups, out_channels // groups, -1)
         grad_x = grad_w = grad_b = None
         if needs[0]:
-            grad_x = _spread(kernel, g, geometry, c).reshape(x.shape)
+            grad_x = _input_gradient(weight, g, geometry, groups, c).reshape(x.shape)
         if needs[1]:
             total = xp.zeros(kernel.transpose(0, 2, 1).shape, x.dtype)
             wide = None
