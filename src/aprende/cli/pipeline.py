@@ -9,6 +9,7 @@ file that does not exist, a task that does not fit the data, a GPU that is not t
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from aprende.datasets.info import (
 from aprende.datasets.spec import DataSpec
 
 if TYPE_CHECKING:
-    from aprende.data import DataLoader
+    from aprende.data import DataLoader, TableEncoder
     from aprende.optim import Optimizer
     from aprende.optim.lr_scheduler import LRScheduler
 
@@ -44,12 +45,14 @@ class Data:
     """A dataset split three ways, raw (before preprocessing), and what a model needs to know.
 
     ``spec`` is what a checkpoint keeps to rebuild the model and read its outputs; ``X`` and
-    ``y`` map each split ("train", "val", "test") to its arrays.
+    ``y`` map each split ("train", "val", "test") to its arrays; ``columns`` is the CSV's
+    imputation and one-hot coding, fitted on the training split (None when not needed).
     """
 
     spec: DataSpec
     X: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
+    columns: TableEncoder | None = None
 
 
 def load_dataset(config: RunConfig) -> DataBundle:
@@ -64,12 +67,27 @@ def load_dataset(config: RunConfig) -> DataBundle:
         if isinstance(target, str) and target.lstrip("-").isdigit():
             target = int(target)
         task = None if config.task == "auto" else config.task
+        missing = {"none": "error", "drop": "drop"}.get(config.impute, "keep")
         try:
-            bundle = datasets.load_csv(
-                path, target=target, delimiter=config.delimiter or None, task=task
-            )
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                bundle = datasets.load_csv(
+                    path,
+                    target=target,
+                    delimiter=config.delimiter or None,
+                    task=task,
+                    missing=missing,
+                    text_features="keep",
+                )
         except (OSError, ValueError, KeyError, IndexError) as error:
-            raise UsageError(f"csv: cannot read {path}: {one_line(error)}") from None
+            hint = (
+                " (or pass --impute mean|median|drop)"
+                if "missing values" in str(error) and config.impute == "none"
+                else ""
+            )
+            raise UsageError(f"csv: cannot read {path}: {one_line(error)}{hint}") from None
+        for note in notes:
+            print(f"csv: {str(note.message).removeprefix('load_csv: ')}")
         if not config.target:
             print(
                 f"csv: {bundle.info.description} The target is the last column "
@@ -222,6 +240,8 @@ def load_data(config: RunConfig) -> Data:
             for pair in zip(np.split(X, bounds), np.split(y, bounds), strict=True)
             for piece in pair
         ]
+    names = ("train", "val", "test")
+    columns = _fit_columns(config, info, dict(zip(names, parts[::2], strict=True)))
     n_classes = len(info.target_names)
     outputs = {
         "binary": 1,
@@ -237,19 +257,53 @@ def load_data(config: RunConfig) -> Data:
         description=info.description,
         feature_names=list(info.feature_names),
         target_names=list(info.target_names),
-        n_features=X.shape[1],
+        n_features=columns.n_features_out_ if columns else X.shape[1],
         n_outputs=outputs,
         positions=y.shape[1] if task == "per_element" else None,
         sizes={"train": len(parts[0]), "val": len(parts[2]), "test": len(parts[4])},
         input_shape=list(input_shape) if input_shape else None,
         pixel_max=_pixel_max(parts[0]) if input_shape else None,
     )
-    names = ("train", "val", "test")
     return Data(
         spec=spec,
         X={name: parts[2 * i] for i, name in enumerate(names)},
         y={name: parts[2 * i + 1] for i, name in enumerate(names)},
+        columns=columns,
     )
+
+
+def _fit_columns(
+    config: RunConfig, info: DatasetInfo, X: dict[str, np.ndarray]
+) -> TableEncoder | None:
+    """A CSV's imputation (``impute`` mean or median) and one-hot coding of its text columns,
+    fitted on the training split and checked on the others; None where neither applies."""
+    from aprende.data import TableEncoder
+
+    text = X["train"].dtype == object
+    strategy = config.impute if config.impute in ("mean", "median") else None
+    if config.dataset != "csv" or not (text or strategy):
+        return None
+    table = X["train"]
+    text_columns = [j for j in range(table.shape[1]) if text and isinstance(table[0, j], str)]
+    encoder = TableEncoder(info.feature_names, text_columns, strategy)
+    try:
+        encoder.fit(table)
+    except ValueError as error:
+        raise UsageError(f"csv: {one_line(error)}") from None
+    for j, categories in zip(encoder.text_columns, encoder.categories_, strict=True):
+        for split, split_name in (("val", "validation"), ("test", "test")):
+            unseen = sorted(set(X[split][:, j].astype(str)) - set(categories))
+            if unseen:
+                # The training split's categories are what a model can learn; one seen only
+                # in another split would be coded as no category at all.
+                raise UsageError(
+                    f"csv: column {info.feature_names[j]!r}: category {unseen[0]!r} is in the "
+                    f"{split_name} split but not in the training split (which holds "
+                    f"{categories}): add examples of it, drop its rows or merge it with another"
+                )
+    for j, categories in zip(encoder.text_columns, encoder.categories_, strict=True):
+        print(f"one-hot encoded column {info.feature_names[j]!r} ({len(categories)} categories)")
+    return encoder
 
 
 def _make_scaler(name: str):
@@ -272,8 +326,10 @@ class Preprocessing:
             self.objects["targets"] = _make_scaler("standard")
 
     def fit(self, data: Data) -> Preprocessing:
+        if data.columns is not None:
+            self.objects = {"columns": data.columns, **self.objects}
         if "inputs" in self.objects:
-            self.objects["inputs"].fit(data.X["train"])
+            self.objects["inputs"].fit(self._columns(data.X["train"]))
         if "targets" in self.objects:
             self.objects["targets"].fit(as_columns(data.y["train"]))
         return self
@@ -282,10 +338,13 @@ class Preprocessing:
         """Restore the fitted statistics from a checkpoint's saved state; with ``spec``, each
         scaler must then take rows of the run's width (a crafted or damaged state that would
         broadcast is refused here)."""
+        from aprende.data import TableEncoder
         from aprende.training.checkpoint import CheckpointError
         from aprende.training.checkpoint_restore import restore_preprocessing
 
         stored = saved["state"].get("preprocessing") or {}
+        if "columns" in stored:
+            self.objects = {"columns": TableEncoder([]), **self.objects}
         for name in self.objects:
             if name not in stored:
                 raise UsageError(
@@ -299,6 +358,8 @@ class Preprocessing:
         if spec is not None:
             widths = {"inputs": spec.n_features, "targets": spec.n_outputs}
             for name, scaler in self.objects.items():
+                if name == "columns":
+                    continue  # its width is checked on every table it reads
                 probe = np.zeros((2, widths[name]), dtype=np.float32)
                 try:
                     shape = np.shape(scaler.transform(probe))
@@ -311,9 +372,19 @@ class Preprocessing:
                     )
         return self
 
+    def _columns(self, X: np.ndarray, rows=None) -> np.ndarray:
+        """A CSV table's missing values imputed and text columns one-hot encoded."""
+        columns = self.objects.get("columns")
+        if columns is None:
+            return np.asarray(X, dtype=np.float32)
+        try:
+            return columns.transform(X, rows=rows)
+        except ValueError as error:
+            raise UsageError(one_line(error)) from None
+
     def inputs(self, X: np.ndarray) -> np.ndarray:
         scaler = self.objects.get("inputs")
-        X = np.asarray(X, dtype=np.float32)
+        X = self._columns(X)
         if scaler is not None:
             expected = scaler.n_features_in_
             if X.shape[1] != expected:
