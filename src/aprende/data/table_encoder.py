@@ -74,7 +74,7 @@ class TableEncoder(_Fitted):
             self.statistics_ = imputer.statistics_
         else:
             self.statistics_ = None
-        self.categories_ = [sorted(set(X[:, j].astype(str))) for j in self.text_columns]
+        self.categories_ = [sorted({str(v) for v in X[:, j]}) for j in self.text_columns]
         self.n_features_in_ = len(self.feature_names)
         self.n_features_out_ = len(self._numeric()) + sum(len(c) for c in self.categories_)
         return self
@@ -105,7 +105,7 @@ class TableEncoder(_Fitted):
                 i = int(np.flatnonzero(~known)[0])
                 raise ValueError(
                     f"column {self.feature_names[j]!r} row {rows[i]}: unknown category "
-                    f"{cells[i]!r}; the training split holds {categories}"
+                    f"{str(cells[i])!r}; the training split holds {categories}"
                 )
             block = np.zeros((len(X), len(categories)))
             block[np.arange(len(X)), index] = 1
