@@ -236,3 +236,29 @@ def test_overflowing_loss_stops_with_one_line(tmp_path, capsys):
     lines = captured.err.strip().splitlines()
     assert code == 1 and len(lines) == 1 and "Traceback" not in captured.err
     assert "the loss became inf at epoch 1, batch 1" in lines[0]
+
+
+def test_diverging_loss_stops_with_one_line_and_keeps_the_good_epochs(tmp_path, capsys):
+    import re
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(60):
+        a, b = rng.normal(size=2)
+        rows.append([f"{a:.3f}", f"{b:.3f}", f"{(a + b) * 1e3:.4e}"])
+    path = _write(tmp_path / "diverge.csv", ["a", "b", "y"], rows)
+    out = tmp_path / "run_diverge"
+    code = _main(
+        ["train", "--csv", str(path), "--epochs", "10", "--out", str(out), "--task",
+         "regression", "--no-scale-target", "--optimizer", "sgd", "--lr", "0.05",
+         "--batch-size", "1000"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and "Traceback" not in captured.err
+    found = re.search(r"became (?:inf|nan) at epoch (\d+)", lines[0])
+    assert found and "the last good checkpoint is kept" in lines[0]
+    failed = int(found.group(1))
+    assert failed >= 2  # so that there are good epochs to keep
+    kept = sorted(p.name for p in (out / "checkpoints").glob("epoch-*.json"))
+    assert kept == [f"epoch-{e:04d}.json" for e in range(failed - 1)]
