@@ -262,3 +262,13 @@ def test_diverging_loss_stops_with_one_line_and_keeps_the_good_epochs(tmp_path, 
     assert failed >= 2  # so that there are good epochs to keep
     kept = sorted(p.name for p in (out / "checkpoints").glob("epoch-*.json"))
     assert kept == [f"epoch-{e:04d}.json" for e in range(failed - 1)]
+
+
+def test_predict_headerless_rows_with_a_gap_keep_their_first_row(tmp_path, capsys):
+    path = _write(tmp_path / "gaps.csv", ["a", "b", "c", "y"], _rows(n=80, gaps=[(3, 1)]))
+    code, captured, run = _train(path, capsys, "--impute", "median")
+    assert code == 0, captured.err
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0.5,,1\n1,2,3\n", encoding="utf-8")
+    code, _, table = _predict(run, rows, capsys, tmp_path)
+    assert code == 0 and len(table) == 3  # the header line and both rows

@@ -314,8 +314,9 @@ def _make_scaler(name: str):
 
 class Preprocessing:
     """The input normalisation and (regression) target scaling of a run, fitted on the
-    training split only; ``objects`` (name -> scaler) is what ``fit(preprocessing=...)`` saves
-    in every checkpoint, and ``load`` restores them from one."""
+    training split only, after a CSV's imputation and one-hot coding (``Data.columns``, kept
+    as ``"columns"``); ``objects`` (name -> fitted object) is what ``fit(preprocessing=...)``
+    saves in every checkpoint, and ``load`` restores them from one."""
 
     def __init__(self, config: RunConfig, task: str):
         self.task = task

@@ -95,7 +95,8 @@ def _cell(cell: str, where: str, categories: list[str] | None, imputes: bool, de
 
 
 def _all_numbers(row: list[str], delimiter: str) -> bool:
-    return all(to_number(cell, delimiter == ";") is not None for cell in row)
+    """Whether a first row is data, not a header: numbers, or gaps (a row with a gap is data)."""
+    return all(is_missing(c) or to_number(c, delimiter == ";") is not None for c in row)
 
 
 def prediction_table(spec: DataSpec, outputs: np.ndarray) -> tuple[list[str], list[list]]:
