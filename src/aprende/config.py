@@ -72,6 +72,7 @@ TASKS = ("auto", *DATASET_TASKS)
 OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 NORMALIZATIONS = ("standard", "minmax", "whitening", "none")
+IMPUTE = ("none", "mean", "median", "drop")
 ACTIVATIONS = tuple(MLP_ACTIVATIONS)
 MODELS = ("auto", "mlp", "cnn", "unet")
 
@@ -263,6 +264,13 @@ class RunConfig:
         ),
         "the CSV's field separator (default: found among ',' ';' tab from its first lines)",
     )
+    impute: str = setting(
+        "none",
+        "data",
+        choice(IMPUTE),
+        "missing feature values in a CSV: none (refused, naming the rows), mean or median (of "
+        "the training split, saved with the run, applied in predict), drop (the rows)",
+    )
     task: str = setting(
         "auto",
         "data",
@@ -413,6 +421,8 @@ class RunConfig:
             raise ConfigError("target: applies to a csv file only (--csv PATH --target COLUMN)")
         elif self.delimiter:
             raise ConfigError("delimiter: applies to a csv file only (--csv PATH --delimiter SEP)")
+        elif self.impute != "none":
+            raise ConfigError("impute: applies to a csv file only (--csv PATH --impute mean)")
         if self.idx_dir and self.dataset not in IDX_DATASETS:
             raise ConfigError(
                 f"idx_dir: applies to --dataset {' or '.join(IDX_DATASETS)}, not {self.dataset!r}"

@@ -20,6 +20,7 @@ This module holds the argument parser and ``main``; the package around it::
 
     commands.py        one function per command (command_train, command_evaluate, ...)
     pipeline.py        settings -> objects: data, preprocessing, model, loss, optimizer, schedule
+    csv_data.py        a CSV file as data: missing values, text columns, classes vs the split
     run_folder.py      naming, resuming and reading back a run folder and its checkpoints
     scoring.py         predictions from outputs, the test metrics, the printed tables
     prediction_csv.py  the CSV files 'aprende predict' reads and writes

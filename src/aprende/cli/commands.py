@@ -351,7 +351,12 @@ def command_predict(args: argparse.Namespace) -> int:
 
     _, spec, preprocessing, model = _rebuild(args)
     source = Path(args.input)
-    X = read_images(source, spec) if is_image_input(source) else read_feature_rows(source, spec)
+    columns = preprocessing.objects.get("columns")
+    X = (
+        read_images(source, spec)
+        if is_image_input(source)
+        else read_feature_rows(source, spec, columns)
+    )
     outputs = preprocessing.outputs(model_outputs(model, preprocessing.inputs(X), args.device))
     per_pixel = spec.task == "per_element" or is_image_regression(spec)
     output = args.output or ("predictions.npy" if per_pixel else "predictions.csv")

@@ -68,6 +68,11 @@ def command_export(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("export needs onnx: pip install 'aprende[onnx]'") from None
     _, spec, preprocessing, model = _rebuild(args)
+    if "columns" in preprocessing.objects:
+        raise UsageError(
+            "export: the run imputes missing values or one-hot encodes text columns, which "
+            "its ONNX graph of number rows cannot hold; train without them to export"
+        )
     deployed = Deployed(model, preprocessing, spec.task)
     example = tensor(np.zeros((2, spec.n_features), dtype=np.float32))
     output = "probabilities" if not is_regression(spec.task) else "values"

@@ -8,16 +8,15 @@ file that does not exist, a task that does not fit the data, a GPU that is not t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aprende import config as settings_module
 from aprende import nn
+from aprende.cli.csv_data import fit_columns, load_csv_dataset
 from aprende.cli.errors import UsageError, one_line
 from aprende.cli.scoring import as_columns
 from aprende.config import DATASETS, RunConfig
@@ -26,13 +25,12 @@ from aprende.datasets.info import (
     SINGLE_LABEL_TASKS,
     ZERO_ONE_TASKS,
     DataBundle,
-    DatasetInfo,
     is_regression,
 )
 from aprende.datasets.spec import DataSpec
 
 if TYPE_CHECKING:
-    from aprende.data import DataLoader
+    from aprende.data import DataLoader, TableEncoder
     from aprende.optim import Optimizer
     from aprende.optim.lr_scheduler import LRScheduler
 
@@ -44,12 +42,14 @@ class Data:
     """A dataset split three ways, raw (before preprocessing), and what a model needs to know.
 
     ``spec`` is what a checkpoint keeps to rebuild the model and read its outputs; ``X`` and
-    ``y`` map each split ("train", "val", "test") to its arrays.
+    ``y`` map each split ("train", "val", "test") to its arrays; ``columns`` is the CSV's
+    imputation and one-hot coding, fitted on the training split (None when not needed).
     """
 
     spec: DataSpec
     X: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
+    columns: TableEncoder | None = None
 
 
 def load_dataset(config: RunConfig) -> DataBundle:
@@ -57,27 +57,7 @@ def load_dataset(config: RunConfig) -> DataBundle:
     from aprende import datasets
 
     if config.dataset == "csv":
-        path = Path(config.csv)
-        if not path.is_file():
-            raise UsageError(f"csv: the file {str(path)!r} does not exist")
-        target = config.target or -1
-        if isinstance(target, str) and target.lstrip("-").isdigit():
-            target = int(target)
-        task = None if config.task == "auto" else config.task
-        try:
-            bundle = datasets.load_csv(
-                path, target=target, delimiter=config.delimiter or None, task=task
-            )
-        except (OSError, ValueError, KeyError, IndexError) as error:
-            raise UsageError(f"csv: cannot read {path}: {one_line(error)}") from None
-        if not config.target:
-            print(
-                f"csv: {bundle.info.description} The target is the last column "
-                "(--target picks another)."
-            )
-        _warn_many_classes(bundle.info, config)
-        _check_classes_split(bundle, config)
-        return bundle
+        return load_csv_dataset(config)
     choice = DATASETS[config.dataset]
     if choice.loader == "load_idx_images":
         return _load_idx(config, choice.options["dataset"])
@@ -109,50 +89,6 @@ def _load_idx(config: RunConfig, name: str) -> DataBundle:
     X = np.concatenate([p.data for p in parts])
     y = np.concatenate([p.target for p in parts])
     return DataBundle(X, y, info)
-
-
-def _check_classes_split(bundle: DataBundle, config: RunConfig) -> None:
-    """Every class of a CSV's target needs an example in each split the stratified split makes
-    (training, validation, test), or the model never sees it or its scores cannot be measured;
-    the split is drawn as ``load_data`` will draw it, on the labels alone."""
-    from aprende.data import train_val_test_split
-
-    info = bundle.info
-    if info.task not in SINGLE_LABEL_TASKS:
-        return
-    y = np.asarray(bundle.target)
-    try:
-        parts = train_val_test_split(
-            y, val_size=config.val_size, test_size=config.test_size, stratify=y, seed=config.seed
-        )
-    except ValueError:
-        return  # load_data reports the split's own error
-    counts = np.array([np.bincount(part, minlength=len(info.target_names)) for part in parts])
-    short = np.flatnonzero((counts == 0).any(axis=0))
-    if short.size:
-        c = short[0]
-        per_class = ", ".join(
-            f"{name!r} {int(n)}" for name, n in zip(info.target_names, counts.sum(0), strict=True)
-        )
-        raise UsageError(
-            f"csv: class {info.target_names[c]!r} has too few examples ({int(counts[:, c].sum())}) "
-            f"to appear in the training, validation and test splits (it gets training "
-            f"{counts[0, c]}, validation {counts[1, c]}, test {counts[2, c]}); examples per "
-            f"class: {per_class}; "
-            "add examples of it, drop its rows, or lower --val-size/--test-size"
-        )
-
-
-def _warn_many_classes(info: DatasetInfo, config: RunConfig) -> None:
-    """Whole numbers in a target column read as classes; say so when they look like a
-    quantity (more classes than a tenth of the examples)."""
-    classes = info.n_classes or 0
-    if config.task == "auto" and info.task == "multiclass" and classes > info.n_samples / 10:
-        print(
-            f"warning: the csv target column {config.target or '(the last one)'} was read as "
-            f"{classes} classes (whole numbers); pass --task regression if it is a quantity",
-            file=sys.stderr,
-        )
 
 
 def _split_by_source(config: RunConfig):
@@ -222,6 +158,8 @@ def load_data(config: RunConfig) -> Data:
             for pair in zip(np.split(X, bounds), np.split(y, bounds), strict=True)
             for piece in pair
         ]
+    names = ("train", "val", "test")
+    columns = fit_columns(config, info, dict(zip(names, parts[::2], strict=True)))
     n_classes = len(info.target_names)
     outputs = {
         "binary": 1,
@@ -237,18 +175,18 @@ def load_data(config: RunConfig) -> Data:
         description=info.description,
         feature_names=list(info.feature_names),
         target_names=list(info.target_names),
-        n_features=X.shape[1],
+        n_features=columns.n_features_out_ if columns else X.shape[1],
         n_outputs=outputs,
         positions=y.shape[1] if task == "per_element" else None,
         sizes={"train": len(parts[0]), "val": len(parts[2]), "test": len(parts[4])},
         input_shape=list(input_shape) if input_shape else None,
         pixel_max=_pixel_max(parts[0]) if input_shape else None,
     )
-    names = ("train", "val", "test")
     return Data(
         spec=spec,
         X={name: parts[2 * i] for i, name in enumerate(names)},
         y={name: parts[2 * i + 1] for i, name in enumerate(names)},
+        columns=columns,
     )
 
 
@@ -260,8 +198,9 @@ def _make_scaler(name: str):
 
 class Preprocessing:
     """The input normalisation and (regression) target scaling of a run, fitted on the
-    training split only; ``objects`` (name -> scaler) is what ``fit(preprocessing=...)`` saves
-    in every checkpoint, and ``load`` restores them from one."""
+    training split only, after a CSV's imputation and one-hot coding (``Data.columns``, kept
+    as ``"columns"``); ``objects`` (name -> fitted object) is what ``fit(preprocessing=...)``
+    saves in every checkpoint, and ``load`` restores them from one."""
 
     def __init__(self, config: RunConfig, task: str):
         self.task = task
@@ -272,8 +211,10 @@ class Preprocessing:
             self.objects["targets"] = _make_scaler("standard")
 
     def fit(self, data: Data) -> Preprocessing:
+        if data.columns is not None:
+            self.objects = {"columns": data.columns, **self.objects}
         if "inputs" in self.objects:
-            self.objects["inputs"].fit(data.X["train"])
+            self.objects["inputs"].fit(self._columns(data.X["train"]))
         if "targets" in self.objects:
             self.objects["targets"].fit(as_columns(data.y["train"]))
         return self
@@ -282,10 +223,13 @@ class Preprocessing:
         """Restore the fitted statistics from a checkpoint's saved state; with ``spec``, each
         scaler must then take rows of the run's width (a crafted or damaged state that would
         broadcast is refused here)."""
+        from aprende.data import TableEncoder
         from aprende.training.checkpoint import CheckpointError
         from aprende.training.checkpoint_restore import restore_preprocessing
 
         stored = saved["state"].get("preprocessing") or {}
+        if "columns" in stored:
+            self.objects = {"columns": TableEncoder([]), **self.objects}
         for name in self.objects:
             if name not in stored:
                 raise UsageError(
@@ -299,6 +243,8 @@ class Preprocessing:
         if spec is not None:
             widths = {"inputs": spec.n_features, "targets": spec.n_outputs}
             for name, scaler in self.objects.items():
+                if name == "columns":
+                    continue  # its width is checked on every table it reads
                 probe = np.zeros((2, widths[name]), dtype=np.float32)
                 try:
                     shape = np.shape(scaler.transform(probe))
@@ -311,9 +257,19 @@ class Preprocessing:
                     )
         return self
 
+    def _columns(self, X: np.ndarray, rows=None) -> np.ndarray:
+        """A CSV table's missing values imputed and text columns one-hot encoded."""
+        columns = self.objects.get("columns")
+        if columns is None:
+            return np.asarray(X, dtype=np.float32)
+        try:
+            return columns.transform(X, rows=rows)
+        except ValueError as error:
+            raise UsageError(one_line(error)) from None
+
     def inputs(self, X: np.ndarray) -> np.ndarray:
         scaler = self.objects.get("inputs")
-        X = np.asarray(X, dtype=np.float32)
+        X = self._columns(X)
         if scaler is not None:
             expected = scaler.n_features_in_
             if X.shape[1] != expected:

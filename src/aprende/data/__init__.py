@@ -19,6 +19,7 @@ where PyTorch means "no batching".
 from aprende.data.collate import default_collate
 from aprende.data.dataloader import DataLoader
 from aprende.data.dataset import ArrayDataset, ConcatDataset, Dataset, Subset, TensorDataset
+from aprende.data.impute import SimpleImputer
 from aprende.data.preprocessing import (
     LabelEncoder,
     MinMaxScaler,
@@ -37,6 +38,7 @@ from aprende.data.sampler import (
     WeightedRandomSampler,
 )
 from aprende.data.split import random_split, train_val_test_split
+from aprende.data.table_encoder import TableEncoder
 from aprende.data.transforms import Compose, GaussianNoise, RandomRotation, RandomShift
 
 __all__ = [
@@ -58,8 +60,10 @@ __all__ = [
     "RandomShift",
     "Sampler",
     "SequentialSampler",
+    "SimpleImputer",
     "StandardScaler",
     "Subset",
+    "TableEncoder",
     "TensorDataset",
     "WeightedRandomSampler",
     "default_collate",

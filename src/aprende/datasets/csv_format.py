@@ -10,7 +10,10 @@ import numpy as np
 
 DELIMITERS = (",", ";", "\t")
 # Spellings of an empty cell that spreadsheets, R and pandas write; compared lower-cased.
-MISSING = frozenset({"", "nan", "na", "n/a", "?", "null"})
+# A non-finite number measures nothing either: infinities read as missing too.
+MISSING = frozenset(
+    {"", "nan", "na", "n/a", "?", "null", "inf", "+inf", "-inf", "infinity", "-infinity"}
+)
 _SNIFF_LINES = 20
 
 
