@@ -281,7 +281,9 @@ def test_checkpoint_holds_no_pickle_and_only_json_and_safetensors(tmp_path):
     names = {p.name for p in tmp_path.iterdir()}
     best_epoch = read_checkpoint(tmp_path / "best.json")[1]["epoch"]
     # the newest two epochs (0 and 1, named from 1) and the best
-    kept = {f"epoch-{e + 1:04d}.{ext}" for e in {0, 1, best_epoch} for ext in ("json", "safetensors")}
+    kept = {
+        f"epoch-{e + 1:04d}.{ext}" for e in {0, 1, best_epoch} for ext in ("json", "safetensors")
+    }
     assert names == {".lock", "best.json", *kept}
     arrays, meta = read_checkpoint(tmp_path / "epoch-0002.json")
     assert meta["epoch"] == 1 and meta["config"] == {"lr": 1e-3}

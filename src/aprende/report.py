@@ -33,8 +33,8 @@ _PLOT_ORDER = (
 _PLOT_CAPTIONS = {
     "learning_curves": "Learning curves: training vs validation, per epoch (the star marks "
     "each curve's best validation epoch; the dashed line the epoch whose weights were kept, "
-    "the lowest validation loss). Validation rising while training falls is overfitting; both high and flat is "
-    "underfitting.",
+    "the lowest validation loss). Validation rising while training falls is overfitting; "
+    "both high and flat is underfitting.",
     "learning_rate": "The learning rate η of each epoch.",
     "confusion_matrix": "Confusion matrix on the test split, with the rates by row (true "
     "class): the diagonal is each class's TPR (sensitivity, recall).",
