@@ -233,3 +233,22 @@ def test_kept_epoch_overrides_each_curves_own_best():
         if line.get_linestyle() == "--"
     ]
     assert marks == [2, 3]
+
+
+def test_a_run_stopped_early_is_finished_unless_the_patience_is_raised(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    flags = ("train", "--dataset", "iris", "--hidden", "4", "--epochs", "40", "--lr", "1")
+    assert run_main(*flags, "--patience", "1") == 0
+    first = the_folder(tmp_path)
+    assert "Epoch 2: early stopping" in capsys.readouterr().out  # this seed stops at epoch 2
+    assert run_main(*flags, "--patience", "1") == 0
+    second = first.with_name(f"{first.name}-2")
+    assert f"{first} holds a finished run with these settings (stopped early after epoch 2)" in (
+        capsys.readouterr().out
+    )
+    assert second.is_dir()
+    assert run_main(*flags, "--patience", "5") == 0  # more patience: the first run continues
+    assert "Resuming from epoch 3 of 40" in capsys.readouterr().out
+    assert len(epochs_in(first)) > 2

@@ -3,7 +3,7 @@
 ``aprende train`` with no arguments is the main job: an MLP on the bundled handwritten digits,
 inputs standardised on the training split, a seeded stratified train/validation/test split,
 Adam, early stopping on the validation loss, then the test split scored once with the chosen
-(best validation) weights. Every run writes a folder (``runs/<dataset>-<date>-<time>``)::
+(best validation) weights. Every run writes a folder (``runs/<dataset>-<hash of the settings>``)::
 
     config.toml        the resolved settings (aprende train --config config.toml repeats it)
     history.csv        one row per epoch: loss and metric, training and validation, lr, time
