@@ -206,6 +206,9 @@ def test_the_plot_marks_the_epoch_whose_weights_were_kept(tmp_path, monkeypatch)
     scores = json.loads((folder / "metrics.json").read_text())
     assert scores["best_epoch"] == int(lowest)
     assert drawn["lines"] == [int(lowest), int(lowest)]  # loss and accuracy subplots alike
+    report = (folder / "report.html").read_text()
+    assert f"Chosen weights</dt><dd>epoch {lowest} of 6" in report
+    assert "<th>samples_per_s</th></tr><tr><td>1</td>" in report  # the history table, from 1
 
 
 def test_kept_epoch_overrides_each_curves_own_best():
