@@ -28,9 +28,10 @@ def trained(tmp_path_factory):
 
 
 def _copy(trained, tmp_path):
+    """A copy of the trained folder and its newest record (epoch-0002: names count from 1)."""
     target = tmp_path / "ckpt"
     shutil.copytree(trained[0], target)
-    return target, target / "epoch-0001.json"
+    return target, target / "epoch-0002.json"
 
 
 def _resume(folder):
@@ -62,9 +63,9 @@ def _set_tensors(name):
         (lambda r: r.__setitem__("epoch", -1), "'epoch' must be an integer >= 0"),
         (lambda r: r.__setitem__("epoch", "1"), "'epoch' must be an integer >= 0"),
         (lambda r: r.__setitem__("best_epoch", 7), "'best_epoch' must be None or an epoch"),
-        (_set_tensors("../epoch-0001.safetensors"), "names arrays file"),
+        (_set_tensors("../epoch-0002.safetensors"), "names arrays file"),
         (_set_tensors("/dev/zero"), "names arrays file"),
-        (_set_tensors("sub/epoch-0001.safetensors"), "names arrays file"),
+        (_set_tensors("sub/epoch-0002.safetensors"), "names arrays file"),
         (
             lambda r: r["state"]["model"].__setitem__("0.weight", {"__array__": "nope"}),
             "names array 'nope', which the file lacks",
@@ -90,12 +91,12 @@ def test_deeply_nested_json_is_a_clear_error(trained, tmp_path):
     folder, record = _copy(trained, tmp_path)
     record.write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(CheckpointError, match="nested too deeply"):
-        _resume(folder)
+        load_state(record)
 
 
 def test_arrays_file_that_is_a_symlink_out_of_the_folder_is_refused(trained, tmp_path):
     folder, record = _copy(trained, tmp_path)
-    arrays = folder / "epoch-0001.safetensors"
+    arrays = folder / "epoch-0002.safetensors"
     outside = tmp_path / "elsewhere.safetensors"
     arrays.rename(outside)
     arrays.symlink_to(outside)
@@ -107,8 +108,8 @@ def test_another_runs_arrays_with_their_digest_do_not_load(trained, tmp_path):
     folder, record = _copy(trained, tmp_path)
     other = tmp_path / "other"
     tiny_run(other, epochs=2, patience=1)  # another run: its own id
-    shutil.copy(other / "epoch-0001.safetensors", folder / "epoch-0001.safetensors")
-    theirs = json.loads((other / "epoch-0001.json").read_text())
+    shutil.copy(other / "epoch-0002.safetensors", folder / "epoch-0002.safetensors")
+    theirs = json.loads((other / "epoch-0002.json").read_text())
     _craft(record, lambda r: r.update(sha256=theirs["sha256"], size=theirs["size"]))
     with pytest.raises(CheckpointError, match="belongs to another run or epoch"):
         _resume(folder)
@@ -257,11 +258,11 @@ def _mutations(rng: random.Random, record: dict):
             else:
                 node[path[-1]] = value
 
-        return lambda folder: _craft(folder / "epoch-0001.json", change)
+        return lambda folder: _craft(folder / "epoch-0002.json", change)
 
     for _ in range(150):
         kind = rng.choice(["truncate", "flip", "drop", "type", "name"])
-        name = rng.choice(["epoch-0001.json", "epoch-0001.safetensors"])
+        name = rng.choice(["epoch-0002.json", "epoch-0002.safetensors"])
         if kind == "truncate":
             yield f"truncate {name}", truncate(name)
         elif kind == "flip":
@@ -281,9 +282,9 @@ _DROP = object()
 
 def test_fuzzed_checkpoints_fail_only_with_checkpoint_error(trained, tmp_path):
     folder, reference_weights = trained
-    record = json.loads((folder / "epoch-0001.json").read_text())
+    record = json.loads((folder / "epoch-0002.json").read_text())
     rng = random.Random(0)
-    outcomes = {"refused": 0, "loaded": 0}
+    outcomes = {"refused": 0, "fell back": 0, "loaded": 0}
     for number, (what, damage) in enumerate(_mutations(rng, record)):
         copy = tmp_path / f"case-{number}"
         shutil.copytree(folder, copy)
@@ -297,8 +298,11 @@ def test_fuzzed_checkpoints_fail_only_with_checkpoint_error(trained, tmp_path):
             continue
         except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
             raise AssertionError(f"{what}: {type(error).__name__}: {error}") from error
-        outcomes["loaded"] += 1
+        # Damage on disk sets the newest aside and retrains its epoch from the one before:
+        # the same weights as the run that was never damaged.
+        outcomes["fell back" if list(copy.glob("*.corrupt")) else "loaded"] += 1
         loaded = weights(model)
         for key, value in reference_weights.items():
             np.testing.assert_array_equal(loaded[key], value, err_msg=what)
-    assert outcomes["refused"] >= 120, outcomes
+    assert outcomes["refused"] >= 40 and outcomes["fell back"] >= 40, outcomes
+    assert outcomes["refused"] + outcomes["fell back"] >= 120, outcomes

@@ -159,7 +159,7 @@ TRAIN = [
 def _weights(folder: Path) -> dict:
     from safetensors.numpy import load_file
 
-    (path,) = (folder / "checkpoints").glob("epoch-*.safetensors")
+    path = max((folder / "checkpoints").glob("epoch-*.safetensors"))  # the newest epoch
     return {k: v for k, v in load_file(path).items() if k.startswith("model.")}
 
 

@@ -101,7 +101,7 @@ def _slides_run(directory, epochs, seed=0):
 def test_slides_loop_runs_and_resumes_where_it_stopped(tmp_path):
     uninterrupted = _weights(_slides_run(tmp_path / "a", epochs=4))
     _slides_run(tmp_path / "b", epochs=2)
-    assert latest_checkpoint(tmp_path / "b").name == "epoch-0001.json"
+    assert latest_checkpoint(tmp_path / "b").name == "epoch-0002.json"  # names count from 1
     # a new process would start from fresh objects and a fresh seed: the checkpoint restores all
     resumed = _weights(_slides_run(tmp_path / "b", epochs=4, seed=123))
     _assert_same_weights(uninterrupted, resumed)
@@ -206,7 +206,7 @@ def test_crash_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(model, optimizer, 1, tmp_path)
     monkeypatch.undo()
-    assert latest_checkpoint(tmp_path).name == "epoch-0000.json"
+    assert latest_checkpoint(tmp_path).name == "epoch-0001.json"
     fresh = _model()
     assert load_checkpoint(fresh, None, tmp_path)[0] == 1
     _assert_same_weights(saved, _weights(fresh))
@@ -280,9 +280,12 @@ def test_checkpoint_holds_no_pickle_and_only_json_and_safetensors(tmp_path):
     )
     names = {p.name for p in tmp_path.iterdir()}
     best_epoch = read_checkpoint(tmp_path / "best.json")[1]["epoch"]
-    kept = {f"epoch-{e:04d}.{ext}" for e in {1, best_epoch} for ext in ("json", "safetensors")}
+    # the newest two epochs (0 and 1, named from 1) and the best
+    kept = {
+        f"epoch-{e + 1:04d}.{ext}" for e in {0, 1, best_epoch} for ext in ("json", "safetensors")
+    }
     assert names == {".lock", "best.json", *kept}
-    arrays, meta = read_checkpoint(tmp_path / "epoch-0001.json")
+    arrays, meta = read_checkpoint(tmp_path / "epoch-0002.json")
     assert meta["epoch"] == 1 and meta["config"] == {"lr": 1e-3}
     assert any(k.startswith("optimizer.state.") for k in arrays)  # Adam's moments
     assert all(b"pickle" not in p.read_bytes() for p in tmp_path.iterdir())
@@ -413,6 +416,7 @@ def test_csv_logger_and_history(tmp_path):
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert lines[0].split(",")[:4] == ["epoch", "loss", "accuracy", "val_loss"]
     assert len(lines) == 4 and len(history) == 3
+    assert [line.split(",")[0] for line in lines[1:]] == ["1", "2", "3"]  # counted from 1
     assert set(history.keys()) >= {
         "loss",
         "accuracy",
@@ -455,7 +459,7 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(
             verbose=0,
             checkpoint_dir=tmp_path,
         )
-    assert latest_checkpoint(tmp_path).name == "epoch-0000.json"
+    assert latest_checkpoint(tmp_path).name == "epoch-0001.json"
     restored = _model()
     load_checkpoint(restored, None, tmp_path)
     _assert_same_weights(good, _weights(restored))

@@ -381,7 +381,7 @@ class RunConfig:
         "",
         "training",
         text(accepts="a folder path", metavar="FOLDER"),
-        "the run folder (default: runs/<dataset>-<date>-<time>)",
+        "the run folder (default: runs/<dataset>-<hash of the settings>)",
     )
 
     # ---- construction ------------------------------------------------------------------------

@@ -87,7 +87,9 @@ def _lower_is_better(metric: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def plot_learning_curves(history, metrics: Sequence[str] = ("loss",), ax=None, path=None):
+def plot_learning_curves(
+    history, metrics: Sequence[str] = ("loss",), ax=None, path=None, kept_epoch: int | None = None
+):
     """Learning curves: per epoch, training vs validation of each metric, one subplot each.
 
     ``history`` maps names to per-epoch values (``{"loss": [...], "val_loss": [...],
@@ -96,6 +98,9 @@ def plot_learning_curves(history, metrics: Sequence[str] = ("loss",), ax=None, p
     ``val_m`` (when present) as validation, with the best validation epoch marked (lowest for
     losses and errors, highest otherwise): validation rising while training keeps falling is
     overfitting; both high and flat is underfitting. ``ax``: one Axes per metric.
+    ``kept_epoch`` (counted from 1): the epoch whose weights a run kept; the dashed line marks
+    it on every subplot (by default each curve's own best epoch), the stars stay on each
+    curve's best.
     """
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     series = _history_dict(history)
@@ -109,8 +114,13 @@ def plot_learning_curves(history, metrics: Sequence[str] = ("loss",), ax=None, p
         if np.isfinite(val).any():
             axis.plot(np.arange(1, len(val) + 1), val, marker=".", label="validation")
             best = np.nanargmin(val) if _lower_is_better(metric) else np.nanargmax(val)
-            axis.axvline(best + 1, color="gray", linestyle="--", label=f"best epoch {best + 1}")
             axis.plot([best + 1], [val[best]], "k*", markersize=10)
+            if kept_epoch is None:
+                axis.axvline(best + 1, color="gray", linestyle="--", label=f"best epoch {best + 1}")
+        if kept_epoch is not None:
+            axis.axvline(
+                kept_epoch, color="gray", linestyle="--", label=f"weights kept: epoch {kept_epoch}"
+            )
         _epoch_axis(axis, metric, metric)
         axis.legend()
     return _finish(figure, path)

@@ -32,9 +32,9 @@ _PLOT_ORDER = (
 )
 _PLOT_CAPTIONS = {
     "learning_curves": "Learning curves: training vs validation, per epoch (the star marks "
-    "each curve's best validation epoch; the weights kept are those of the lowest validation "
-    "loss). Validation rising while training falls is overfitting; both high and flat is "
-    "underfitting.",
+    "each curve's best validation epoch; the dashed line the epoch whose weights were kept, "
+    "the lowest validation loss). Validation rising while training falls is overfitting; "
+    "both high and flat is underfitting.",
     "learning_rate": "The learning rate η of each epoch.",
     "confusion_matrix": "Confusion matrix on the test split, with the rates by row (true "
     "class): the diagonal is each class's TPR (sensitivity, recall).",
@@ -280,13 +280,13 @@ def _history(path: Path) -> str:
 
 
 def _short(cell: str, column: str) -> str:
-    """Numbers to 4 significant digits (epochs shown 1-based, as the progress lines)."""
+    """Numbers to 4 significant digits (epochs as written: history.csv counts them from 1)."""
     try:
         value = float(cell)
     except ValueError:
         return cell
     if column == "epoch":
-        return str(int(value) + 1)
+        return str(int(value))
     return f"{value:.4g}"
 
 

@@ -3,7 +3,7 @@
 ``aprende train`` with no arguments is the main job: an MLP on the bundled handwritten digits,
 inputs standardised on the training split, a seeded stratified train/validation/test split,
 Adam, early stopping on the validation loss, then the test split scored once with the chosen
-(best validation) weights. Every run writes a folder (``runs/<dataset>-<date>-<time>``)::
+(best validation) weights. Every run writes a folder (``runs/<dataset>-<hash of the settings>``)::
 
     config.toml        the resolved settings (aprende train --config config.toml repeats it)
     history.csv        one row per epoch: loss and metric, training and validation, lr, time
@@ -117,13 +117,20 @@ def build_parser() -> ArgumentParser:
         "stratified for classes), normalise the inputs on the training split, train with "
         "early stopping on the validation loss, then score the test split once with the best "
         "weights. Writes config.toml, history.csv, checkpoints/, model.txt, metrics.json, "
-        "plots/ and report.html into the run folder. Run again with the same --out to resume.",
+        "plots/ and report.html into the run folder, runs/<dataset>-<hash of the settings> "
+        "(or --out). The same command again resumes an interrupted run; after a finished "
+        "one it starts runs/<dataset>-<hash>-2.",
         epilog="examples: 'aprende train' (the digits); 'aprende train --dataset "
         "breast_cancer --hidden 32 --lr 0.003'; 'aprende train --csv data.csv --target label "
         "--out runs/mine'; 'aprende train --config runs/mine/config.toml --seed 1 --out "
         "runs/mine-seed1'.",
     )
     _add_setting_flags(train)
+    train.add_argument(
+        "--restart",
+        action="store_true",
+        help="train the run folder afresh; the run it held moves to its previous-run-N/",
+    )
     train.set_defaults(handler=command_train)
 
     evaluate = commands.add_parser(

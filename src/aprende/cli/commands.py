@@ -37,8 +37,10 @@ from aprende.cli.run_folder import (
     chosen_checkpoint,
     open_run,
     read_checkpoint,
+    restart_folder,
     restore_weights,
     run_folder,
+    train_folder,
 )
 from aprende.cli.scoring import (
     as_columns,
@@ -78,21 +80,27 @@ def command_train(args: argparse.Namespace, extra_callbacks: tuple = ()) -> int:
     """``aprende train``: train, score the test split once, write the run folder
     (``extra_callbacks`` join the training loop's, as a sweep's reporting to Optuna).
 
-    The run folder's lock is held throughout: a second ``aprende train`` on the same folder
-    is refused with the first one's process id."""
+    The folder is named by the settings (``train_folder``): the same command resumes an
+    interrupted run and leaves a finished one as it is; ``--restart`` starts over. The run
+    folder's lock is held throughout: a second ``aprende train`` on the same folder is
+    refused with the first one's process id."""
     from aprende.cli import data_parallel
     from aprende.training.run_lock import RunLock, RunLockedError
 
     config = config_from_args(args)
     check_device(config.device)
     world = data_parallel.join_world()  # mpirun -n K: K ranks, data-parallel
-    folder = run_folder(config)
+    restart = bool(getattr(args, "restart", False))
+    with data_parallel.quiet_unless_writer(world):
+        folder = train_folder(config, restart)
     with data_parallel.one_failure_stops_all(world):
         if not world.writes:  # rank 0 owns the folder and its lock
             with data_parallel.quiet_unless_writer(world):
                 return _train(config, folder, extra_callbacks, world)
         try:
             with RunLock(folder):
+                if restart and (moved := restart_folder(folder)) is not None:
+                    print(f"Restarting {folder}: the run it held was moved to {moved}")
                 return _train(config, folder, extra_callbacks, world)
         except RunLockedError as error:
             raise UsageError(f"out: {one_line(error)}") from None
@@ -120,7 +128,7 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=N
     from aprende.training import CheckpointError, NonFiniteLossError, fit
 
     world = world or data_parallel.SINGLE
-    resuming = check_resumable(folder, config)
+    check_resumable(folder, config, writes=world.writes)
     data = load_data(config)
     spec = data.spec
     data_parallel.check_batch(world, config.batch_size, spec.sizes["train"])
@@ -136,18 +144,14 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=N
         folder.mkdir(parents=True, exist_ok=True)
         _write_text(folder / "config.toml", settings_module.to_toml(config))
         _write_text(folder / "model.txt", summary + "\n")
-        if world.size > 1 and (folder / "checkpoints").is_dir():
-            from aprende.training.checkpoint import reconcile
-
-            reconcile(folder / "checkpoints")  # before the other ranks read it
-    data_parallel.barrier(world)
+    data_parallel.barrier(world)  # the writer has reconciled the folder the others read
     sizes = spec.sizes
     print(
         f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
         f"validation / {sizes['test']} test examples, {spec.n_features} features"
     )
     print(summary)
-    print(f"Run folder: {folder}" + (" (resuming)" if resuming else ""))
+    print(f"Run folder: {folder}")
     if world.size > 1:
         from aprende.distributed import DistributedDataParallel
 
@@ -248,7 +252,9 @@ def write_plots(folder: Path, spec: DataSpec, history, y_true, outputs, scores: 
     if len(history):
         metric = "r2" if is_regression(spec.task) else "accuracy"
         path = directory / "learning_curves.png"
-        plots.plot_learning_curves(history, metrics=("loss", metric), path=path)
+        plots.plot_learning_curves(
+            history, metrics=("loss", metric), path=path, kept_epoch=scores.get("best_epoch")
+        )
         written.append(path)
         written.append(directory / "learning_rate.png")
         plots.plot_lr(history, path=written[-1])

@@ -280,7 +280,8 @@ def load_weights(model, path) -> None:
 
 
 class CSVLogger(Callback):
-    """Write the history to a CSV file after every epoch (one row per epoch).
+    """Write the history to a CSV file after every epoch (one row per epoch, ``epoch``
+    counted from 1 as the console and the checkpoints' file names).
 
     The whole file is rewritten atomically from the run's history, so a resumed run's file
     holds every epoch exactly once.
@@ -295,7 +296,7 @@ class CSVLogger(Callback):
         rows = [self.separator.join(["epoch", *keys])]
         for row, number in enumerate(history.epoch):
             values = (_format(history.history[k][row]) for k in keys)
-            rows.append(self.separator.join([str(number), *values]))
+            rows.append(self.separator.join([str(number + 1), *values]))
         atomic_write(self.filename, ("\n".join(rows) + "\n").encode())
 
 

@@ -8,12 +8,22 @@ previous record is current, after it the new one, and everything else is derived
 records: ``best.json`` is a copy of the best epoch's record for people and tools, files no
 record refers to are removed, and a resume (``reconcile``) rebuilds both after an interruption.
 No pickle anywhere: loading a checkpoint runs no code.
+
+The folder keeps the newest epoch, the one before it and the best epoch each of those two
+names, so a newest checkpoint damaged on disk (``CorruptCheckpointError``) costs one epoch: a
+resume sets its files aside as ``*.corrupt`` (never deleting them), warns, and continues from
+the previous one.
+
+Epochs in file names count from 1 (``epoch-0001`` is the first epoch, as the console and
+``history.csv`` say); the records' ``epoch``/``best_epoch`` fields and this module's ``epoch``
+arguments are the training loop's counter, from 0 (see ``checkpoint_files``).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +34,7 @@ from aprende.training.checkpoint_files import (
     FORMAT,
     FORMAT_VERSION,
     CheckpointError,
+    CorruptCheckpointError,
     atomic_write,
     binding,
     encode_record,
@@ -39,11 +50,13 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "CheckpointError",
+    "CorruptCheckpointError",
     "atomic_write",
     "best_checkpoint",
     "latest_checkpoint",
     "load_checkpoint",
     "load_state",
+    "newest_complete_checkpoint",
     "read_checkpoint",
     "reconcile",
     "restore_model",
@@ -187,16 +200,16 @@ def read_checkpoint(json_path: Path) -> tuple[dict, dict]:
         raise CheckpointError(f"no checkpoint at {json_path}")
     meta = read_record(json_path)
     match = _EPOCH_FILE.match(json_path.name)
-    if match and int(match.group(1)) != meta["epoch"]:
+    if match and int(match.group(1)) != meta["epoch"] + 1:
         raise CheckpointError(
-            f"checkpoint {json_path} records epoch {meta['epoch']}, not the {int(match.group(1))} "
-            "of its name"
+            f"checkpoint {json_path} records epoch {meta['epoch'] + 1}, not the "
+            f"{int(match.group(1))} of its name"
         )
     payload = read_tensors_payload(meta, json_path)
     try:
         arrays = _safetensors().load(payload)
     except Exception as error:  # noqa: BLE001 - safetensors raises its own error types
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"{json_path.parent / meta['tensors']} is not a valid safetensors file: {error}"
         ) from None
     return arrays, meta
@@ -205,17 +218,40 @@ def read_checkpoint(json_path: Path) -> tuple[dict, dict]:
 # ---- the checkpoint folder: newest, best, reconcile -------------------------------------------
 
 
-def latest_checkpoint(checkpoint_dir) -> Path | None:
-    """The record of the newest ``epoch-NNNN`` checkpoint in a folder, or None."""
-    directory = Path(checkpoint_dir)
+def _epoch_records(directory: Path) -> list[Path]:
+    """The ``epoch-NNNN.json`` records of a folder, newest first."""
     if not directory.is_dir():
-        return None
+        return []
     epochs = [
         (int(match.group(1)), path)
         for path in directory.iterdir()
         if (match := _EPOCH_FILE.match(path.name))
     ]
-    return max(epochs)[1] if epochs else None
+    return [path for _, path in sorted(epochs, reverse=True)]
+
+
+def latest_checkpoint(checkpoint_dir) -> Path | None:
+    """The record of the newest ``epoch-NNNN`` checkpoint in a folder, or None."""
+    records = _epoch_records(Path(checkpoint_dir))
+    return records[0] if records else None
+
+
+def newest_complete_checkpoint(
+    checkpoint_dir,
+) -> tuple[Path | None, list[tuple[Path, CheckpointError]]]:
+    """(the newest checkpoint whose record and arrays verify, (record, error) of each damaged
+    newer one). Reads only; a checkpoint that is foreign or of another version is an error, not
+    damage to skip. The path is None when there is none (the errors say whether any was bad).
+    """
+    damaged = []
+    for path in _epoch_records(Path(checkpoint_dir)):
+        try:
+            read_checkpoint(path)
+        except CorruptCheckpointError as error:
+            damaged.append((path, error))
+            continue
+        return path, damaged
+    return None, damaged
 
 
 def best_checkpoint(checkpoint_dir) -> Path | None:
@@ -244,14 +280,31 @@ def best_checkpoint(checkpoint_dir) -> Path | None:
     return path
 
 
+def _previous_record(directory: Path, record: dict) -> dict | None:
+    """The record of the epoch before ``record``'s, when it is of the same run and readable."""
+    if record["epoch"] == 0:
+        return None
+    path = directory / record_name(record["epoch"] - 1)
+    try:
+        previous = read_record(path)
+    except CheckpointError:
+        return None
+    return previous if previous["run_id"] == record["run_id"] else None
+
+
 def prune(checkpoint_dir, current: Path) -> None:
-    """Remove checkpoint files that neither ``current`` (the newest record) nor the best
-    record it names refers to: older epochs, and records an abandoned run left."""
+    """Remove checkpoint files that neither ``current`` (the newest record), the record of
+    the epoch before it (a fallback should the newest be damaged), nor the best record each
+    names refers to: older epochs, and records an abandoned run left."""
     directory = Path(checkpoint_dir)
     record = read_record(current)
-    keep = {current.name, record["tensors"], BEST}
-    if record["best_epoch"] is not None:
-        keep |= {record_name(record["best_epoch"]), tensors_name(record["best_epoch"])}
+    keep = {BEST}
+    for kept in (record, _previous_record(directory, record)):
+        if kept is None:
+            continue
+        keep |= {record_name(kept["epoch"]), kept["tensors"]}
+        if kept["best_epoch"] is not None:
+            keep |= {record_name(kept["best_epoch"]), tensors_name(kept["best_epoch"])}
     for path in directory.iterdir():
         if _OUR_FILES.match(path.name) and path.name not in keep:
             path.unlink(missing_ok=True)
@@ -270,18 +323,51 @@ def _refresh_best_copy(directory: Path) -> None:
         atomic_write(copy, content)
 
 
-def reconcile(checkpoint_dir) -> Path | None:
-    """Bring a checkpoint folder back to what its newest record says, after an interruption.
+def set_aside(path: Path) -> list[Path]:
+    """Rename a damaged checkpoint's record and arrays file to ``*.corrupt`` (``*.corrupt-2``,
+    ... when taken), so that nothing reads them again and nothing is lost; the new names."""
+    moved = []
+    for source in (path, path.with_suffix(".safetensors")):
+        if not (source.exists() or source.is_symlink()):
+            continue
+        target, number = source.with_name(f"{source.name}.corrupt"), 1
+        while target.exists() or target.is_symlink():
+            number += 1
+            target = source.with_name(f"{source.name}.corrupt-{number}")
+        source.rename(target)
+        moved.append(target)
+    return moved
 
-    Removes temporary files of interrupted writes, rewrites ``best.json`` from the records,
-    and removes files no record refers to. Returns the newest record (None when there is
-    none). Call it only while holding the folder's ``RunLock``.
+
+def reconcile(checkpoint_dir) -> Path | None:
+    """Bring a checkpoint folder back to what its newest complete record says, after an
+    interruption.
+
+    Removes temporary files of interrupted writes; sets aside newer checkpoints damaged on
+    disk (``set_aside``, one ``RuntimeWarning`` each, naming the file); rewrites
+    ``best.json`` from the records, and removes files no record refers to. Returns the newest
+    complete record (None when there is none); when every checkpoint is damaged, a
+    ``CheckpointError`` saying so, and the files are left as they are. Call it only while
+    holding the folder's ``RunLock``.
     """
     directory = Path(checkpoint_dir)
     if not directory.is_dir():
         return None
     remove_temporary_files(directory)
-    latest = latest_checkpoint(directory)
+    latest, damaged = newest_complete_checkpoint(directory)
+    if latest is None and damaged:
+        raise CheckpointError(
+            f"no complete checkpoint in {directory}: all {len(damaged)} are damaged (the "
+            f"newest: {damaged[0][1]})"
+        )
+    for path, error in damaged:
+        moved = set_aside(path)
+        warnings.warn(
+            f"{error}; set aside as {', '.join(p.name for p in moved)}, resuming from "
+            f"{latest.name}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if latest is None:
         if (directory / BEST).exists():
             (directory / BEST).unlink()

@@ -5,7 +5,15 @@ flipped bit or a torn edit is an error rather than a different learning rate. It
 arrays file by a plain name inside its own folder, with the file's size and SHA-256; the arrays
 file carries the run's id and the epoch in its safetensors metadata, so a record cannot be
 paired with another run's (or another epoch's) arrays. Every check failing raises
-``CheckpointError`` with what was expected and what was found.
+``CheckpointError`` with what was expected and what was found; a file damaged after it was
+written (torn, truncated, bits flipped: a digest that does not match) raises its subclass
+``CorruptCheckpointError``, so a resume can fall back to an older checkpoint for those alone.
+
+File names count epochs from 1, as the console and ``history.csv`` do: ``epoch-0001.*`` holds
+the first epoch. The record's ``epoch`` and ``best_epoch`` fields keep the training loop's
+counter, which starts at 0 (Keras' ``on_epoch_end(epoch)``): ``epoch-0001.json`` says
+``"epoch": 0``. Version 2 records, named from ``epoch-0000``, are refused with a message saying
+so (version 3 is the first with these names).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 FORMAT = "aprende-checkpoint"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: file names count epochs from 1 (version 2 named them from 0)
 # A record holds the history and hyperparameters, never arrays: a few MiB at the most.
 MAX_RECORD_BYTES = 64 * 2**20
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -30,6 +38,11 @@ _SEAL = "record_sha256"
 
 class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated, foreign, or does not fit the model."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """A checkpoint file damaged after it was written: torn JSON, a digest or size that does
+    not match what was recorded, an arrays file that is missing or not safetensors."""
 
 
 # ---- atomic files ----------------------------------------------------------------------------
@@ -126,7 +139,7 @@ def read_record(path: Path) -> dict:
         record = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         reason = "nested too deeply" if isinstance(error, RecursionError) else error
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"{path} is not an aprende checkpoint (not valid JSON: {reason})"
         ) from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
@@ -134,16 +147,17 @@ def read_record(path: Path) -> dict:
         raise CheckpointError(
             f"{path} is not an aprende checkpoint (expected format '{FORMAT}', got {found!r})"
         )
-    version = record.get("version")
-    if type(version) is not int or version != FORMAT_VERSION:
-        raise CheckpointError(
-            f"checkpoint {path} has format version {version!r}; this aprende reads version "
-            f"{FORMAT_VERSION} (start a new run folder, or use the aprende that wrote it)"
-        )
     if record.get(_SEAL) != _seal_of(record):
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"checkpoint {path} is damaged: its content does not match the SHA-256 recorded "
             "when it was written"
+        )
+    version = record.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        older = " (version 2 named its files from epoch-0000)" if version == 2 else ""
+        raise CheckpointError(
+            f"checkpoint {path} has format version {version!r}{older}; this aprende reads "
+            f"version {FORMAT_VERSION} (start a new run folder, or use the aprende that wrote it)"
         )
     _check_fields(record, path)
     return record
@@ -185,13 +199,13 @@ def _check_fields(record: dict, path: Path) -> None:
 
 
 def record_name(epoch: int) -> str:
-    """The record of ``epoch`` (0-based): ``epoch-NNNN.json``."""
-    return f"epoch-{epoch:04d}.json"
+    """The record of ``epoch`` (the loop's counter, from 0): ``epoch-NNNN.json``, NNNN = epoch+1."""
+    return f"epoch-{epoch + 1:04d}.json"
 
 
 def tensors_name(epoch: int) -> str:
-    """The arrays file of ``epoch``: ``epoch-NNNN.safetensors``."""
-    return f"epoch-{epoch:04d}.safetensors"
+    """The arrays file of ``epoch`` (from 0): ``epoch-NNNN.safetensors``, NNNN = epoch + 1."""
+    return f"epoch-{epoch + 1:04d}.safetensors"
 
 
 def _canonical(record: dict) -> bytes:
@@ -226,15 +240,21 @@ def read_tensors_payload(record: dict, record_path: Path) -> bytes:
             "in the checkpoint's own folder"
         )
     tensors_path = record_path.parent / name
-    info = _regular_file(tensors_path, f"checkpoint {record_path} names", follow_symlinks=False)
+    try:
+        info = _regular_file(tensors_path, f"checkpoint {record_path} names", follow_symlinks=False)
+    except CheckpointError as error:
+        # Arrays are written before their record: a record without them lost its file.
+        if tensors_path.exists() or tensors_path.is_symlink():
+            raise
+        raise CorruptCheckpointError(str(error)) from None
     if info.st_size != record["size"]:
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"checkpoint file {tensors_path} is truncated or corrupt ({info.st_size} bytes; "
             f"{record['size']} were written)"
         )
     payload = tensors_path.read_bytes()[: record["size"]]
     if hashlib.sha256(payload).hexdigest() != record["sha256"]:
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"checkpoint file {tensors_path} is truncated or corrupt ({len(payload)} bytes; "
             "its SHA-256 does not match the one recorded when it was written)"
         )
@@ -257,16 +277,20 @@ def binding(run_id: str, epoch: int) -> dict[str, str]:
 def safetensors_metadata(payload: bytes, path: Path) -> dict:
     """The ``__metadata__`` of a safetensors payload, its header checked against its size."""
     if len(payload) < 8:
-        raise CheckpointError(f"{path} is not a valid safetensors file ({len(payload)} bytes)")
+        raise CorruptCheckpointError(
+            f"{path} is not a valid safetensors file ({len(payload)} bytes)"
+        )
     (length,) = struct.unpack("<Q", payload[:8])
     if length > len(payload) - 8:
-        raise CheckpointError(
+        raise CorruptCheckpointError(
             f"{path} is not a valid safetensors file (its header declares {length} bytes; the "
             f"file has {len(payload)})"
         )
     try:
         header = json.loads(payload[8 : 8 + length])
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise CheckpointError(f"{path} is not a valid safetensors file (bad header)") from None
+        raise CorruptCheckpointError(
+            f"{path} is not a valid safetensors file (bad header)"
+        ) from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     return metadata if isinstance(metadata, dict) else {}

@@ -70,7 +70,8 @@ class History:
         return epoch, value
 
     def to_csv(self, path) -> Path:
-        """Write one row per epoch: ``epoch`` then every metric (atomically)."""
+        """Write one row per epoch: ``epoch`` (counted from 1, as the console and the
+        checkpoints' file names) then every metric (atomically)."""
         from aprende.training.checkpoint_files import atomic_write
 
         path = Path(path)
@@ -79,7 +80,7 @@ class History:
         writer = csv.writer(text)
         writer.writerow(["epoch", *keys])
         for row, epoch in enumerate(self.epoch):
-            writer.writerow([epoch, *(self.history[k][row] for k in keys)])
+            writer.writerow([epoch + 1, *(self.history[k][row] for k in keys)])
         atomic_write(path, text.getvalue().encode())
         return path
 

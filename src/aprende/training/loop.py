@@ -391,8 +391,7 @@ def fit(
             start = resume_run(
                 checkpoint_dir, run, components, [train_loader], reconcile=write_checkpoints
             )
-            if start and verbose:
-                print(f"Resuming from {checkpoint_dir}: {start} epoch(s) done")
+            done = "epoch 1" if start == 1 else f"epochs 1-{start}"
             if checkpointer.stopped and still_stopped(user_callbacks):
                 if verbose:
                     print(
@@ -400,6 +399,14 @@ def fit(
                         "EarlyStopping's patience to continue it)"
                     )
                 start = epochs
+            elif start and verbose and start < epochs:
+                print(
+                    f"Resuming from epoch {start + 1} of {epochs} ({checkpoint_dir} holds {done})"
+                )
+            elif start and verbose:
+                print(
+                    f"All {epochs} epochs are done ({checkpoint_dir} holds {done}): nothing to do"
+                )
             checkpointer.stopped = False
         callback_list.on_train_begin()
         for epoch in range(start, epochs):

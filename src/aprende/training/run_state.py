@@ -75,12 +75,14 @@ class Checkpointer(Callback):
 
 
 def resume_run(directory, run, components: dict, loaders, reconcile: bool = True) -> int:
-    """Restore a run from its newest checkpoint; the epoch to continue from (0 if none).
+    """Restore a run from its newest complete checkpoint; the epoch to continue from (0 if none).
 
-    The folder is first reconciled (what an interruption left is cleared, ``best.json``
-    rebuilt from the records; not with ``reconcile=False``, for a reader beside the writer),
-    then every part is restored, each checked."""
-    path = ckpt.reconcile(directory) if reconcile else ckpt.latest_checkpoint(directory)
+    The folder is first reconciled (what an interruption left is cleared, a damaged newest
+    checkpoint set aside with a warning, ``best.json`` rebuilt from the records; not with
+    ``reconcile=False``, for a reader beside the writer), then every part is restored, each
+    checked.
+    """
+    path = ckpt.reconcile(directory) if reconcile else ckpt.newest_complete_checkpoint(directory)[0]
     if path is None:
         return 0
     saved = ckpt.load_state(path)
