@@ -493,3 +493,27 @@ def test_changing_the_input_after_forward_raises_at_backward():
         x.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("op, name", [(op, name) for op, name in ALL_CASES if op != "conv1d"])
+def test_uneven_blocks_of_the_batch_give_the_same_numbers(op, name, monkeypatch):
+    """The batch goes through in blocks of samples that reuse their buffers; with blocks of one
+    or two samples (the last one smaller) values and gradients equal one block's."""
+    from aprende.ops import conv as conv_module
+
+    fn, x_shape, w_shape, options, out_channels = case(op, name)
+    x_shape = (5,) + x_shape[1:] if len(x_shape) == 4 else x_shape
+    arrays = [rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=out_channels)]
+
+    def run():
+        tensors = [aprende.tensor(a, dtype=aprende.float64, requires_grad=True) for a in arrays]
+        out = fn(*tensors, **options)
+        out.backward(aprende.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape)))
+        return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+    whole = run()
+    per_sample = int(np.prod(x_shape[1:])) * int(np.prod(w_shape[2:])) * 8
+    for factor in (1.1, 1.7, 2.4, 3.3, 4.5):  # blocks of 1 to 4 samples of 5, whatever the layout
+        monkeypatch.setattr(conv_module, "_BLOCK_BYTES", int(factor * per_sample))
+        for ours, reference in zip(run(), whole, strict=True):
+            np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
