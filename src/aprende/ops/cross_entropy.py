@@ -74,7 +74,8 @@ def _target_weights(target, weight, ignore_index: int | None, dtype):
     """
     xp = get_array_module(target)
     valid = None if ignore_index is None else target != ignore_index
-    if valid is None or valid.all():
+    # Checking for nothing ignored saves two masks on the CPU; a GPU would have to wait for it.
+    if valid is None or (xp is np and valid.all()):
         valid, safe = None, target
     else:
         safe = xp.where(valid, target, 0)
