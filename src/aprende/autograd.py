@@ -327,7 +327,9 @@ def _seed_grad(output, grad, what: str):
                 f"{what}: grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {output.shape}; pass a gradient of that shape"
             )
-        return xp.asarray(1, dtype=output.data.dtype).reshape(output.data.shape)  # 5x ones_like
+        if xp is np:
+            return xp.asarray(1, dtype=output.data.dtype).reshape(output.data.shape)  # 5x ones_like
+        return xp.ones_like(output.data)  # filled on the device: asarray(1) would upload it
     grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=output.data.dtype)
     if grad.shape != output.data.shape:
         raise RuntimeError(

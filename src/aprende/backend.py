@@ -230,7 +230,7 @@ _seed = 0
 # manual_seed's seed, the device index and the number of times a checkpoint saved the state:
 # CuPy's generator state cannot be restored, so saving it starts a fresh, reproducible stream.
 _cuda_generators: dict = {}
-_cuda_stream = [0, False]  # [streams started by saving the state, any device draw since seeding]
+_cuda_stream = [0, False]  # [streams started by saving the state, drawn since the last start]
 
 
 def default_generator() -> np.random.Generator:
@@ -272,9 +272,10 @@ def get_rng_state() -> dict:
     """The global generator's state, a JSON-serialisable dict (saved in checkpoints); once a
     GPU has drawn, also ``"cuda"``: the seed and stream its generators restart from."""
     state = _generator.bit_generator.state
-    if _cuda_stream[1]:
-        _cuda_stream[0] += 1
+    if _cuda_stream[1]:  # saving twice with no draw in between starts no second stream
+        _cuda_stream[:] = [_cuda_stream[0] + 1, False]
         _cuda_generators.clear()
+    if _cuda_stream[0]:
         state["cuda"] = {"seed": _seed, "stream": _cuda_stream[0]}
     return state
 
@@ -287,7 +288,7 @@ def set_rng_state(state: dict) -> None:
     _generator.bit_generator.state = state
     if cuda is not None:
         _seed = int(cuda["seed"])
-        _cuda_stream[:] = [int(cuda["stream"]), True]
+        _cuda_stream[:] = [int(cuda["stream"]), False]
         _cuda_generators.clear()
 
 

@@ -1,0 +1,126 @@
+"""A training step on a GPU moves nothing between host and device and never waits for it.
+
+Counted on the fake CuPy (``tests/fakecupy``): with the data already on the device, a
+steady-state step (forward, loss, backward, optimizer step, scheduler step) makes zero uploads
+and zero host syncs; ``fit`` reads the device a bounded number of times per epoch.
+"""
+
+import numpy as np
+import pytest
+
+import aprende
+from aprende import nn
+from aprende.data import DataLoader, TensorDataset
+from aprende.training import fit
+
+
+def _mlp():
+    return nn.Sequential(
+        nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 3)
+    )
+
+
+def _cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(4 * 4 * 4, 3),
+    )  # fmt: skip
+
+
+MODELS = {"mlp": (_mlp, (8, 6)), "cnn": (_cnn, (8, 1, 8, 8))}
+OPTIMIZERS = {
+    "sgd_momentum": lambda p: aprende.optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-4),
+    "adam": lambda p: aprende.optim.Adam(p, lr=1e-3),
+}
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("optimizer_name", sorted(OPTIMIZERS))
+def test_training_step_makes_no_host_round_trip(fake_cupy, model_name, optimizer_name):
+    make, shape = MODELS[model_name]
+    model = make().to("cuda")
+    optimizer = OPTIMIZERS[optimizer_name](model.parameters())
+    scheduler = aprende.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    criterion = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+    x = aprende.tensor(rng.standard_normal(shape).astype(np.float32), device="cuda")
+    y = aprende.tensor(rng.integers(0, 3, shape[0]), device="cuda")
+
+    def step():
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return loss
+
+    step()  # warm-up: optimizer state and scratch buffers are allocated on the first step
+    fake_cupy.counters.reset()
+    for _ in range(3):
+        loss = step()
+    assert (fake_cupy.counters.syncs, fake_cupy.counters.uploads) == (0, 0)
+    assert loss.device == "cuda" and all(p.device == "cuda" for p in model.parameters())
+    assert np.isfinite(loss.item())
+
+
+def _loader(n, batch_size, shape=(6,)):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True)
+
+
+def _fit_syncs(fake_cupy, batches):
+    model = _mlp()
+    optimizer = aprende.optim.Adam(model.parameters(), lr=1e-2)
+    fake_cupy.counters.reset()
+    fit(model, optimizer, nn.CrossEntropyLoss(), _loader(8 * batches, 8), epochs=1,
+        device="cuda", verbose=0)  # fmt: skip
+    return fake_cupy.counters.syncs
+
+
+def test_fit_reads_the_device_a_bounded_number_of_times_per_epoch(fake_cupy):
+    few, many = _fit_syncs(fake_cupy, 4), _fit_syncs(fake_cupy, 40)
+    assert few == many <= 4
+
+
+def test_fit_on_cuda_gives_the_cpu_numbers_without_device_randomness(cupy):
+    """A LeNet-style CNN and an MLP with batch norm (dropout off: its masks come from the
+    device's generator), trained two epochs on each device from the same weights."""
+    histories = {}
+    for dev in ("cpu", "cuda"):
+        aprende.manual_seed(5)
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(4 * 4 * 4, 3),
+        )  # fmt: skip
+        optimizer = aprende.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        history = fit(model, optimizer, nn.CrossEntropyLoss(), _loader(48, 8, (1, 8, 8)),
+                      val_loader=_loader(16, 8, (1, 8, 8)), epochs=2, device=dev, verbose=0,
+                      metrics=["accuracy"])  # fmt: skip
+        histories[dev] = history
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(
+            histories["cuda"].history[key], histories["cpu"].history[key], rtol=1e-5
+        )
+
+
+def test_fit_on_cuda_with_dropout_trains(cupy):
+    model = _mlp()
+    optimizer = aprende.optim.Adam(model.parameters(), lr=1e-2)
+    history = fit(model, optimizer, nn.CrossEntropyLoss(), _loader(64, 8), epochs=3,
+                  device="cuda", verbose=0)  # fmt: skip
+    losses = history.history["loss"]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_fit_stops_on_a_non_finite_loss(device):
+    x = np.ones((64, 6), np.float32)
+    x[37, 2] = np.inf  # batch 5 of 8
+    loader = DataLoader(TensorDataset(x, np.zeros(64, np.int64)), batch_size=8)
+    model = nn.Linear(6, 3)
+    optimizer = aprende.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(
+        FloatingPointError, match="the loss became nan at epoch 1, (batch 5|in batches 1-8)"
+    ):
+        fit(model, optimizer, nn.CrossEntropyLoss(), loader, epochs=2, device=device, verbose=0)
