@@ -124,3 +124,47 @@ def test_fit_stops_on_a_non_finite_loss(device):
         FloatingPointError, match="the loss became nan at epoch 1, (batch 5|in batches 1-8)"
     ):
         fit(model, optimizer, nn.CrossEntropyLoss(), loader, epochs=2, device=device, verbose=0)
+
+
+def _dropout_run(checkpoint_dir, epochs, device="cuda"):
+    aprende.manual_seed(11)
+    model = _mlp()
+    optimizer = aprende.optim.Adam(model.parameters(), lr=1e-2)
+    fit(model, optimizer, nn.CrossEntropyLoss(), _loader(32, 8), epochs=epochs, device=device,
+        verbose=0, checkpoint_dir=checkpoint_dir)  # fmt: skip
+    return [p.detach().cpu().numpy() for p in model.parameters()]
+
+
+def test_fit_on_cuda_resumes_with_the_devices_dropout_masks(cupy, tmp_path):
+    """CuPy's generator state cannot be saved, so saving the state starts a fresh stream from
+    (seed, stream number): a run stopped after epoch 1 and resumed draws the same masks in
+    epochs 2 and 3 as the run that never stopped."""
+    uninterrupted = _dropout_run(tmp_path / "a", 3)
+    _dropout_run(tmp_path / "b", 1)
+    resumed = _dropout_run(tmp_path / "b", 3)
+    for expected, got in zip(uninterrupted, resumed, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    # each epoch starts a stream (fit snapshots the state), so writing checkpoints or not
+    # gives the same run
+    for expected, got in zip(uninterrupted, _dropout_run(None, 3), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_dropout_on_cuda_draws_on_the_device_from_manual_seed(fake_cupy):
+    x = aprende.ones(4, 50, device="cuda")
+    masks = []
+    for _ in range(2):
+        aprende.manual_seed(4)
+        fake_cupy.counters.reset()
+        masks.append(aprende.nn.functional.dropout(x, 0.5))
+        assert fake_cupy.counters.uploads == 0
+    first, second = (m.cpu().numpy() for m in masks)
+    np.testing.assert_array_equal(first, second)
+    assert set(np.unique(first)) == {0.0, 2.0}
+
+
+def test_dropout_on_the_cpu_still_draws_from_the_host_generator():
+    aprende.manual_seed(4)
+    kept = aprende.nn.functional.dropout(aprende.ones(4, 50), 0.5).numpy() != 0
+    expected = np.random.default_rng(4).random((4, 50), dtype=np.float32) >= 0.5  # m
+    np.testing.assert_array_equal(kept, expected)
