@@ -793,6 +793,8 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__", value)
         index = _indexing.array_index(index)
+        if type(self.data) is not np.ndarray:
+            index = _indexing.index_on_device_of(index, self.data)
         value = value.data if isinstance(value, Tensor) else value
         steps = _indexing.ints_first(index)  # ints are basic indexing, as in PyTorch
         try:
