@@ -174,3 +174,19 @@ def test_cross_entropy_ignore_index_matches_cpu(device):
         for d in ("cpu", device)
     ]
     assert values[1] == pytest.approx(values[0], rel=1e-6)
+
+
+def test_mixing_devices_raises_pytorchs_error(cupy):
+    on_gpu, on_cpu = aprende.ones(3, device="cuda"), aprende.ones(3)
+    for op in (lambda: on_gpu + on_cpu, lambda: on_cpu * on_gpu, lambda: on_gpu @ on_cpu):
+        with pytest.raises(RuntimeError, match="expected all tensors to be on the same device"):
+            op()
+
+
+def test_indexing_a_gpu_tensor_with_host_indices(device):
+    x = aprende.arange(12.0, device=device).reshape(3, 4)
+    picked = x[[2, 0], aprende.tensor([1, 3])]
+    assert picked.device == device
+    np.testing.assert_array_equal(picked.cpu().numpy(), [9.0, 3.0])
+    x[np.array([0, 1]), 0] = -1.0
+    np.testing.assert_array_equal(x[:, 0].cpu().numpy(), [-1.0, -1.0, 8.0])

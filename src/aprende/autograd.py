@@ -146,6 +146,16 @@ class Function:
         except ValueError as error:
             shapes = " and ".join(str(tuple(t.data.shape)) for t in inputs)
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
+        except TypeError:
+            # CuPy's TypeError for a host array in a GPU op, said as PyTorch says it; looked
+            # at only on this error path, so the common case pays nothing
+            devices = list(dict.fromkeys(str(t.device) for t in inputs if isinstance(t, Tensor)))
+            if len(devices) > 1:
+                raise RuntimeError(
+                    f"{fn.name()}: expected all tensors to be on the same device, but found at "
+                    f"least two devices, {devices[0]} and {devices[1]}"
+                ) from None
+            raise
         if not _grad_enabled:
             result = Tensor._make(out, False)
         elif True not in (needs := tuple(map(_requires_grad_of, inputs))):  # a C-level scan
