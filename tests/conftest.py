@@ -41,16 +41,18 @@ def cupy(request, monkeypatch):
         import fakecupy
 
         monkeypatch.setitem(sys.modules, "cupy", fakecupy)
-        aprende.backend.run_deferred_checks()
         fakecupy.counters.reset()
-        return fakecupy
-    try:
-        import cupy as real
-    except ImportError as error:
-        pytest.skip(f"--cuda=real needs CuPy: {error}")
-    if not aprende.cuda.is_available():
-        pytest.skip("--cuda=real: CuPy sees no GPU")
-    return real
+        yield fakecupy
+    else:
+        try:
+            import cupy as real
+        except ImportError as error:
+            pytest.skip(f"--cuda=real needs CuPy: {error}")
+        if not aprende.cuda.is_available():
+            pytest.skip("--cuda=real: CuPy sees no GPU")
+        yield real
+    # a device check a test left unread must not fail the next test
+    aprende.backend._deferred.clear()
 
 
 @pytest.fixture

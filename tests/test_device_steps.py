@@ -168,3 +168,36 @@ def test_dropout_on_the_cpu_still_draws_from_the_host_generator():
     kept = aprende.nn.functional.dropout(aprende.ones(4, 50), 0.5).numpy() != 0
     expected = np.random.default_rng(4).random((4, 50), dtype=np.float32) >= 0.5  # m
     np.testing.assert_array_equal(kept, expected)
+
+
+@pytest.mark.parametrize(
+    "layer", [nn.Dropout(0.5), nn.Dropout2d(0.5), nn.GaussianNoise(0.3)], ids=repr
+)
+def test_noise_layers_draw_on_the_device(fake_cupy, layer):
+    x = aprende.ones(4, 3, 5, 5, device="cuda", requires_grad=True)
+    fake_cupy.counters.reset()
+    out = layer(x)
+    out.sum().backward()
+    assert (fake_cupy.counters.syncs, fake_cupy.counters.uploads) == (0, 0)
+    assert out.device == "cuda" and x.grad.device == "cuda"
+    assert not np.allclose(out.detach().cpu().numpy(), 1.0)  # noise was applied
+
+
+def test_a_bad_label_on_the_device_is_reported_by_fit(cupy):
+    x = np.ones((32, 6), np.float32)
+    y = np.zeros(32, np.int64)
+    y[13] = 7
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    model = nn.Linear(6, 3)
+    optimizer = aprende.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(IndexError, match="target label 7 is out of range for 3 classes"):
+        fit(model, optimizer, nn.CrossEntropyLoss(), loader, epochs=1, device="cuda", verbose=0)
+
+
+def test_deferred_checks_are_settled_every_256_checks(fake_cupy):
+    logits = aprende.zeros(2, 3, device="cuda")
+    labels = aprende.tensor([0, 1], device="cuda")
+    fake_cupy.counters.reset()
+    for _ in range(300):
+        aprende.nn.functional.cross_entropy(logits, labels)
+    assert fake_cupy.counters.syncs == 1  # one read settled the first 256; 44 still pending
