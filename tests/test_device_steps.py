@@ -201,3 +201,23 @@ def test_deferred_checks_are_settled_every_256_checks(fake_cupy):
     for _ in range(300):
         aprende.nn.functional.cross_entropy(logits, labels)
     assert fake_cupy.counters.syncs == 1  # one read settled the first 256; 44 still pending
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf"), 1.0])
+@pytest.mark.parametrize("max_norm", [0.01, 100.0])  # clipped, and left alone
+def test_clip_grad_norm_on_the_device_matches_the_cpu_without_a_sync(cupy, norm_type, max_norm):
+    grads = [np.random.default_rng(i).standard_normal(s).astype(np.float32)
+             for i, s in enumerate([(3, 4), (4,), (0,)])]  # fmt: skip
+    results = []
+    for dev in ("cpu", "cuda"):
+        params = [aprende.zeros(*g.shape, device=dev, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads, strict=True):
+            p.grad = aprende.tensor(g, device=dev)
+        if dev == "cuda" and hasattr(cupy, "counters"):
+            cupy.counters.reset()
+        total = nn.utils.clip_grad_norm_(params, max_norm, norm_type)
+        if dev == "cuda" and hasattr(cupy, "counters"):
+            assert (cupy.counters.syncs, cupy.counters.uploads) == (0, 0)
+        results.append([total.cpu().numpy()] + [p.grad.cpu().numpy() for p in params])
+    for expected, got in zip(*results, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
