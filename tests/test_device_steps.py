@@ -73,15 +73,31 @@ def _loader(n, batch_size, shape=(6,)):
 def _fit_syncs(fake_cupy, batches):
     model = _mlp()
     optimizer = aprende.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = aprende.optim.lr_scheduler.StepLR(optimizer, step_size=1)
     fake_cupy.counters.reset()
     fit(model, optimizer, nn.CrossEntropyLoss(), _loader(8 * batches, 8), epochs=1,
-        device="cuda", verbose=0)  # fmt: skip
+        device="cuda", verbose=0, grad_clip=1.0, scheduler=scheduler)  # fmt: skip
     return fake_cupy.counters.syncs
 
 
 def test_fit_reads_the_device_a_bounded_number_of_times_per_epoch(fake_cupy):
-    few, many = _fit_syncs(fake_cupy, 4), _fit_syncs(fake_cupy, 40)
-    assert few == many <= 4
+    # the loss sum and the label checks, each read once at the end of the epoch
+    assert _fit_syncs(fake_cupy, 4) == _fit_syncs(fake_cupy, 40) == 2
+    # every 50 batches at most: 120 batches read three times
+    assert _fit_syncs(fake_cupy, 120) == 6
+
+
+def test_fit_with_metrics_and_validation_copies_outputs_once_per_epoch(fake_cupy):
+    counts = []
+    for batches in (3, 30):
+        model = _mlp()
+        optimizer = aprende.optim.SGD(model.parameters(), lr=1e-2)
+        fake_cupy.counters.reset()
+        fit(model, optimizer, nn.CrossEntropyLoss(), _loader(8 * batches, 8),
+            val_loader=_loader(8 * batches, 8), metrics=["accuracy"], epochs=1, device="cuda",
+            verbose=0)  # fmt: skip
+        counts.append(fake_cupy.counters.syncs)
+    assert counts[0] == counts[1] <= 10
 
 
 def test_fit_on_cuda_gives_the_cpu_numbers_without_device_randomness(cupy):
