@@ -190,3 +190,18 @@ def test_indexing_a_gpu_tensor_with_host_indices(device):
     np.testing.assert_array_equal(picked.cpu().numpy(), [9.0, 3.0])
     x[np.array([0, 1]), 0] = -1.0
     np.testing.assert_array_equal(x[:, 0].cpu().numpy(), [-1.0, -1.0, 8.0])
+
+
+def test_backend_moves_arrays_between_devices(cupy):
+    from aprende import backend
+
+    assert aprende.cuda.is_available()
+    host = np.arange(6.0).reshape(2, 3)
+    on_gpu = backend.move(host, "cuda")
+    assert isinstance(on_gpu, cupy.ndarray) and backend.get_array_module(on_gpu) is cupy
+    assert backend.device_of(on_gpu) == "cuda:0" and backend.xp_for("cuda") is cupy
+    assert backend.move(on_gpu, "cuda:0") is on_gpu  # already there: no copy
+    back = backend.to_numpy(on_gpu)
+    assert type(back) is np.ndarray and backend.device_of(back) == "cpu"
+    np.testing.assert_array_equal(back, host)
+    np.testing.assert_array_equal(backend.move(on_gpu, "cpu"), host)
