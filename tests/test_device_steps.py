@@ -100,22 +100,41 @@ def test_fit_with_metrics_and_validation_copies_outputs_once_per_epoch(fake_cupy
     assert counts[0] == counts[1] <= 10
 
 
-def test_fit_on_cuda_gives_the_cpu_numbers_without_device_randomness(cupy):
-    """A LeNet-style CNN and an MLP with batch norm (dropout off: its masks come from the
-    device's generator), trained two epochs on each device from the same weights."""
+def _small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, 3),
+    )  # fmt: skip
+
+
+FIT_MODELS = {
+    "cnn": (_small_cnn, (1, 8, 8)),
+    "lenet": (
+        lambda: aprende.models.LeNet(num_classes=3, image_size=12, kernel_size=3),
+        (1, 12, 12),
+    ),
+    "mlp_batchnorm": (
+        lambda: nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3)),
+        (6,),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIT_MODELS))
+def test_fit_on_cuda_gives_the_cpu_numbers_without_device_randomness(cupy, name):
+    """Trained two epochs on each device from the same weights and batches (no dropout: its
+    masks come from the device's own generator), with validation and a metric."""
+    make, shape = FIT_MODELS[name]
     histories = {}
     for dev in ("cpu", "cuda"):
         aprende.manual_seed(5)
-        model = nn.Sequential(
-            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(4 * 4 * 4, 3),
-        )  # fmt: skip
+        model = make()
         optimizer = aprende.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        history = fit(model, optimizer, nn.CrossEntropyLoss(), _loader(48, 8, (1, 8, 8)),
-                      val_loader=_loader(16, 8, (1, 8, 8)), epochs=2, device=dev, verbose=0,
+        history = fit(model, optimizer, nn.CrossEntropyLoss(), _loader(48, 8, shape),
+                      val_loader=_loader(16, 8, shape), epochs=2, device=dev, verbose=0,
                       metrics=["accuracy"])  # fmt: skip
         histories[dev] = history
-    for key in ("loss", "val_loss", "accuracy"):
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
         np.testing.assert_allclose(
             histories["cuda"].history[key], histories["cpu"].history[key], rtol=1e-5
         )
