@@ -4,6 +4,7 @@ float64 to 1e-7, float32 to float32 rounding), non-contiguous and unbatched inpu
 with the same weights as torch.nn, state dicts both ways, PyTorch's initialisation bounds, the
 errors, and the benchmark's quick run."""
 
+import functools
 import importlib
 import json
 import math
@@ -101,13 +102,13 @@ def test_gradcheck_without_bias(op):
 # ---- against PyTorch --------------------------------------------------------------------------
 
 
-def run_both(op, arrays, options, dtype, layout=None):
-    """Forward and backward (random upstream gradient) in aprende and in torch; each side's
-    output and gradients as NumPy arrays. ``layout`` turns each leaf into the operand actually
-    passed (a transposed view, say), on both sides alike."""
+def _run_both(op, arrays, options, dtype, layout=None, *, device="cpu"):
+    """Forward and backward (random upstream gradient) in aprende (on ``device``) and in torch;
+    each side's output and gradients as NumPy arrays. ``layout`` turns each leaf into the
+    operand actually passed (a transposed view, say), on both sides alike."""
     torch = pytest.importorskip("torch")
     layout = layout or (lambda i, t: t)
-    ours = [aprende.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    ours = [aprende.tensor(a, dtype=dtype, requires_grad=True, device=device) for a in arrays]
     torch_dtype = {aprende.float32: torch.float32, aprende.float64: torch.float64}[dtype]
     theirs = [torch.tensor(a, dtype=torch_dtype, requires_grad=True) for a in arrays]
     out_a = getattr(F, op)(*[layout(i, t) for i, t in enumerate(ours)], **options)
@@ -115,13 +116,20 @@ def run_both(op, arrays, options, dtype, layout=None):
         *[layout(i, t) for i, t in enumerate(theirs)], **options
     )
     assert out_a.shape == tuple(out_t.shape) and out_a.dtype == dtype
+    assert out_a.device == device
     upstream = rng.normal(size=out_a.shape)
-    out_a.backward(aprende.tensor(upstream, dtype=dtype))
+    out_a.backward(aprende.tensor(upstream, dtype=dtype, device=device))
     out_t.backward(torch.tensor(upstream, dtype=torch_dtype))
     return (
-        [out_a.detach().numpy()] + [t.grad.numpy() for t in ours],
+        [out_a.detach().cpu().numpy()] + [t.grad.cpu().numpy() for t in ours],
         [out_t.detach().numpy()] + [t.grad.numpy() for t in theirs],
     )
+
+
+@pytest.fixture
+def run_both(device):
+    """``_run_both`` on each device in turn: "cuda" gives the CPU's results."""
+    return functools.partial(_run_both, device=device)
 
 
 def assert_close(ours, theirs, rtol):
@@ -137,20 +145,20 @@ def arrays_of(op, name, bias=True):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("op, name", ALL_CASES)
-def test_matches_torch_in_float64(op, name):
+def test_matches_torch_in_float64(run_both, op, name):
     arrays, options = arrays_of(op, name)
     assert_close(*run_both(op, arrays, options, aprende.float64), rtol=1e-7)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("op, name", ALL_CASES)
-def test_matches_torch_in_float32_without_bias(op, name):
+def test_matches_torch_in_float32_without_bias(run_both, op, name):
     arrays, options = arrays_of(op, name, bias=False)
     assert_close(*run_both(op, arrays, options, aprende.float32), rtol=1e-5)
 
 
 @pytest.mark.parametrize("op", OPS)
-def test_non_contiguous_operands_match_torch(op):
+def test_non_contiguous_operands_match_torch(run_both, op):
     """Input and weight given as transposed views (H and W swapped): the same as torch."""
     name = {"conv2d": "stride-pad", "conv1d": "stride-pad-dilation"}.get(op, "pairs")
     arrays, options = arrays_of(op, name)
@@ -163,7 +171,7 @@ def test_non_contiguous_operands_match_torch(op):
         assert_close(*run_both(op, arrays, options, dtype, transposed), rtol=rtol)
 
 
-def test_a_realistic_layer_matches_torch_in_float32():
+def test_a_realistic_layer_matches_torch_in_float32(run_both):
     torch = pytest.importorskip("torch")
     x = rng.normal(size=(8, 16, 14, 14)).astype(np.float32)
     w = (rng.normal(size=(32, 16, 3, 3)) / 12).astype(np.float32)
@@ -225,7 +233,7 @@ def copy_into_torch(ours, theirs):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("layer, args, kwargs, x_shape", LAYERS)
-def test_layer_matches_torch(layer, args, kwargs, x_shape):
+def test_layer_matches_torch(layer, args, kwargs, x_shape, device):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, layer)(*args, **kwargs), getattr(torch.nn, layer)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
@@ -233,16 +241,18 @@ def test_layer_matches_torch(layer, args, kwargs, x_shape):
         k: tuple(v.shape) for k, v in theirs.state_dict().items()
     }
     copy_into_torch(ours, theirs)
+    ours.to(device)
     x = rng.normal(size=x_shape).astype(np.float32)
-    xa, xt = aprende.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xa = aprende.tensor(x, requires_grad=True, device=device)
+    xt = torch.tensor(x, requires_grad=True)
     out_a, out_t = ours(xa), theirs(xt)
     upstream = rng.normal(size=out_a.shape).astype(np.float32)
-    out_a.backward(aprende.tensor(upstream))
+    out_a.backward(aprende.tensor(upstream, device=device))
     out_t.backward(torch.tensor(upstream))
     torch_params = dict(theirs.named_parameters())
     assert_close(
-        [out_a.detach().numpy(), xa.grad.numpy()]
-        + [p.grad.numpy() for _, p in ours.named_parameters()],
+        [out_a.detach().cpu().numpy(), xa.grad.cpu().numpy()]
+        + [p.grad.cpu().numpy() for _, p in ours.named_parameters()],
         [out_t.detach().numpy(), xt.grad.numpy()]
         + [torch_params[n].grad.numpy() for n, _ in ours.named_parameters()],
         rtol=1e-5,

@@ -27,22 +27,25 @@ def copy_into_torch(ours, theirs):
             theirs.state_dict()[name].copy_(torch.from_numpy(np.array(value)))
 
 
-def assert_same_as_torch(ours, theirs, x, rtol=1e-5, atol=1e-6):
-    """Forward and backward (random upstream gradient) agree: output, input and parameter grads."""
+def assert_same_as_torch(ours, theirs, x, rtol=1e-5, atol=1e-6, device="cpu"):
+    """Forward and backward (random upstream gradient) agree: output, input and parameter grads;
+    ours runs on ``device``."""
     import torch
 
-    xa = aprende.tensor(x, requires_grad=True)
+    ours.to(device)
+    xa = aprende.tensor(x, requires_grad=True, device=device)
     xt = torch.tensor(x, requires_grad=True)
     out_a, out_t = ours(xa), theirs(xt)
-    np.testing.assert_allclose(out_a.detach().numpy(), out_t.detach().numpy(), rtol, atol)
+    assert out_a.device == device
+    np.testing.assert_allclose(out_a.detach().cpu().numpy(), out_t.detach().numpy(), rtol, atol)
     upstream = rng.normal(size=out_a.shape).astype(np.float32)
-    out_a.backward(aprende.tensor(upstream))
+    out_a.backward(aprende.tensor(upstream, device=device))
     out_t.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(xa.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
     torch_params = dict(theirs.named_parameters())
     for name, param in ours.named_parameters():
         np.testing.assert_allclose(
-            param.grad.numpy(), torch_params[name].grad.numpy(), rtol=1e-4, atol=1e-5
+            param.grad.cpu().numpy(), torch_params[name].grad.numpy(), rtol=1e-4, atol=1e-5
         )
 
 
@@ -51,7 +54,7 @@ def assert_same_as_torch(ours, theirs, x, rtol=1e-5, atol=1e-6):
 
 @pytest.mark.parametrize("shape", [(5, 4), (4,), (2, 3, 4)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear_matches_torch(shape, bias):
+def test_linear_matches_torch(shape, bias, device):
     torch = pytest.importorskip("torch")
     ours, theirs = nn.Linear(4, 3, bias=bias), torch.nn.Linear(4, 3, bias=bias)
     copy_into_torch(ours, theirs)
@@ -94,11 +97,11 @@ ACTIVATIONS = [
 
 
 @pytest.mark.parametrize("name, kwargs", ACTIVATIONS)
-def test_activation_matches_torch_and_gradchecks(name, kwargs):
+def test_activation_matches_torch_and_gradchecks(name, kwargs, device):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
     assert repr(ours) == repr(theirs)
-    assert_same_as_torch(ours, theirs, rng.normal(size=(3, 4, 2)).astype(np.float32))
+    assert_same_as_torch(ours, theirs, rng.normal(size=(3, 4, 2)).astype(np.float32), device=device)
     assert gradcheck(ours, (x64(3, 4, 2),))
 
 
@@ -149,14 +152,14 @@ def test_identity_ignores_arguments_and_reprs():
         {"bias": False},
     ],
 )
-def test_batchnorm_matches_torch_over_several_steps(shape, kwargs):
+def test_batchnorm_matches_torch_over_several_steps(shape, kwargs, device):
     torch = pytest.importorskip("torch")
     assert_batchnorm_steps_as_torch(
-        nn.BatchNorm1d(3, **kwargs), torch.nn.BatchNorm1d(3, **kwargs), shape
+        nn.BatchNorm1d(3, **kwargs), torch.nn.BatchNorm1d(3, **kwargs), shape, device
     )
 
 
-def assert_batchnorm_steps_as_torch(ours, theirs, shape):
+def assert_batchnorm_steps_as_torch(ours, theirs, shape, device="cpu"):
     """Four training steps (outputs, gradients, every state_dict entry after each), then one in
     evaluation, with the same random γ, β on both sides."""
     assert repr(ours) == repr(theirs)
@@ -171,16 +174,16 @@ def assert_batchnorm_steps_as_torch(ours, theirs, shape):
             module.train()
             for p in module.parameters():
                 p.grad = None
-        assert_same_as_torch(ours, theirs, x)
+        assert_same_as_torch(ours, theirs, x, device=device)
         for name, value in theirs.state_dict().items():
             np.testing.assert_allclose(
-                np.asarray(ours.state_dict()[name]), value.numpy(), rtol=1e-5, atol=1e-6
+                ours.state_dict()[name].cpu().numpy(), value.numpy(), rtol=1e-5, atol=1e-6
             )
     ours.eval()
     theirs.eval()
     for p in (*ours.parameters(), *theirs.parameters()):
         p.grad = None
-    assert_same_as_torch(ours, theirs, rng.normal(size=shape).astype(np.float32))
+    assert_same_as_torch(ours, theirs, rng.normal(size=shape).astype(np.float32), device=device)
 
 
 def test_batchnorm_running_statistics_formula():

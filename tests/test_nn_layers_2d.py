@@ -34,10 +34,10 @@ rng = np.random.default_rng(17)
     ],
     ids=["default", "cumulative", "no-affine", "no-running-stats", "eps-no-bias"],
 )
-def test_batchnorm2d_matches_torch_over_several_steps(kwargs):
+def test_batchnorm2d_matches_torch_over_several_steps(kwargs, device):
     torch = pytest.importorskip("torch")
     ours, theirs = nn.BatchNorm2d(3, **kwargs), torch.nn.BatchNorm2d(3, **kwargs)
-    assert_batchnorm_steps_as_torch(ours, theirs, (4, 3, 5, 6))
+    assert_batchnorm_steps_as_torch(ours, theirs, (4, 3, 5, 6), device)
 
 
 def test_batchnorm2d_normalises_each_channel_over_batch_and_pixels():

@@ -5,16 +5,24 @@ adding a row. Shapes are drawn by hypothesis, broadcasting included; gradients a
 float64 with ``gradcheck`` (central differences of the whole Jacobian).
 """
 
+import functools
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import aprende
 from aprende.autograd import gradcheck
 
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
+# the device fixture is the same for every example: hypothesis may share it
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def _values(rng, shape, domain):
@@ -30,11 +38,32 @@ def _tensors(arrays):
     return [aprende.tensor(a, dtype=aprende.float64, requires_grad=True) for a in arrays]
 
 
-def _check(op, reference, arrays, atol=1e-6):
+def _check(op, reference, arrays, atol=1e-6, *, device="cpu"):
+    """The op against its NumPy reference and its gradient against finite differences on the
+    CPU; on another device, the same values and gradients (random upstream) as the CPU's."""
     inputs = _tensors(arrays)
     out = op(*inputs)
     np.testing.assert_allclose(out.detach().numpy(), reference(*arrays), rtol=1e-10, atol=1e-12)
     assert gradcheck(op, inputs, atol=atol, rtol=1e-4)
+    if device == "cpu" or not out.requires_grad:
+        return
+    runs = []
+    upstream = np.random.default_rng(0).standard_normal(out.shape)
+    for dev in ("cpu", device):
+        leaves = [aprende.tensor(a, dtype=aprende.float64, requires_grad=True, device=dev)
+                  for a in arrays]  # fmt: skip
+        result = op(*leaves)
+        assert result.device == dev
+        result.backward(aprende.tensor(upstream, device=dev))
+        runs.append([result.detach().cpu().numpy()] + [t.grad.cpu().numpy() for t in leaves])
+    for expected, got in zip(*runs, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture
+def check(device):
+    """``_check`` on each device in turn."""
+    return functools.partial(_check, device=device)
 
 
 def _stable_sigmoid(x):
@@ -105,9 +134,9 @@ BINARY = [
 @pytest.mark.parametrize("name, op, reference, domain", UNARY, ids=[r[0] for r in UNARY])
 @SETTINGS
 @given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3), seed=st.integers(0, 2**16))
-def test_unary_op(name, op, reference, domain, shape, seed):
+def test_unary_op(check, name, op, reference, domain, shape, seed):
     rng = np.random.default_rng(seed)
-    _check(lambda a: op(aprende, a), reference, [_values(rng, shape, domain)])
+    check(lambda a: op(aprende, a), reference, [_values(rng, shape, domain)])
 
 
 @pytest.mark.parametrize("name, op, reference, domain", BINARY, ids=[r[0] for r in BINARY])
@@ -116,10 +145,10 @@ def test_unary_op(name, op, reference, domain, shape, seed):
     shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
     seed=st.integers(0, 2**16),
 )
-def test_binary_op_with_broadcasting(name, op, reference, domain, shapes, seed):
+def test_binary_op_with_broadcasting(check, name, op, reference, domain, shapes, seed):
     rng = np.random.default_rng(seed)
     arrays = [_values(rng, s, domain) for s in shapes.input_shapes]
-    _check(lambda a, b: op(aprende, a, b), reference, arrays)
+    check(lambda a, b: op(aprende, a, b), reference, arrays)
 
 
 def _dim_and_keepdim(draw, ndim):
@@ -159,27 +188,27 @@ REDUCTIONS = [
 @pytest.mark.parametrize("name, op, reference", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
 @SETTINGS
 @given(case=reduction_case())
-def test_reduction(name, op, reference, case):
+def test_reduction(check, name, op, reference, case):
     shape, dim, keepdim, seed = case
     array = np.random.default_rng(seed).standard_normal(shape)
-    _check(lambda a: op(a, dim, keepdim), lambda a: reference(a, dim, keepdim), [array])
+    check(lambda a: op(a, dim, keepdim), lambda a: reference(a, dim, keepdim), [array])
 
 
 @SETTINGS
 @given(case=reduction_case())
-def test_max_and_min_with_and_without_dim(case):
+def test_max_and_min_with_and_without_dim(check, case):
     shape, dim, keepdim, seed = case
     array = np.random.default_rng(seed).standard_normal(shape)
     if dim is None:
-        _check(lambda a: a.max(), lambda a: a.max(), [array])
-        _check(lambda a: aprende.min(a), lambda a: a.min(), [array])
+        check(lambda a: a.max(), lambda a: a.max(), [array])
+        check(lambda a: aprende.min(a), lambda a: a.min(), [array])
         return
-    _check(
+    check(
         lambda a: a.max(dim, keepdim=keepdim).values,
         lambda a: a.max(axis=dim, keepdims=keepdim),
         [array],
     )
-    _check(
+    check(
         lambda a: a.min(dim=dim, keepdim=keepdim)[0],
         lambda a: a.min(axis=dim, keepdims=keepdim),
         [array],
@@ -216,7 +245,7 @@ def test_argmax_argmin(function):
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @SETTINGS
 @given(case=reduction_case())
-def test_softmax_and_log_softmax(name, case):
+def test_softmax_and_log_softmax(check, name, case):
     shape, dim, _, seed = case
     dim = -1 if dim is None else dim
     array = np.random.default_rng(seed).standard_normal(shape)
@@ -226,8 +255,8 @@ def test_softmax_and_log_softmax(name, case):
         out = _np_softmax(a, dim)
         return np.log(out) if name == "log_softmax" else out
 
-    _check(
-        lambda a: getattr(aprende, name)(a, dim) * aprende.tensor(weights),
+    check(
+        lambda a: getattr(aprende, name)(a, dim) * aprende.tensor(weights, device=a.device),
         lambda a: reference(a) * weights,
         [array],
     )
@@ -273,10 +302,10 @@ def test_sigmoid_does_not_overflow():
         ((5, 2, 3), (5, 3, 2)),
     ],
 )
-def test_matmul_batched_and_broadcast(shape_a, shape_b):
+def test_matmul_batched_and_broadcast(check, shape_a, shape_b):
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(shape_a), rng.standard_normal(shape_b)]
-    _check(lambda a, b: a @ b, np.matmul, arrays)
+    check(lambda a, b: a @ b, np.matmul, arrays)
 
 
 def test_matmul_shape_mismatch_names_op_and_shapes():
@@ -321,13 +350,13 @@ SHAPE_OPS = [
 
 
 @pytest.mark.parametrize("name, op, reference", SHAPE_OPS, ids=[r[0] for r in SHAPE_OPS])
-def test_shape_op(name, op, reference):
+def test_shape_op(check, name, op, reference):
     array = np.random.default_rng(3).standard_normal((2, 3, 2))
-    _check(lambda a: op(aprende, a), reference, [array])
+    check(lambda a: op(aprende, a), reference, [array])
 
 
-def test_negative_step_slice():
-    _check(lambda a: a[:, ::-1], lambda a: a[:, ::-1], [np.random.default_rng(4).random((2, 3))])
+def test_negative_step_slice(check):
+    check(lambda a: a[:, ::-1], lambda a: a[:, ::-1], [np.random.default_rng(4).random((2, 3))])
 
 
 def test_repeated_indices_accumulate_their_gradients():

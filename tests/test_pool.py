@@ -3,6 +3,8 @@ of every op, and the same values, indices and gradients as PyTorch (where instal
 sizes, strides, padding, dilation, ceil_mode, the divisor rules, uneven adaptive bins and ties;
 the layers against torch.nn; every error."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -36,21 +38,28 @@ def normal(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
-def compare(ours, theirs, x, indices=False, rtol=1e-6, atol=1e-6):
-    """Run the aprende op and the PyTorch op on the same array: the same values (and int64
-    indices, exactly), and the same input gradient for a random upstream gradient."""
-    mine, reference = aprende.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+def _compare(ours, theirs, x, indices=False, rtol=1e-6, atol=1e-6, *, device="cpu"):
+    """Run the aprende op (on ``device``) and the PyTorch op on the same array: the same values
+    (and int64 indices, exactly), and the same input gradient for a random upstream gradient."""
+    mine = aprende.tensor(x, requires_grad=True, device=device)
+    reference = torch.tensor(x, requires_grad=True)
     out, expected = ours(mine), theirs(reference)
     if indices:
         (out, out_indices), (expected, expected_indices) = out, expected
-        assert out_indices.dtype == np.int64
-        np.testing.assert_array_equal(out_indices.numpy(), expected_indices.numpy())
-    assert out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol, atol)
+        assert out_indices.dtype == np.int64 and out_indices.device == device
+        np.testing.assert_array_equal(out_indices.cpu().numpy(), expected_indices.numpy())
+    assert out.shape == tuple(expected.shape) and out.device == device
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol, atol)
     upstream = rng.standard_normal(tuple(expected.shape)).astype(x.dtype)
-    out.backward(aprende.tensor(upstream))
+    out.backward(aprende.tensor(upstream, device=device))
     expected.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol, atol)
+    np.testing.assert_allclose(mine.grad.cpu().numpy(), reference.grad.numpy(), rtol, atol)
+
+
+@pytest.fixture
+def compare(device):
+    """``_compare`` on each device in turn: the same results on "cuda" as on the CPU."""
+    return functools.partial(_compare, device=device)
 
 
 #: Max pooling and unpooling only pick and move numbers (a gradient is g itself, or a sum of
@@ -76,7 +85,7 @@ MAX_IDS = [str(i) for i in range(len(MAX_CASES))]
 @needs_torch
 @pytest.mark.parametrize("options", MAX_CASES, ids=MAX_IDS)
 @pytest.mark.parametrize("values", [normal, quantised], ids=["distinct", "ties"])
-def test_max_pool2d_matches_torch(options, values):
+def test_max_pool2d_matches_torch(compare, options, values):
     x = values(2, 3, 7, 9)
     compare(
         lambda t: F.max_pool2d(t, **options, return_indices=True),
@@ -91,7 +100,7 @@ def test_max_pool2d_matches_torch(options, values):
 
 
 @needs_torch
-def test_max_pool2d_all_equal_windows_and_infinities_match_torch():
+def test_max_pool2d_all_equal_windows_and_infinities_match_torch(compare):
     """Every window tied (the gradient goes to its first element), and windows of −∞ only
     (PyTorch keeps the first element inside the input, not the padding)."""
     compare(
@@ -170,7 +179,7 @@ def test_window_pools_gradcheck(op, options):
 
 @needs_torch
 @pytest.mark.parametrize("options", AVG_CASES, ids=AVG_IDS)
-def test_avg_pool2d_matches_torch(options):
+def test_avg_pool2d_matches_torch(compare, options):
     x = normal(2, 3, 7, 9)
     compare(lambda t: F.avg_pool2d(t, **options), lambda t: TF.avg_pool2d(t, **options), x)
     compare(lambda t: F.avg_pool2d(t, **options), lambda t: TF.avg_pool2d(t, **options), x[1])
@@ -204,7 +213,7 @@ def test_adaptive_pools_gradcheck(size):
 @needs_torch
 @pytest.mark.parametrize("size", ADAPTIVE_SIZES, ids=str)
 @pytest.mark.parametrize("values", [normal, quantised], ids=["distinct", "ties"])
-def test_adaptive_pools_match_torch(size, values):
+def test_adaptive_pools_match_torch(compare, size, values):
     x = values(2, 3, 7, 9)
     compare(lambda t: F.adaptive_avg_pool2d(t, size), lambda t: TF.adaptive_avg_pool2d(t, size), x)
     compare(
@@ -246,19 +255,19 @@ def test_max_unpool2d_gradcheck(size, output_size):
     [((2, 3, 7, 7), None), ((2, 3, 7, 9), (7, 9)), ((2, 3, 7, 9), (2, 3, 7, 9))],
     ids=str,
 )
-def test_max_unpool2d_matches_torch(shape, output_size):
+def test_max_unpool2d_matches_torch(compare, shape, output_size):
     # kernel 3, stride 3, padding 1: disjoint windows, so no index repeats (PyTorch leaves
     # which of two values at one index wins unspecified)
     _, indices = TF.max_pool2d(torch.tensor(normal(*shape)), 3, 3, 1, return_indices=True)
     ours = aprende.tensor(indices.numpy())
     compare(
-        lambda t: F.max_unpool2d(t, ours, 3, 3, 1, output_size),
+        lambda t: F.max_unpool2d(t, ours.to(t.device), 3, 3, 1, output_size),
         lambda t: TF.max_unpool2d(t, indices, 3, 3, 1, output_size),
         normal(*indices.shape),
         **EXACT,
     )
     compare(
-        lambda t: F.max_unpool2d(t, ours[0], 3, 3, 1, shape[-2:]),
+        lambda t: F.max_unpool2d(t, ours[0].to(t.device), 3, 3, 1, shape[-2:]),
         lambda t: TF.max_unpool2d(t, indices[0], 3, 3, 1, shape[-2:]),
         normal(*indices.shape[1:]),
         **EXACT,
@@ -285,7 +294,7 @@ def test_1d_pools_gradcheck():
 
 @needs_torch
 @pytest.mark.parametrize("values", [normal, quantised], ids=["distinct", "ties"])
-def test_1d_pools_match_torch(values):
+def test_1d_pools_match_torch(compare, values):
     x = values(2, 3, 11)
     compare(
         lambda t: F.max_pool1d(t, 3, 2, 1, ceil_mode=True, return_indices=True),
@@ -326,7 +335,7 @@ LAYERS = [
 
 @needs_torch
 @pytest.mark.parametrize("name, args, kwargs", LAYERS, ids=[f"{n}{a}" for n, a, _ in LAYERS])
-def test_layers_match_torch_nn(name, args, kwargs):
+def test_layers_match_torch_nn(compare, name, args, kwargs):
     ours, theirs = (
         getattr(aprende.nn, name)(*args, **kwargs),
         getattr(torch.nn, name)(*args, **kwargs),
@@ -338,14 +347,14 @@ def test_layers_match_torch_nn(name, args, kwargs):
 
 
 @needs_torch
-def test_max_unpool2d_layer_matches_torch_nn():
+def test_max_unpool2d_layer_matches_torch_nn(compare):
     ours, theirs = aprende.nn.MaxUnpool2d(3, 3, 1), torch.nn.MaxUnpool2d(3, 3, 1)
     assert repr(ours) == repr(theirs)
     pool = torch.nn.MaxPool2d(3, 3, 1, return_indices=True)
     _, indices = pool(torch.tensor(normal(2, 3, 7, 9)))
     mine = aprende.tensor(indices.numpy())
     x = normal(*indices.shape)
-    compare(lambda t: ours(t, mine, (7, 9)), lambda t: theirs(t, indices, (7, 9)), x)
+    compare(lambda t: ours(t, mine.to(t.device), (7, 9)), lambda t: theirs(t, indices, (7, 9)), x)
 
 
 def test_layer_defaults():
@@ -510,7 +519,7 @@ EVERY_OP = [
 
 @needs_torch
 @pytest.mark.parametrize("name, op", EVERY_OP, ids=[n for n, _ in EVERY_OP])
-def test_a_permuted_input_matches_torch(name, op):
+def test_a_permuted_input_matches_torch(compare, name, op):
     """A transposed view (non-contiguous) as input: the same numbers as PyTorch."""
     compare(
         lambda t: op(F, t.transpose(2, 3)), lambda t: op(TF, t.transpose(2, 3)), normal(2, 3, 9, 7)

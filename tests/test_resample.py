@@ -5,6 +5,7 @@ errors, and the Upsample module.
 The torch comparisons skip cleanly where PyTorch is not installed; the gradchecks always run.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -22,21 +23,28 @@ def x64(*shape):
     return aprende.tensor(rng.normal(size=shape), dtype=aprende.float64, requires_grad=True)
 
 
-def compare_with_torch(ours, theirs, shape, dtype=np.float64):
-    """ours(x) and theirs(x) on the same x: values, and the input's gradient for the same random
-    upstream gradient; float64 to 1e-7, float32 to float32 rounding."""
+def _compare_with_torch(ours, theirs, shape, dtype=np.float64, *, device="cpu"):
+    """ours(x) (on ``device``) and theirs(x) on the same x: values, and the input's gradient for
+    the same random upstream gradient; float64 to 1e-7, float32 to float32 rounding."""
     torch = pytest.importorskip("torch")
     tol = {"rtol": 1e-7, "atol": 1e-9} if dtype == np.float64 else {"rtol": 1e-5, "atol": 1e-6}
     x = rng.normal(size=shape).astype(dtype)
-    xa, xt = aprende.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xa = aprende.tensor(x, requires_grad=True, device=device)
+    xt = torch.tensor(x, requires_grad=True)
     out_a, out_t = ours(xa), theirs(xt)
-    assert out_a.shape == tuple(out_t.shape)
+    assert out_a.shape == tuple(out_t.shape) and out_a.device == device
     assert out_a.dtype == x.dtype
-    np.testing.assert_allclose(out_a.detach().numpy(), out_t.detach().numpy(), **tol)
+    np.testing.assert_allclose(out_a.detach().cpu().numpy(), out_t.detach().numpy(), **tol)
     upstream = rng.normal(size=out_a.shape).astype(dtype)
-    out_a.backward(aprende.tensor(upstream))
+    out_a.backward(aprende.tensor(upstream, device=device))
     out_t.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), **tol)
+    np.testing.assert_allclose(xa.grad.cpu().numpy(), xt.grad.numpy(), **tol)
+
+
+@pytest.fixture
+def compare_with_torch(device):
+    """``_compare_with_torch`` on each device in turn: "cuda" gives the CPU's results."""
+    return functools.partial(_compare_with_torch, device=device)
 
 
 # ---- pad --------------------------------------------------------------------------------------
@@ -72,7 +80,7 @@ def test_pad_gradcheck(mode, shape, pad):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("mode, shape, pad", PADS, ids=PAD_IDS)
-def test_pad_matches_torch(mode, shape, pad, dtype):
+def test_pad_matches_torch(compare_with_torch, mode, shape, pad, dtype):
     torch = pytest.importorskip("torch")
     compare_with_torch(
         lambda x: F.pad(x, pad, mode=mode),
@@ -175,7 +183,7 @@ def test_interpolate_gradcheck(mode, align, shape, kwargs):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("mode, align, shape, kwargs", INTERPOLATIONS, ids=INTERPOLATION_IDS)
-def test_interpolate_matches_torch(mode, align, shape, kwargs, dtype):
+def test_interpolate_matches_torch(compare_with_torch, mode, align, shape, kwargs, dtype):
     torch = pytest.importorskip("torch")
     compare_with_torch(
         lambda x: F.interpolate(x, mode=mode, align_corners=align, **kwargs),
@@ -250,7 +258,7 @@ def test_interpolate_errors_as_torch(shape, kwargs, error, match):
         {"size": 3},
     ],
 )
-def test_upsample_matches_torch(kwargs):
+def test_upsample_matches_torch(compare_with_torch, kwargs):
     torch = pytest.importorskip("torch")
     ours, theirs = nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
     assert repr(ours) == repr(theirs)

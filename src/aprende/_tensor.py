@@ -233,6 +233,8 @@ class Tensor:
                 f"item: only one-element tensors can be converted to Python scalars, "
                 f"got shape {self.shape}"
             )
+        if type(self.data) is not np.ndarray:
+            backend.run_deferred_checks()  # a host read: settle what the device checked
         return self.data.item()
 
     def tolist(self) -> list | float | int | bool:
@@ -324,7 +326,7 @@ class Tensor:
                 f"Boolean value of a tensor with {self.data.size} values is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -791,6 +793,8 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__", value)
         index = _indexing.array_index(index)
+        if type(self.data) is not np.ndarray:
+            index = _indexing.index_on_device_of(index, self.data)
         value = value.data if isinstance(value, Tensor) else value
         steps = _indexing.ints_first(index)  # ints are basic indexing, as in PyTorch
         try:

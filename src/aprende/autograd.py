@@ -146,6 +146,16 @@ class Function:
         except ValueError as error:
             shapes = " and ".join(str(tuple(t.data.shape)) for t in inputs)
             raise RuntimeError(f"{fn.name()}: invalid shapes {shapes}: {error}") from None
+        except TypeError:
+            # CuPy's TypeError for a host array in a GPU op, said as PyTorch says it; looked
+            # at only on this error path, so the common case pays nothing
+            devices = list(dict.fromkeys(str(t.device) for t in inputs if isinstance(t, Tensor)))
+            if len(devices) > 1:
+                raise RuntimeError(
+                    f"{fn.name()}: expected all tensors to be on the same device, but found at "
+                    f"least two devices, {devices[0]} and {devices[1]}"
+                ) from None
+            raise
         if not _grad_enabled:
             result = Tensor._make(out, False)
         elif True not in (needs := tuple(map(_requires_grad_of, inputs))):  # a C-level scan
@@ -327,7 +337,9 @@ def _seed_grad(output, grad, what: str):
                 f"{what}: grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {output.shape}; pass a gradient of that shape"
             )
-        return xp.asarray(1, dtype=output.data.dtype).reshape(output.data.shape)  # 5x ones_like
+        if xp is np:
+            return xp.asarray(1, dtype=output.data.dtype).reshape(output.data.shape)  # 5x ones_like
+        return xp.ones_like(output.data)  # filled on the device: asarray(1) would upload it
     grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=output.data.dtype)
     if grad.shape != output.data.shape:
         raise RuntimeError(

@@ -6,6 +6,8 @@ same code runs on either device. GPU support lives here and nowhere else.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 float16 = np.dtype("float16")
@@ -145,9 +147,9 @@ def get_array_module(array):
         return np
     if isinstance(array, np.ndarray | np.generic):
         return np
-    module = type(array).__module__
-    if module.startswith("cupy"):
-        return _cupy()
+    cupy = sys.modules.get("cupy")  # a CuPy array exists only once CuPy has been imported
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return cupy
     return np
 
 
@@ -195,12 +197,44 @@ def move(array, dev):
 
 
 def to_numpy(array) -> np.ndarray:
-    """A NumPy array of any backend array (a GPU array is copied to the host)."""
+    """A NumPy array of any backend array (a GPU array is copied to the host, after the checks
+    the device deferred, see ``defer_check``)."""
     if isinstance(array, np.ndarray):
         return array
     if get_array_module(array) is np:
         return np.asarray(array)
+    run_deferred_checks()
     return array.get()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks on the device: read once, when the host reads anyway
+# ---------------------------------------------------------------------------------------------
+
+_deferred: list = []
+_DEFERRED_LIMIT = 256  # checks kept before one read settles them: bounded memory and syncs
+
+
+def defer_check(failed, error) -> None:
+    """Check a condition on the device without waiting for it: ``failed`` is a 0-d device bool
+    and ``error()`` builds the exception to raise when it holds. The checks run at the next
+    read from the device (``to_numpy``, ``Tensor.item``) in one transfer, or every 256 checks."""
+    _deferred.append((failed, error))
+    if len(_deferred) >= _DEFERRED_LIMIT:
+        run_deferred_checks()
+
+
+def run_deferred_checks() -> None:
+    """Raise the first deferred check that failed (one host read for all of them)."""
+    if not _deferred:
+        return
+    checks = list(_deferred)
+    _deferred.clear()
+    xp = get_array_module(checks[0][0])
+    flags = xp.stack([failed for failed, _ in checks]).get()
+    for (_, error), failed in zip(checks, flags, strict=True):
+        if failed:
+            raise error()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +242,12 @@ def to_numpy(array) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 _generator = np.random.default_rng(0)
+_seed = 0
+# Each GPU draws from its own CuPy generator (no host-drawn mask uploaded per step), seeded by
+# manual_seed's seed, the device index and the number of times a checkpoint saved the state:
+# CuPy's generator state cannot be restored, so saving it starts a fresh, reproducible stream.
+_cuda_generators: dict = {}
+_cuda_stream = [0, False]  # [streams started by saving the state, drawn since the last start]
 
 
 def default_generator() -> np.random.Generator:
@@ -217,21 +257,56 @@ def default_generator() -> np.random.Generator:
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed the global generator, as ``torch.manual_seed``: the same seed gives the same run."""
-    global _generator
+    global _generator, _seed
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"manual_seed: expected a non-negative integer, got {seed!r}")
     _generator = np.random.default_rng(int(seed))
+    _seed = int(seed)
+    _cuda_generators.clear()
+    _cuda_stream[:] = [0, False]
     return _generator
 
 
+def generator_of(array):
+    """The generator that random masks for ``array`` come from: the global NumPy generator for
+    a host array, the device's CuPy generator for a GPU array (drawn there, nothing uploaded)."""
+    if type(array) is np.ndarray:
+        return _generator
+    dev = device_of(array)
+    if dev.type == "cpu":
+        return _generator
+    generator = _cuda_generators.get(dev.index)
+    if generator is None:
+        cupy = _cupy()
+        seed = np.random.SeedSequence(_seed, spawn_key=(dev.index, _cuda_stream[0]))
+        with cupy.cuda.Device(dev.index):
+            generator = _cuda_generators[dev.index] = cupy.random.default_rng(seed)
+    _cuda_stream[1] = True
+    return generator
+
+
 def get_rng_state() -> dict:
-    """The global generator's state, a JSON-serialisable dict (saved in checkpoints)."""
-    return _generator.bit_generator.state
+    """The global generator's state, a JSON-serialisable dict (saved in checkpoints); once a
+    GPU has drawn, also ``"cuda"``: the seed and stream its generators restart from."""
+    state = _generator.bit_generator.state
+    if _cuda_stream[1]:  # saving twice with no draw in between starts no second stream
+        _cuda_stream[:] = [_cuda_stream[0] + 1, False]
+        _cuda_generators.clear()
+    if _cuda_stream[0]:
+        state["cuda"] = {"seed": _seed, "stream": _cuda_stream[0]}
+    return state
 
 
 def set_rng_state(state: dict) -> None:
     """Restore the global generator's state from ``get_rng_state()``."""
+    global _seed
+    state = dict(state)
+    cuda = state.pop("cuda", None)
     _generator.bit_generator.state = state
+    if cuda is not None:
+        _seed = int(cuda["seed"])
+        _cuda_stream[:] = [int(cuda["stream"]), False]
+        _cuda_generators.clear()
 
 
 def generator_for(seed: int | np.random.Generator | None) -> np.random.Generator:

@@ -26,9 +26,10 @@ class GaussianNoise(Module):
         if not self.training or self.std == 0:
             return input
         dtype = input.dtype if input.dtype in (backend.float32, backend.float64) else np.float32
-        noise = backend.default_generator().standard_normal(input.shape, dtype=dtype)
+        # drawn where the input lives: on a GPU from its own generator, nothing uploaded
+        noise = backend.generator_of(input.data).standard_normal(input.shape, dtype=dtype)
         noise *= noise.dtype.type(self.std)
-        noise = backend.move(noise.astype(input.dtype, copy=False), input.device)
+        noise = noise.astype(input.dtype, copy=False)
         return input + Tensor(noise)
 
     def extra_repr(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+
 from aprende import backend
 from aprende._tensor import Tensor
 from aprende.creation import tensor
@@ -35,7 +37,9 @@ def clip_grad_norm_(
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
     xp = backend.get_array_module(grads[0])
     dtype = grads[0].dtype
-    if math.isinf(norm_type):
+    if math.isinf(norm_type) and xp is not np and any(g.size for g in grads):
+        total = xp.stack([xp.abs(g).max() for g in grads if g.size]).max()  # no host compare
+    elif math.isinf(norm_type):
         total = max(xp.abs(g).max() for g in grads if g.size) if any(g.size for g in grads) else 0
     elif norm_type == 2.0:
         total = xp.sqrt(sum(xp.dot(g.reshape(-1), g.reshape(-1)) for g in grads))
@@ -49,6 +53,14 @@ def clip_grad_norm_(
             "non-finite norm anyway, set `error_if_nonfinite=False`"
         )
     coefficient = dtype.type(max_norm) / (total + dtype.type(1e-6))
+    if xp is not np:
+        # On a GPU, comparing with 1 would wait for the device: scale by min(coefficient, 1)
+        # always, as PyTorch does.
+        coefficient = xp.minimum(coefficient, dtype.type(1))
+        for p in _as_list(parameters):
+            if p.grad is not None:
+                p.grad = Tensor(p.grad.data * coefficient)
+        return Tensor(total)
     if coefficient < 1:
         for p in _as_list(parameters):
             if p.grad is not None:

@@ -66,7 +66,7 @@ def _class_index(xp, target) -> tuple:
     return (grids[0], target, *grids[1:])
 
 
-def _target_weights(target, weight, ignore_index: int | None, dtype):
+def _target_weights(target, weight, ignore_index: int | None, dtype, classes: int):
     """The picking index, each element's class weight w_yn (0 where ignored), the valid mask.
 
     The weights are None when every element counts 1 (no weight, nothing ignored), and the
@@ -74,7 +74,12 @@ def _target_weights(target, weight, ignore_index: int | None, dtype):
     """
     xp = get_array_module(target)
     valid = None if ignore_index is None else target != ignore_index
-    if valid is None or valid.all():
+    if xp is not np and valid is not None:
+        # A GPU reports a bad label later (_check_labels_on_device); until then it must not
+        # read outside the logits, so such a label counts as ignored.
+        valid &= _as_unsigned(target) < classes
+    # Checking for nothing ignored saves two masks on the CPU; a GPU would have to wait for it.
+    if valid is None or (xp is np and valid.all()):
         valid, safe = None, target
     else:
         safe = xp.where(valid, target, 0)
@@ -106,7 +111,7 @@ class CrossEntropy(Function):
     def forward(self, logits, target, weight=None, *, ignore_index, reduction, smoothing):
         xp, dtype, classes = get_array_module(logits), logits.dtype, logits.shape[1]
         logp = _log_softmax(logits, axis=1)
-        index, picked, valid = _target_weights(target, weight, ignore_index, dtype)
+        index, picked, valid = _target_weights(target, weight, ignore_index, dtype, classes)
         loss = -logp[index]
         if picked is not None:
             loss *= picked
@@ -244,7 +249,7 @@ class NLLLoss(Function):
     elsewhere. Equals ``-(x[arange(N), y] * weight[y])`` reduced, in one node."""
 
     def forward(self, logp, target, weight=None, *, ignore_index, reduction):
-        index, picked, _ = _target_weights(target, weight, ignore_index, logp.dtype)
+        index, picked, _ = _target_weights(target, weight, ignore_index, logp.dtype, logp.shape[1])
         loss = -logp[index]
         if picked is not None:
             loss *= picked
@@ -289,17 +294,35 @@ def _check_class_target(input: Tensor, target: Tensor, ignore_index: int, op: st
             + f", got a {target.dtype} target of shape {target.shape}"
         )
     labels, classes = target.data, input.shape[1]
+    if get_array_module(labels) is not np:
+        return _check_labels_on_device(labels, classes, ignore_index, op)
     outside = _as_unsigned(labels) >= classes  # one pass catches both ends of the range
     if not outside.any():
         ignorable = 0 <= ignore_index < classes and bool((labels == ignore_index).any())
         return ignore_index if ignorable else None
     bad = labels[outside & (labels != ignore_index)]
     if bad.size:
-        raise IndexError(
-            f"{op}: target label {int(bad.reshape(-1)[0])} is out of range for {classes} "
-            f"classes (expected labels in [0, {classes - 1}], or ignore_index={ignore_index})"
-        )
+        raise _label_error(op, int(bad.reshape(-1)[0]), classes, ignore_index)
     return ignore_index
+
+
+def _check_labels_on_device(labels, classes: int, ignore_index: int, op: str):
+    """The label range check on a GPU, without waiting for it: computed there and read with
+    the next value the host reads (``backend.defer_check``). The loss applies the ignore_index
+    masks unconditionally, as finding out whether any label is ignored would be a read too."""
+    if labels.size:
+        xp = get_array_module(labels)
+        bad = ((_as_unsigned(labels) >= classes) & (labels != ignore_index)).reshape(-1)
+        first = labels.reshape(-1)[xp.argmax(bad)]  # the first bad label, still on the device
+        backend.defer_check(bad.any(), lambda: _label_error(op, int(first), classes, ignore_index))
+    return ignore_index
+
+
+def _label_error(op: str, label: int, classes: int, ignore_index: int) -> IndexError:
+    return IndexError(
+        f"{op}: target label {label} is out of range for {classes} "
+        f"classes (expected labels in [0, {classes - 1}], or ignore_index={ignore_index})"
+    )
 
 
 def _check_class_weight(weight, classes: int, op: str) -> None:

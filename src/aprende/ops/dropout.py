@@ -20,8 +20,9 @@ class Dropout(Function):
 
     def forward(self, x, *, p):
         xp = get_array_module(x)
-        draws = backend.default_generator().random(self.mask_shape(x.shape), dtype=np.float32)
-        keep = backend.move(draws >= np.float32(p), backend.device_of(x))  # m
+        # drawn where x lives: on a GPU from its own generator, so no mask is uploaded
+        draws = backend.generator_of(x).random(self.mask_shape(x.shape), dtype=np.float32)
+        keep = draws >= np.float32(p)  # m
         self.save_for_backward(keep)
         self.scale = x.dtype.type(0 if p == 1 else 1 / (1 - p))
         out = xp.multiply(x, keep)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
@@ -32,6 +33,16 @@ def array_index(index):
         return index.data
     if isinstance(index, list):
         return np.asarray(index)
+    return index
+
+
+def index_on_device_of(index, array):
+    """The index with its host arrays copied to ``array``'s GPU: as in PyTorch, lists and CPU
+    tensors index a GPU tensor."""
+    if isinstance(index, tuple):
+        return tuple(index_on_device_of(i, array) for i in index)
+    if isinstance(index, np.ndarray):
+        return backend.move(index, backend.device_of(array))
     return index
 
 
@@ -139,6 +150,8 @@ def _bool_to_int(index):
 def getitem(input: Tensor, index) -> Tensor:
     """``input[index]``: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     template, arrays, as_tuple = _split_index(index)
+    if type(input.data) is not np.ndarray:  # lists and CPU tensors index a GPU tensor too
+        arrays = [a.to(input.device) for a in arrays]
     try:
         return GetItem.apply(input, *arrays, template=template, as_tuple=as_tuple)
     except (IndexError, RuntimeError) as error:

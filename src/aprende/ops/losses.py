@@ -59,16 +59,24 @@ def reduce_loss(loss, reduction: str, count):
 
 def reduced_total(total, reduction: str, count, like):
     """A summed loss as a 0-d array of ``like``'s dtype, divided by ``count`` for a mean."""
-    if reduction == "mean":
+    xp = get_array_module(like)
+    if reduction == "mean" and _on_device(count):
+        total = total / count  # a count still on the GPU is not read; 0/0 gives nan there too
+    elif reduction == "mean":
         total = total / like.dtype.type(count) if count else like.dtype.type(np.nan)  # 0/0 = nan
-    return get_array_module(like).asarray(total, dtype=like.dtype)
+    return xp.asarray(total, dtype=like.dtype)
 
 
 def upstream(grad, reduction: str, count):
     """∂L/∂ℓ_n for every element: the incoming gradient, divided by ``count`` for a mean."""
     if reduction == "mean":
-        return grad / grad.dtype.type(count)
+        return grad / (count if _on_device(count) else grad.dtype.type(count))
     return grad
+
+
+def _on_device(count) -> bool:
+    """A count computed on a GPU (Σ w_yn over the labels), used there without a host read."""
+    return not isinstance(count, int | float | np.number) and get_array_module(count) is not np
 
 
 class BinaryCrossEntropy(Function):

@@ -132,6 +132,71 @@ def _to_numpy(t) -> np.ndarray:
     return backend.to_numpy(t.data if isinstance(t, Tensor) else t)
 
 
+def _concatenated(arrays: list) -> np.ndarray:
+    """The batches' arrays joined, then copied to the host once (not once per batch)."""
+    return backend.to_numpy(backend.get_array_module(arrays[0]).concatenate(arrays))
+
+
+_READ_EVERY = 50  # batches between two reads of the training loss on a GPU
+
+
+class _LossSum:
+    """Σ loss·size over an epoch's batches, with the guard against a non-finite loss.
+
+    On the CPU each batch's loss is read at once, so a NaN stops training before its step
+    touches the weights. On a GPU that read would make every step wait for the device, so the
+    sum (in float64) stays there and is read every ``_READ_EVERY`` batches and at the end of
+    the epoch: a sum is finite only when every loss in it is, and an epoch waits for the device
+    a bounded number of times, whatever its number of batches.
+    """
+
+    def __init__(self, device, epoch: int):
+        self.on_host = backend.device(device).type == "cpu"
+        self.epoch, self.total, self.count = epoch, 0.0, 0
+        self.pending, self.pending_count, self.first = None, 0, 0
+        self.last = math.nan  # the latest loss the host knows, for the progress bar
+
+    def add(self, loss: Tensor, size: int, batch: int) -> None:
+        if self.on_host:
+            value = loss.item()
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"the loss became {value} at epoch {self.epoch + 1}, batch {batch + 1}: "
+                    "training stopped before this step touched the weights; lower the "
+                    "learning rate, clip gradients or check the data (the last good "
+                    "checkpoint is kept)"
+                )
+            self.total, self.count, self.last = self.total + value * size, self.count + size, value
+            return
+        weighted = loss.detach().data.astype(np.float64) * size
+        if self.pending is None:
+            self.pending, self.first = weighted, batch
+        else:
+            self.pending = self.pending + weighted
+        self.pending_count += size
+        if batch + 1 - self.first >= _READ_EVERY:
+            self.read(batch)
+
+    def read(self, batch: int) -> None:
+        """Bring the pending sum to the host (one transfer) and check it."""
+        if self.pending is None:
+            return
+        value = float(backend.to_numpy(self.pending))
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"the loss became {value} at epoch {self.epoch + 1}, in batches "
+                f"{self.first + 1}-{batch + 1} (a GPU's loss is read every {_READ_EVERY} "
+                "batches): training stopped; lower the learning rate, clip gradients or check "
+                "the data (the last good checkpoint is kept)"
+            )
+        self.total, self.count = self.total + value, self.count + self.pending_count
+        self.last = value / max(self.pending_count, 1)
+        self.pending, self.pending_count = None, 0
+
+    def mean(self) -> float:
+        return self.total / max(self.count, 1)
+
+
 # ---- one pass over the data ------------------------------------------------------------------
 
 
@@ -190,21 +255,17 @@ def train_one_epoch(
 ) -> dict:
     """One pass of mini-batch gradient descent over ``loader``; returns the epoch's logs."""
     model.train()
-    total, count = 0.0, 0
+    losses = _LossSum(device, epoch)
     kept_targets, kept_outputs = [], []
     sampler = _hard_example_sampler(loader)
+    batch = -1
     for batch, (inputs, targets) in enumerate(loader):
         inputs, targets = inputs.to(device), targets.to(device)
         optimizer.zero_grad()
         outputs = model(inputs)
         loss = criterion(outputs, targets)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(
-                f"the loss became {value} at epoch {epoch + 1}, batch {batch + 1}: training "
-                "stopped before this step touched the weights; lower the learning rate, clip "
-                "gradients or check the data (the last good checkpoint is kept)"
-            )
+        size = len(inputs)
+        losses.add(loss, size, batch)
         penalty = _penalty(model, l1, l2) if (l1 or l2) else None
         (loss if penalty is None else loss + penalty).backward()
         if grad_clip:
@@ -214,17 +275,16 @@ def train_one_epoch(
         optimizer.step()
         if sampler is not None:
             sampler.update(loader.batch_indices, _per_example_losses(criterion, outputs, targets))
-        size = len(inputs)
-        total, count = total + value * size, count + size
         if metrics:
-            kept_targets.append(_to_numpy(targets))
-            kept_outputs.append(_to_numpy(outputs.detach()))
-        callbacks.on_batch_end(batch, {"loss": value, "size": size})
-    logs = {"loss": total / max(count, 1)}
+            kept_targets.append(targets.data)
+            kept_outputs.append(outputs.detach().data)
+        callbacks.on_batch_end(batch, {"loss": losses.last, "size": size})
+    losses.read(batch)
+    logs = {"loss": losses.mean()}
     if metrics:
-        outputs = np.concatenate(kept_outputs)
-        logs.update(compute_metrics(metrics, np.concatenate(kept_targets), outputs, kind))
-    logs["samples"] = count
+        outputs = _concatenated(kept_outputs)
+        logs.update(compute_metrics(metrics, _concatenated(kept_targets), outputs, kind))
+    logs["samples"] = losses.count
     return logs
 
 
@@ -238,17 +298,26 @@ def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
             inputs, targets = inputs.to(device), targets.to(device)
             outputs = model(inputs)
             if criterion is not None:
-                total += criterion(outputs, targets).item() * len(inputs)
+                total = total + _weighted(criterion(outputs, targets), len(inputs))
             count += len(inputs)
-            kept_targets.append(_to_numpy(targets))
-            kept_outputs.append(_to_numpy(outputs))
+            kept_targets.append(targets.data)
+            kept_outputs.append(outputs.data)
     if not count:
         raise ValueError("evaluate: the loader gives no examples (an empty dataset)")
+    if not isinstance(total, float):
+        total = float(backend.to_numpy(total))  # a GPU's sum, read once
     logs = {"loss": total / count} if criterion is not None else {}
-    outputs, targets = np.concatenate(kept_outputs), np.concatenate(kept_targets)
+    outputs, targets = _concatenated(kept_outputs), _concatenated(kept_targets)
     kind = _output_kind(criterion, outputs, targets)
     logs.update(compute_metrics(metrics, targets, outputs, kind))
     return logs
+
+
+def _weighted(loss: Tensor, size: int):
+    """loss·size: a Python float on the CPU, a float64 0-d array left on a GPU."""
+    if type(loss.data) is np.ndarray:
+        return loss.item() * size
+    return loss.data.astype(np.float64) * size
 
 
 def predict(model, x, batch_size: int | None = 1024, device="cpu") -> Tensor:

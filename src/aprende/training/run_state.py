@@ -116,7 +116,8 @@ def snapshot(model, optimizer, scheduler, loader) -> dict:
     """What an epoch changes: weights, optimizer and schedule state, the generators."""
     return copy.deepcopy(
         {
-            "model": {k: backend.to_numpy(v.data) for k, v in model.state_dict().items()},
+            # deepcopy copies each array where it lives: a GPU's weights stay on the GPU
+            "model": {k: v.data for k, v in model.state_dict().items()},
             "optimizer": optimizer.state_dict(),
             "scheduler": None if scheduler is None else scheduler.state_dict(),
             "rng": backend.get_rng_state(),
