@@ -24,6 +24,18 @@ import numpy as np
 from benchmarks.conv import measure
 
 
+def training_step(model, opt, loss_fn, x, y):
+    """One ``zero_grad``, forward, loss, ``backward`` and ``step``: the same calls in aprende
+    and in PyTorch."""
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
 def aprende_step(x, y, seed: int):
     import aprende
     from aprende import nn, optim
@@ -33,14 +45,7 @@ def aprende_step(x, y, seed: int):
     model = LeNet(1, 10, image_size=28)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    xa, ya = aprende.tensor(x), aprende.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xa), ya).backward()
-        opt.step()
-
-    return step, model
+    return training_step(model, opt, loss_fn, aprende.tensor(x), aprende.tensor(y)), model
 
 
 def torch_step(x, y, weights: list[np.ndarray]):
@@ -58,14 +63,7 @@ def torch_step(x, y, weights: list[np.ndarray]):
             parameter.copy_(torch.from_numpy(value))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xt), yt).backward()
-        opt.step()
-
-    return step, model
+    return training_step(model, opt, loss_fn, torch.from_numpy(x), torch.from_numpy(y)), model
 
 
 def main(argv=None) -> int:

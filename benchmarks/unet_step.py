@@ -29,6 +29,7 @@ import numpy as np
 
 from benchmarks.cnn_step import aprende_step as lenet_aprende_step
 from benchmarks.cnn_step import torch_step as lenet_torch_step
+from benchmarks.cnn_step import training_step
 from benchmarks.conv import measure
 
 CLASSES = 11
@@ -50,14 +51,7 @@ def aprende_unet_step(x, y, seed: int, depth: int, width: int):
     model = UNet(1, CLASSES, depth=depth, width=width)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    xa, ya = aprende.tensor(x), aprende.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xa), ya).backward()
-        opt.step()
-
-    return step, model
+    return training_step(model, opt, loss_fn, aprende.tensor(x), aprende.tensor(y)), model
 
 
 def torch_unet(depth: int, width: int):
@@ -113,14 +107,7 @@ def torch_unet_step(x, y, state: dict, depth: int, width: int):
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xt), yt).backward()
-        opt.step()
-
-    return step, model
+    return training_step(model, opt, loss_fn, torch.from_numpy(x), torch.from_numpy(y)), model
 
 
 def _numpy_state(model) -> dict:
