@@ -299,7 +299,8 @@ def test_lr_find_plots_and_suggests(tmp_path, capsys):
     assert len(list(csv.DictReader((folder / "lr_find.csv").open()))) > 3
 
 
-def test_datasets_lists_each_with_task_and_size(capsys):
+def test_datasets_lists_each_with_task_and_size(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # the whole table: 80 columns go without "kind"
     assert run_main("datasets") == 0
     out = capsys.readouterr().out
     assert re.search(r"digits +bundled +multiclass +1797 x 64, 10 classes", out)
