@@ -190,3 +190,46 @@ def test_aprende_train_regression_fits_60_columns(tmp_path, monkeypatch, capsys)
     assert status == 0, out
     assert all(len(line) <= 60 for line in out.splitlines() if str(tmp_path) not in line)
     assert re.search(r"average\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+", out)
+
+
+def run_in_terminal(args, env) -> str:
+    """What ``python -m aprende ARGS`` writes to a pseudo-terminal (a real TTY)."""
+    import os
+    import sys
+
+    pty = pytest.importorskip("pty")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the command, its output the terminal
+        os.environ.update(env)
+        os.execv(sys.executable, [sys.executable, "-m", "aprende", *map(str, args)])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out.decode()
+    return out.decode()
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_a_real_terminal_of_60_columns(no_color, tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("rich")
+    env = {"COLUMNS": "60", "OPENBLAS_NUM_THREADS": "1", **({"NO_COLOR": "1"} if no_color else {})}
+    out = run_in_terminal(["train", "--dataset", "iris", "--epochs", 2, "--out", tmp_path], env)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out).replace("\r\n", "\n")
+    for line in shown.split("\n"):
+        for frame in line.split("\r"):  # each redraw of a bar
+            assert len(frame) <= 60 or str(tmp_path) in frame, frame
+    epochs = [line for line in shown.split("\n") if line.lstrip("\r").startswith("Epoch ")]
+    assert len(epochs) == 2 and all(re.search(r"loss \d\.\d{4}", e) for e in epochs), epochs
+    if no_color:  # plain: no escapes, no bar redrawn in place
+        assert "\x1b[" not in out and "\r" not in out.replace("\r\n", "")
+        assert epochs[0].startswith("Epoch 1/2: loss ")
+    else:
+        assert "\x1b[" in out  # rich draws the bar

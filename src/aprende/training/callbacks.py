@@ -325,6 +325,8 @@ class ProgressBar(Callback):
         self.width = width if width is not None or stream is not None else terminal_width()
         self.stream = stream or sys.stdout
         self.use_rich = not is_plain(self.stream) if rich is None else rich
+        # A narrow terminal gives the bar less room and the numbers more.
+        self.bar_width = 20 if self.width is None or self.width >= 100 else 10
         self.progress = self.task = None
         self.seen = self.epoch = 0
         self.start = time.perf_counter()
@@ -336,7 +338,7 @@ class ProgressBar(Callback):
             return None
         steps = len(str(self.steps)) if self.steps else 1
         label = len(f"Epoch {epoch + 1}/{self.epochs}")
-        return self.width - (label + 1 + _BAR_WIDTH + 1 + 2 * steps + 1 + 1)
+        return self.width - (label + 1 + self.bar_width + 1 + 2 * steps + 1 + 1)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.seen, self.start, self.epoch = 0, time.perf_counter(), epoch
@@ -346,7 +348,7 @@ class ProgressBar(Callback):
 
             self.progress = Progress(
                 TextColumn(f"Epoch {epoch + 1}/{self.epochs}"),
-                BarColumn(bar_width=_BAR_WIDTH),
+                BarColumn(bar_width=self.bar_width),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[status]}"),
                 transient=False,
@@ -375,7 +377,6 @@ class ProgressBar(Callback):
             print(text, file=self.stream, flush=True)
 
 
-_BAR_WIDTH = 20
 # Which fields of an epoch's line stay when the line must be shorter, most wanted first (the
 # loss always stays); a field not named here ranks after the metrics, before the lr.
 EPOCH_FIELD_PRIORITY = ("loss", "val_loss", "val_*", "*", "lr", "samples_per_s")
