@@ -33,7 +33,8 @@ def run_command(*args: str) -> subprocess.CompletedProcess:
 
 def test_quick_run_prints_table_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    done = run_command("--quick", "--tools", "aprende", "--json", str(out))
+    every = ("--configs", "A,B,C,D", "--memory", "--steps", "200", "--epochs", "1")
+    done = run_command("--quick", "--tools", "aprende", *every, "--json", str(out))
     assert done.returncode == 0, done.stderr
     for header in mlp.COLUMNS:
         assert header in done.stdout
@@ -57,6 +58,22 @@ def test_quick_run_prints_table_and_writes_json(tmp_path):
     # least three float32 copies of its 1.86 M parameters.
     n_params = sum(i * o + o for i, o in mlp.CONFIGS["C"].layers)
     assert report["configs"]["C"]["results"]["aprende"]["peak_mib"] > 3 * 4 * n_params / 2**20
+
+
+def test_quick_alone_is_small_and_still_gives_medians():
+    args = mlp.parse_args(["--quick"])
+    assert (args.configs, args.tools) == (["A", "D"], ["aprende", "torch"])
+    assert (args.samples, args.epochs, args.repeats, args.steps) == (256, 3, 3, 100)
+    assert (args.memory, args.threads, args.warmup) == (False, 1, 1)
+    explicit = mlp.parse_args(["--quick", "--configs", "B", "--threads", "2", "--memory"])
+    assert (explicit.configs, explicit.threads, explicit.memory) == (["B"], 2, True)
+    full = mlp.parse_args([])
+    assert (full.configs, full.memory, full.threads, full.samples) == (
+        ["A", "B", "C", "D"],
+        True,
+        None,
+        60_000,
+    )
 
 
 def test_quick_run_with_peers_gives_ratios():

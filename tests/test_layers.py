@@ -34,7 +34,8 @@ LAYERS = [
     Layer("optim"),
     Layer("data"),
     Layer("datasets"),
-    Layer("metrics", only=("backend",)),
+    Layer("terminal", "the terminal's width and plain-text mode: standard library only"),
+    Layer("metrics", only=("backend", "terminal")),
     Layer("models"),
     Layer("training"),
     Layer("serialization", "safetensors files of state dicts and models: needs models, training"),
@@ -294,7 +295,7 @@ def errors_about(source: Source, check=layering_errors) -> list[str]:
             "aprende.training.fake",
             "from aprende import plots\n",
             "imports aprende.plots, but training may import only the core and nn, optim, data, "
-            "datasets, metrics, models (plots comes after training)",
+            "datasets, terminal, metrics, models (plots comes after training)",
         ),
         (
             "aprende.training.fake",

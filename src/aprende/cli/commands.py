@@ -27,7 +27,6 @@ from aprende.cli.pipeline import (
     build_scheduler,
     check_device,
     load_data,
-    load_dataset,
     make_loader,
     model_outputs,
 )
@@ -50,9 +49,10 @@ from aprende.cli.scoring import (
     print_scores,
     score,
 )
-from aprende.config import DATASETS, RunConfig
-from aprende.datasets.info import SINGLE_LABEL_TASKS, is_regression
+from aprende.config import RunConfig
+from aprende.datasets.info import is_regression
 from aprende.datasets.spec import DataSpec
+from aprende.terminal import fit_text
 
 # ---- train -----------------------------------------------------------------------------------
 
@@ -147,11 +147,13 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=N
     data_parallel.barrier(world)  # the writer has reconciled the folder the others read
     sizes = spec.sizes
     print(
-        f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
-        f"validation / {sizes['test']} test examples, {spec.n_features} features"
+        fit_text(
+            f"{spec.name}: {spec.task} task, {sizes['train']} training / {sizes['val']} "
+            f"validation / {sizes['test']} test examples, {spec.n_features} features"
+        )
     )
     print(summary)
-    print(f"Run folder: {folder}")
+    print(fit_text(f"Run folder: {folder}"))
     if world.size > 1:
         from aprende.distributed import DistributedDataParallel
 
@@ -213,8 +215,10 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=N
     scores.update(_run_facts(spec, history, chosen, seconds))
     scores["world_size"] = world.size
     print(
-        f"\nTest split ({sizes['test']} examples), scored once with the weights of epoch "
-        f"{scores['best_epoch']} (lowest validation loss):"
+        fit_text(
+            f"\nTest split ({sizes['test']} examples), scored once with the weights of epoch "
+            f"{scores['best_epoch']} (lowest validation loss):"
+        )
     )
     print_scores(spec, data.y["test"], outputs, scores)
     _write_text(folder / "metrics.json", json.dumps(scores, indent=1) + "\n")
@@ -224,7 +228,7 @@ def _train(config: RunConfig, folder: Path, extra_callbacks: tuple = (), world=N
         write_image_plots(folder, spec, model, data.X["test"], inputs, data.y["test"], outputs)
     report = write_report(folder)
     print(headline(scores))
-    print(f"Run folder: {folder} (open {report} in a browser)")
+    print(fit_text(f"Run folder: {folder} (open {report} in a browser)"))
     return 0
 
 
@@ -444,35 +448,11 @@ def command_lr_find(args: argparse.Namespace) -> int:
     return 0
 
 
-def dataset_rows() -> list[tuple[str, str, str, str, str]]:
-    """(name, kind, task, size, description) of every dataset name the CLI accepts."""
-    rows = []
-    for name, choice in DATASETS.items():
-        try:
-            X, y, info = load_dataset(RunConfig(dataset=name))
-        except UsageError as error:
-            kind = "your files" if choice.loader == "load_idx_images" else "bundled"
-            rows.append((name, kind, "?", "?", one_line(error)))
-            continue
-        size = f"{len(X)} x {int(np.prod(X.shape[1:]))}"
-        if info.task not in SINGLE_LABEL_TASKS:
-            size += f" -> {int(np.prod(y.shape[1:])) if y.ndim > 1 else 1}"
-        if info.n_classes:
-            size += f", {info.n_classes} {'labels' if info.task == 'multilabel' else 'classes'}"
-        kind = "synthetic" if choice.synthetic else "bundled"
-        rows.append((name, kind, info.task, size, info.description))
-    return rows
-
-
 def command_datasets(args: argparse.Namespace) -> int:
     """``aprende datasets``: the dataset names, their task and size."""
-    rows = dataset_rows()
-    header = ("name", "kind", "task", "size (N x D [-> outputs])")
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(4)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)).rstrip())
-    print("\nAny CSV file too: aprende train --csv FILE --target COLUMN")
+    from aprende.cli.dataset_list import dataset_list
+
+    print("\n".join(dataset_list()))
     return 0
 
 

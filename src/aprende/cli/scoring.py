@@ -12,6 +12,7 @@ import numpy as np
 
 from aprende.datasets.info import ZERO_ONE_TASKS, is_regression
 from aprende.datasets.spec import DataSpec
+from aprende.terminal import records, terminal_width
 
 
 def as_columns(y) -> np.ndarray:
@@ -155,12 +156,14 @@ def _regression_scores(spec: DataSpec, y_true: np.ndarray, y_pred: np.ndarray) -
 
 
 def print_scores(spec: DataSpec, y_true: np.ndarray, outputs: np.ndarray, scores: dict) -> None:
-    """The slides' metrics table and the confusion matrix (or the regression table)."""
+    """The slides' metrics table and the confusion matrix (or the regression table), each in
+    the terminal's width."""
     from aprende import metrics
 
+    width = terminal_width()
     task = spec.task
     if is_regression(task):
-        print(regression_table(scores))
+        print(regression_table(scores, width))
         return
     y_pred = predicted_labels(task, outputs)
     names = spec.target_names
@@ -171,29 +174,51 @@ def print_scores(spec: DataSpec, y_true: np.ndarray, outputs: np.ndarray, scores
             target_names=names,
             zero_division=0.0,
             course=True,
+            width=width,
         )
         return
     flat_true, flat_pred = np.ravel(y_true), np.ravel(y_pred)
     labels = np.arange(len(names))
-    common = {"labels": labels, "target_names": names}
+    common = {"labels": labels, "target_names": names, "width": width}
     metrics.print_classification_report(
         flat_true, flat_pred, zero_division=0.0, course=True, **common
     )
     metrics.print_confusion_matrix(flat_true, flat_pred, **common)
 
 
-def regression_table(scores: dict) -> str:
-    """MSE, RMSE, MAE and R² per output, then their mean, as aligned text."""
+# The regression table's columns a narrow terminal goes without, first to last.
+_REGRESSION_DROP = ("mae", "rmse", "mse")
+
+
+def regression_table(scores: dict, width: int | None = None) -> str:
+    """MSE, RMSE, MAE and R² per output, then their mean, as aligned text in at most
+    ``width`` columns (too narrow: without MAE, then RMSE, then MSE; then one
+    ``name: value`` list per output)."""
     rows = [(name, values) for name, values in scores["outputs"].items()]
     rows.append(("average", scores["average"]))
-    width = max(len("output"), *(len(name) for name, _ in rows))
-    keys = ("mse", "rmse", "mae", "r2") + (("psnr",) if "psnr" in scores["average"] else ())
+    keys = ["mse", "rmse", "mae", "r2"] + (["psnr"] if "psnr" in scores["average"] else [])
     titles = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "psnr": "PSNR (dB)"}
-    lines = ["output".rjust(width) + "".join(titles[k].rjust(12) for k in keys)]
-    for name, values in rows:
-        cells = "".join(f"{values[k]:12.4f}" for k in keys)
-        lines.append(name.rjust(width) + cells)
-    return "\n".join(lines)
+    cells = [[name, *(f"{values[k]:.4f}" for k in keys)] for name, values in rows]
+    header = ["output", *(titles[k] for k in keys)]
+
+    def lines(shown: list[int]) -> list[str]:
+        widths = [max(len(row[i]) for row in [header, *cells]) for i in shown]
+        gap = [0] + [2] * (len(shown) - 1)
+        return [
+            "".join(" " * g + row[i].rjust(w) for i, w, g in zip(shown, widths, gap, strict=True))
+            for row in [header, *cells]
+        ]
+
+    shown = list(range(len(header)))
+    text = lines(shown)
+    for key in _REGRESSION_DROP:
+        if width is None or max(map(len, text)) <= width:
+            break
+        shown.remove(keys.index(key) + 1)
+        text = lines(shown)
+    if width is not None and max(map(len, text)) > width:
+        text = records(header, cells, width)
+    return "\n".join(text)
 
 
 def headline(scores: dict, split: str = "test") -> str:

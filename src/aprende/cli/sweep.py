@@ -26,6 +26,7 @@ from aprende import config as settings_module
 from aprende.cli.errors import UsageError, one_line
 from aprende.cli.sweep_space import as_flags, distributions, read_space
 from aprende.datasets.info import is_regression
+from aprende.terminal import fit_text
 from aprende.training.callbacks import Callback
 
 HEARTBEAT_SECONDS = 30
@@ -253,7 +254,7 @@ def _objective(args, space: dict, metric: str, maximize: bool, folder: Path):
         for key, value in as_flags(params).items():
             setattr(trial_args, key, value)
         trial_args.out = str(run)
-        print(f"trial {trial.number}: {_shown(params)}", flush=True)
+        print(fit_text(f"trial {trial.number}: {_shown(params)}"), flush=True)
         reporter = _ReportEpochs(trial, metric, maximize)
         quiet = (
             contextlib.nullcontext() if args.verbose else contextlib.redirect_stdout(io.StringIO())
@@ -292,6 +293,8 @@ def _print_best(study) -> None:
     best = study.best_trial
     shown = _shown(best.params)
     print(
-        f"Best of {len(done)} completed trials: trial {best.number}, value {best.value:.4f} "
-        f"({shown}); run folder {best.user_attrs.get('run')}"
+        fit_text(
+            f"Best of {len(done)} completed trials: trial {best.number}, value {best.value:.4f} "
+            f"({shown}); run folder {best.user_attrs.get('run')}"
+        )
     )

@@ -24,8 +24,37 @@ def _sklearn_bunch(loader: str, **kwargs):
     return getattr(datasets, loader)(**kwargs)
 
 
+def _digits_file():
+    """The digits as scikit-learn ships them, read straight from its data file: the same
+    arrays as ``sklearn.datasets.load_digits``, without importing scikit-learn (over a second
+    on start-up, for the default dataset of ``aprende train``); None when the file is not
+    where scikit-learn keeps it."""
+    import gzip
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    spec = importlib.util.find_spec("sklearn")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            data = np.loadtxt(handle, delimiter=",")
+    except (OSError, ValueError):
+        return None
+    if data.shape != (1797, 65):
+        return None
+    return SimpleNamespace(
+        data=data[:, :-1],
+        target=data[:, -1].astype(np.int64),
+        feature_names=[f"pixel_{i}_{j}" for i in range(8) for j in range(8)],
+        target_names=np.arange(10),
+    )
+
+
 def _classification(loader: str, name: str, description: str, **info) -> DataBundle:
-    bunch = _sklearn_bunch(loader)
+    bunch = (_digits_file() if loader == "load_digits" else None) or _sklearn_bunch(loader)
     classes = [str(c) for c in bunch.target_names]
     return DataBundle(
         bunch.data.astype(np.float32),

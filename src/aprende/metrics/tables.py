@@ -25,6 +25,7 @@ from aprende.metrics.rates import (
     accuracy_score,
     precision_recall_fscore_support,
 )
+from aprende.terminal import print_table
 
 
 def _report_labels(targets: _Targets, labels, target_names, name: str):
@@ -183,19 +184,6 @@ def course_report(
     return report
 
 
-def _print_table(table, file) -> None:
-    """Print a rich table at least at its natural width: a narrow (or non-terminal, 80
-    columns) console would otherwise cut the numbers short."""
-    from rich.console import Console
-    from rich.measure import Measurement
-
-    console = Console(file=file)
-    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    if natural > console.width:
-        console = Console(file=file, width=natural)
-    console.print(table)
-
-
 def _count_text(value, digits: int) -> str:
     """A count as an integer when it is one (weighted counts may not be)."""
     return str(int(value)) if float(value).is_integer() else f"{value:.{digits}f}"
@@ -212,17 +200,19 @@ def print_classification_report(
     zero_division="warn",
     course: bool = False,
     file=None,
+    width: int | None = None,
 ) -> None:
     """Print ``classification_report`` (or, with ``course=True``, ``course_report``: counts
     and every rate of the slides) as a table, with ``rich``.
 
     Args:
         file: where to print (default: standard output).
+        width: the most columns a line may take (``aprende.terminal.terminal_width()`` for a
+            terminal's); too narrow, the rates that others imply go first (FNR = 1 − TPR,
+            FPR = 1 − TNR), then the counts, and last comes one ``name: value`` list per
+            class. None: the table's natural width.
         Other parameters as in ``classification_report``.
     """
-    from rich.markup import escape
-    from rich.table import Table
-
     common = {
         "labels": labels,
         "target_names": target_names,
@@ -248,15 +238,10 @@ def print_classification_report(
                 "support": report["macro avg"]["support"],
             }
         caption, title = None, "Classification report"
-    table = Table(title=title, caption=caption)
-    table.add_column("class", justify="right", no_wrap=True)
-    for header in headers:
-        table.add_column(header, justify="right", no_wrap=True)
-    in_averages = False
+    rows, section = [], None
     for key, row in report.items():
-        if not in_averages and (key == "accuracy" or key.endswith(" avg")):
-            table.add_section()
-            in_averages = True
+        if section is None and (key == "accuracy" or key.endswith(" avg")):
+            section = len(rows)
         cells = []
         for column in columns:
             if column not in row:
@@ -265,8 +250,23 @@ def print_classification_report(
                 cells.append(_count_text(row[column], digits))
             else:
                 cells.append(f"{row[column]:.{digits}f}")
-        table.add_row(escape(str(key)), *cells)
-    _print_table(table, file)
+        rows.append([str(key), *cells])
+    print_table(
+        ("class", *headers),
+        rows,
+        title=title,
+        caption=caption,
+        section=section,
+        width=width,
+        drop=_REPORT_DROP,
+        short={"support": "n", "precision": "prec", "f1-score": "F1"},
+        file=file,
+    )
+
+
+# The report's columns a narrow terminal goes without, first to last: the rates that others
+# imply (FNR = 1 − TPR, FPR = 1 − TNR), the negatives' counts and rates, then the positives'.
+_REPORT_DROP = ("FNR", "FPR", "TN", "NPV", "FN", "FP", "TP", "TNR", "support")
 
 
 def print_confusion_matrix(
@@ -279,13 +279,13 @@ def print_confusion_matrix(
     normalize: str | None = None,
     digits: int = 2,
     file=None,
+    width: int | None = None,
 ) -> None:
     """Print the confusion matrix (rows: true class, columns: predicted) as a table, with
     each row's TPR (recall: read by row) in the last column and each column's PPV
-    (precision: read by column) in the last row. Parameters as in ``confusion_matrix``."""
-    from rich.markup import escape
-    from rich.table import Table
-
+    (precision: read by column) in the last row. ``width``: the most columns a line may take
+    (too narrow: borderless, then one ``predicted: count`` list per true class; None: the
+    natural width). Other parameters as in ``confusion_matrix``."""
     targets = _check_targets(y_true, y_pred, "print_confusion_matrix")
     labels = targets.classes if labels is None else _as_numpy(labels).reshape(-1)
     names = [str(label) for label in labels.tolist()] if target_names is None else target_names
@@ -299,17 +299,20 @@ def print_confusion_matrix(
     diagonal = np.diag(counts)
     row_tpr = _divide(diagonal, counts.sum(axis=1), 0.0, "TPR", "true", None)
     column_ppv = _divide(diagonal, counts.sum(axis=0), 0.0, "PPV", "predicted", None)
-    table = Table(title="Confusion matrix (rows: true class, columns: predicted class)")
-    table.add_column("true \\ predicted", justify="right", no_wrap=True)
-    for class_name in names:
-        table.add_column(escape(class_name), justify="right", no_wrap=True)
-    table.add_column("TPR (row)", justify="right", no_wrap=True)
+    rows = []
     for class_name, row, rate in zip(names, shown, row_tpr, strict=True):
         if normalize is None:
             cells = [_count_text(value, digits) for value in row.tolist()]
         else:
             cells = [f"{value:.{digits}f}" for value in row.tolist()]
-        table.add_row(escape(class_name), *cells, f"{rate:.{digits}f}")
-    table.add_section()
-    table.add_row("PPV (column)", *(f"{rate:.{digits}f}" for rate in column_ppv), "")
-    _print_table(table, file)
+        rows.append([class_name, *cells, f"{rate:.{digits}f}"])
+    rows.append(["PPV (column)", *(f"{rate:.{digits}f}" for rate in column_ppv), ""])
+    print_table(
+        ("true \\ predicted", *names, "TPR (row)"),
+        rows,
+        title="Confusion matrix (rows: true class, columns: predicted class)",
+        section=len(rows) - 1,
+        width=width,
+        short={"true \\ predicted": "true\\pred", "TPR (row)": "TPR"},
+        file=file,
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aprende.optim.lr_scheduler import ReduceLROnPlateau
+from aprende.terminal import is_plain, terminal_width
 from aprende.training.checkpoint import atomic_write, c_contiguous
 
 
@@ -306,28 +307,53 @@ def _format(value) -> str:
 
 class ProgressBar(Callback):
     """A ``rich`` progress bar per epoch (loss, metric, learning rate, samples/s) on a terminal;
-    one plain line per epoch otherwise (logs, CI)."""
+    one plain line per epoch otherwise (a pipe, a file, a CI log, or ``NO_COLOR`` set).
+
+    Each line fits ``width`` columns (default: the terminal's, ``COLUMNS`` when set, for
+    standard output; no limit for a ``stream`` given): the epoch and the loss always stay, the
+    other fields are abbreviated, then dropped (``EPOCH_FIELD_PRIORITY``), never cut.
+    """
 
     def __init__(
-        self, epochs: int, steps: int | None = None, stream=None, rich: bool | None = None
+        self,
+        epochs: int,
+        steps: int | None = None,
+        stream=None,
+        rich: bool | None = None,
+        width: int | None = None,
     ):
-        self.epochs, self.steps, self.stream = epochs, steps, stream or sys.stdout
-        self.use_rich = self.stream.isatty() if rich is None else rich
+        self.epochs, self.steps = epochs, steps
+        self.width = width if width is not None or stream is not None else terminal_width()
+        self.stream = stream or sys.stdout
+        self.use_rich = not is_plain(self.stream) if rich is None else rich
+        # A narrow terminal gives the bar less room and the numbers more.
+        self.bar_width = 20 if self.width is None or self.width >= 100 else 10
         self.progress = self.task = None
-        self.seen = 0
+        self.seen = self.epoch = 0
         self.start = time.perf_counter()
 
+    def _status_width(self, epoch: int) -> int | None:
+        """Columns left for the bar's status text: the width less the epoch, the bar and the
+        step count (rich puts one space between columns)."""
+        if self.width is None:
+            return None
+        steps = len(str(self.steps)) if self.steps else 1
+        label = len(f"Epoch {epoch + 1}/{self.epochs}")
+        return self.width - (label + 1 + self.bar_width + 1 + 2 * steps + 1 + 1)
+
     def on_epoch_begin(self, epoch, logs=None):
-        self.seen, self.start = 0, time.perf_counter()
+        self.seen, self.start, self.epoch = 0, time.perf_counter(), epoch
         if self.use_rich:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.progress = Progress(
                 TextColumn(f"Epoch {epoch + 1}/{self.epochs}"),
-                BarColumn(),
+                BarColumn(bar_width=self.bar_width),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[status]}"),
                 transient=False,
+                console=Console(file=self.stream, width=self.width),
             )
             self.progress.start()
             self.task = self.progress.add_task("train", total=self.steps, status="")
@@ -337,26 +363,73 @@ class ProgressBar(Callback):
         self.seen += logs.get("size", 0)
         if self.progress is not None:
             rate = self.seen / max(time.perf_counter() - self.start, 1e-9)
-            status = f"loss {logs.get('loss', math.nan):.4f}  {rate:,.0f} samples/s"
+            fields = {"loss": logs.get("loss", math.nan), "samples_per_s": rate}
+            status = fit_fields("", _fields(fields), self._status_width(self.epoch))
             self.progress.update(self.task, advance=1, status=status)
 
     def on_epoch_end(self, epoch, logs=None):
-        text = format_logs(epoch, self.epochs, logs or {})
         if self.progress is not None:
-            self.progress.update(self.task, status=text.split(": ", 1)[1])
+            status = fit_fields("", _fields(logs or {}), self._status_width(epoch))
+            self.progress.update(self.task, status=status)
             self.progress.stop()
             self.progress = None
         else:
+            text = format_logs(epoch, self.epochs, logs or {}, self.width)
             print(text, file=self.stream, flush=True)
 
 
-def format_logs(epoch: int, epochs: int, logs: dict) -> str:
-    """``Epoch 3/20: loss 0.1234  accuracy 0.9650  val_loss ...  lr 1.0e-03  12,345 samples/s``."""
-    parts = []
+# Which fields of an epoch's line stay when the line must be shorter, most wanted first (the
+# loss always stays); a field not named here ranks after the metrics, before the lr.
+EPOCH_FIELD_PRIORITY = ("loss", "val_loss", "val_*", "*", "lr", "samples_per_s")
+_SHORT_NAMES = {"accuracy": "acc", "samples/s": "ex/s"}
+
+
+def _rank(key: str) -> int:
+    if key in EPOCH_FIELD_PRIORITY:
+        return EPOCH_FIELD_PRIORITY.index(key)
+    return EPOCH_FIELD_PRIORITY.index("val_*" if key.startswith("val_") else "*")
+
+
+def _fields(logs: dict) -> list[tuple[str, str, str]]:
+    """(key, name, value text) of each field worth printing, in the line's order."""
+    fields = []
     for key, value in logs.items():
         if key in ("time", "samples_per_s") or value is None:
             continue
-        parts.append(f"{key} {value:.2e}" if key == "lr" else f"{key} {value:.4f}")
+        fields.append((key, key, f"{value:.2e}" if key == "lr" else f"{value:.4f}"))
     if "samples_per_s" in logs:
-        parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
-    return f"Epoch {epoch + 1}/{epochs}: " + "  ".join(parts)
+        fields.append(("samples_per_s", "samples/s", f"{logs['samples_per_s']:,.0f}"))
+    return fields
+
+
+def _join(prefix: str, fields, short: bool) -> str:
+    parts = []
+    for _, name, value in fields:
+        if short:
+            for long, abbreviation in _SHORT_NAMES.items():
+                name = name.replace(long, abbreviation)
+        parts.append(f"{value} {name}" if name.endswith("/s") else f"{name} {value}")
+    return prefix + "  ".join(parts)
+
+
+def fit_fields(prefix: str, fields, width: int | None) -> str:
+    """``prefix`` and the fields as one line of at most ``width`` columns: all of them with
+    their full names if that fits, else with short names (``acc``, ``ex/s``), else without
+    the least wanted fields (``EPOCH_FIELD_PRIORITY``) one by one; the loss always stays, so
+    a very narrow width gets the shortest line, which may be longer."""
+    line = _join(prefix, fields, short=False)
+    if width is None or len(line) <= width:
+        return line
+    kept = list(fields)
+    line = _join(prefix, kept, short=True)
+    while len(line) > width and len(kept) > 1:
+        least = max((f for f in kept if f[0] != "loss"), key=lambda f: (_rank(f[0]), kept.index(f)))
+        kept.remove(least)
+        line = _join(prefix, kept, short=True)
+    return line
+
+
+def format_logs(epoch: int, epochs: int, logs: dict, width: int | None = None) -> str:
+    """``Epoch 3/20: loss 0.1234  accuracy 0.9650  val_loss ...  lr 1.0e-03  12,345 samples/s``,
+    fitted to ``width`` columns when given (``fit_fields``)."""
+    return fit_fields(f"Epoch {epoch + 1}/{epochs}: ", _fields(logs), width)
