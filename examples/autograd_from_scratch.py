@@ -103,6 +103,8 @@ def main():
         scores = model(aprende.tensor(X_test, dtype=aprende.float32))
     accuracy = (scores.argmax(dim=1).numpy() == y_test).mean()
     print(f"test_accuracy: {accuracy:.4f}")
+    majority = np.bincount(y_train).argmax()
+    print(f"baseline_test_accuracy: {np.mean(y_test == majority):.4f}  (always the majority class)")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,12 @@ def main():
     print(f"mlp: {sum(p.numel() for p in mlp.parameters())} weights")
     print(f"test_accuracy_cnn: {cnn_accuracy:.4f}")
     print(f"test_accuracy_mlp: {mlp_accuracy:.4f}")
+    y_train, y_test = parts[1], parts[5]
+    majority = np.full_like(y_test, np.bincount(y_train).argmax())
+    print(
+        f"baseline_test_accuracy: {metrics.accuracy_score(y_test, majority):.4f}  "
+        "(always the most frequent digit)"
+    )
 
     plots.plot_learning_curves(cnn_history, ("loss", "accuracy"), path=out / "cnn_curves.png")
     plots.plot_filters(cnn.features[0].weight, path=out / "cnn_filters.png")

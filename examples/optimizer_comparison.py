@@ -63,6 +63,11 @@ def main():
             f"test_accuracy_{key}: {metrics.accuracy_score(y_test, predicted):.4f}  "
             f"(final training loss {curves[label][-1]:.4f})"
         )
+    majority = np.full_like(y_test, np.bincount(y_train).argmax())
+    print(
+        f"baseline_test_accuracy: {metrics.accuracy_score(y_test, majority):.4f}  "
+        "(always the training split's majority class: chance on two balanced spirals)"
+    )
     plots.plot_optimizer_comparison(curves, path=out / "optimizer_comparison.png")
 
 

@@ -14,6 +14,8 @@ import argparse
 import os
 from pathlib import Path
 
+import numpy as np
+
 from aprende import plots
 from aprende.classic import Adaline, Perceptron
 from aprende.data import StandardScaler, train_val_test_split
@@ -53,6 +55,11 @@ def main():
     )
     print(f"test_accuracy_perceptron: {perceptron.score(X_test, y_test):.4f}")
     print(f"test_accuracy_adaline: {adaline.score(X_test, y_test):.4f}")
+    majority = np.bincount(y_train).argmax()
+    print(
+        f"baseline_test_accuracy: {np.mean(y_test == majority):.4f}  "
+        "(always the training split's majority class)"
+    )
 
     figure = plots.plot_decision_boundary(perceptron, X_test, y_test)
     axis = figure.axes[0]
