@@ -4,7 +4,8 @@ The 8×8 digits as images (N, 1, 8, 8). A LeNet-style CNN slides each 3×3 filte
 position of the image (one small set of weights shared by all positions: the slides' "varias
 unidades comparten sus pesos"), pools, and classifies; the MLP sees the same 64 pixels as a flat
 vector with a weight per pixel and unit. Same split, same optimizer, same early stopping; the
-test split is scored once with the best validation weights of each.
+test split is scored once with the best validation weights of each. The MLP is the CNN's
+baseline, and always answering the most frequent digit is the baseline of both.
 
     python examples/cnn_digits.py [--quick] [--out DIR]
 """

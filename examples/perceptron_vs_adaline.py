@@ -5,7 +5,8 @@ differ in how they learn. The perceptron corrects its mistakes only (w ← w + �
 ŷ = step(a)) and stops once an epoch has none: on separable data it converges (the convergence
 theorem). ADALINE descends the squared error of the linear output o = a (the LMS / delta rule,
 e = y − o; here its batch form, w ← w + η (1/N) Σₙ eₙ xₙ), so every example pulls on it and it
-settles on the least-squares hyperplane. The plot draws both hyperplanes over the test points.
+settles on the least-squares hyperplane. The plot draws both hyperplanes over the test points;
+the test accuracies are printed beside the majority class's.
 
     python examples/perceptron_vs_adaline.py [--quick] [--out DIR]
 """
