@@ -41,7 +41,7 @@ def main():
     aprende.manual_seed(0)
 
     sizes = (
-        {"train": 96, "val": 32, "test": 32} if quick else {"train": 320, "val": 100, "test": 100}
+        {"train": 96, "val": 32, "test": 32} if quick else {"train": 256, "val": 64, "test": 100}
     )
     data = {kind: make_reconstruction_canvases(n, kind=kind, seed=0) for kind, n in sizes.items()}
 

@@ -36,7 +36,7 @@ def main():
     aprende.manual_seed(0)
 
     sizes = (
-        {"train": 96, "val": 32, "test": 32} if quick else {"train": 320, "val": 100, "test": 100}
+        {"train": 96, "val": 32, "test": 32} if quick else {"train": 256, "val": 64, "test": 100}
     )
     data = {kind: make_digit_canvases(n, kind=kind, seed=0) for kind, n in sizes.items()}
 
@@ -58,7 +58,7 @@ def main():
         loader("val"),
         epochs=3 if quick else 20,
         metrics=["accuracy"],
-        callbacks=[EarlyStopping(patience=4, restore_best_weights=True)],
+        callbacks=[EarlyStopping(patience=8, restore_best_weights=True)],
         verbose=0,
     )
     X_test, y_test, _ = data["test"]
