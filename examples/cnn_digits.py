@@ -4,7 +4,8 @@ The 8×8 digits as images (N, 1, 8, 8). A LeNet-style CNN slides each 3×3 filte
 position of the image (one small set of weights shared by all positions: the slides' "varias
 unidades comparten sus pesos"), pools, and classifies; the MLP sees the same 64 pixels as a flat
 vector with a weight per pixel and unit. Same split, same optimizer, same early stopping; the
-test split is scored once with the best validation weights of each.
+test split is scored once with the best validation weights of each. The MLP is the CNN's
+baseline, and always answering the most frequent digit is the baseline of both.
 
     python examples/cnn_digits.py [--quick] [--out DIR]
 """
@@ -76,6 +77,12 @@ def main():
     print(f"mlp: {sum(p.numel() for p in mlp.parameters())} weights")
     print(f"test_accuracy_cnn: {cnn_accuracy:.4f}")
     print(f"test_accuracy_mlp: {mlp_accuracy:.4f}")
+    y_train, y_test = parts[1], parts[5]
+    majority = np.full_like(y_test, np.bincount(y_train).argmax())
+    print(
+        f"baseline_test_accuracy: {metrics.accuracy_score(y_test, majority):.4f}  "
+        "(always the most frequent digit)"
+    )
 
     plots.plot_learning_curves(cnn_history, ("loss", "accuracy"), path=out / "cnn_curves.png")
     plots.plot_filters(cnn.features[0].weight, path=out / "cnn_filters.png")

@@ -4,7 +4,8 @@ C output units, softmax and categorical cross-entropy (``CrossEntropyLoss`` take
 and integer labels 0..C−1; it applies a stable log-softmax itself). Inputs are z-normalised with
 statistics of the training split; the split is seeded and stratified; early stopping keeps the
 weights of the best validation epoch, which score the test split once. The slides' per-class
-table (TP, FP, FN, TN, TPR, TNR, PPV, NPV, F1) and confusion matrix follow.
+table (TP, FP, FN, TN, TPR, TNR, PPV, NPV, F1) and confusion matrix follow, and two baselines:
+always the most frequent digit, and scikit-learn's logistic regression (where it is installed).
 
     python examples/multiclass_digits.py [--quick] [--out DIR]
 """
@@ -59,6 +60,21 @@ def main():
     metrics.print_classification_report(y_test, predicted, course=True)
     print(f"epochs: {len(history)}")
     print(f"test_accuracy: {metrics.accuracy_score(y_test, predicted):.4f}")
+    majority = np.full_like(y_test, np.bincount(y_train).argmax())
+    print(
+        f"baseline_test_accuracy: {metrics.accuracy_score(y_test, majority):.4f}  "
+        "(always the training split's most frequent digit)"
+    )
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:  # scikit-learn's model is an optional reference
+        print("sklearn_test_accuracy: not run (scikit-learn is not installed)")
+    else:
+        reference = LogisticRegression(max_iter=2000).fit(scaler.transform(X_train), y_train)
+        print(
+            f"sklearn_test_accuracy: {reference.score(scaler.transform(X_test), y_test):.4f}  "
+            "(scikit-learn's LogisticRegression: no hidden layer)"
+        )
 
     plots.plot_learning_curves(history, ("loss", "accuracy"), path=out / "digits_curves.png")
     plots.plot_confusion_matrix(

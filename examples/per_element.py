@@ -4,7 +4,8 @@ pixel, zone or fragment").
 The model reads the whole noisy signal x (N, L) and gives C scores at each of the L positions,
 (N, C, L) with the class dimension second, as PyTorch's ``CrossEntropyLoss`` takes it for targets
 of shape (N, L): the loss is the cross-entropy averaged over every position of every example.
-Scored by pixel accuracy and intersection-over-union (IoU) per class.
+Scored by pixel accuracy and intersection-over-union (IoU) per class, beside the baseline that
+gives every position the most frequent class.
 
     python examples/per_element.py [--quick] [--out DIR]
 """
@@ -73,6 +74,12 @@ def main():
     print(f"epochs: {len(history)}")
     print(f"test_pixel_accuracy: {metrics.pixel_accuracy(Y_test, predicted):.4f}")
     print(f"test_mean_iou: {metrics.mean_iou(Y_test, predicted, num_classes=n_classes):.4f}")
+    majority = np.full_like(Y_test, np.bincount(Y_train.ravel()).argmax())
+    print(
+        f"baseline_test_pixel_accuracy: {metrics.pixel_accuracy(Y_test, majority):.4f}  "
+        f"(every position the training split's most frequent class; mean IoU "
+        f"{metrics.mean_iou(Y_test, majority, num_classes=n_classes):.4f})"
+    )
 
     plots.plot_learning_curves(history, ("loss", "accuracy"), path=out / "per_element_curves.png")
     plots.plot_confusion_matrix(

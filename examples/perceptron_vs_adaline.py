@@ -5,7 +5,8 @@ differ in how they learn. The perceptron corrects its mistakes only (w ← w + �
 ŷ = step(a)) and stops once an epoch has none: on separable data it converges (the convergence
 theorem). ADALINE descends the squared error of the linear output o = a (the LMS / delta rule,
 e = y − o; here its batch form, w ← w + η (1/N) Σₙ eₙ xₙ), so every example pulls on it and it
-settles on the least-squares hyperplane. The plot draws both hyperplanes over the test points.
+settles on the least-squares hyperplane. The plot draws both hyperplanes over the test points;
+the test accuracies are printed beside the majority class's.
 
     python examples/perceptron_vs_adaline.py [--quick] [--out DIR]
 """
@@ -13,6 +14,8 @@ settles on the least-squares hyperplane. The plot draws both hyperplanes over th
 import argparse
 import os
 from pathlib import Path
+
+import numpy as np
 
 from aprende import plots
 from aprende.classic import Adaline, Perceptron
@@ -53,6 +56,11 @@ def main():
     )
     print(f"test_accuracy_perceptron: {perceptron.score(X_test, y_test):.4f}")
     print(f"test_accuracy_adaline: {adaline.score(X_test, y_test):.4f}")
+    majority = np.bincount(y_train).argmax()
+    print(
+        f"baseline_test_accuracy: {np.mean(y_test == majority):.4f}  "
+        "(always the training split's majority class)"
+    )
 
     figure = plots.plot_decision_boundary(perceptron, X_test, y_test)
     axis = figure.axes[0]

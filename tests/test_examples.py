@@ -33,11 +33,12 @@ EXPECTED = {
     "multilabel.py": {"test_label_accuracy": (0.8, 1), "test_subset_accuracy": (0.3, 1)},
     "per_element.py": {"test_pixel_accuracy": (0.7, 1), "test_mean_iou": (0.4, 1)},
     "regression_diabetes.py": {"test_r2": (0.0, 1), "test_rmse": (20, 120)},
-    "multioutput_linnerud.py": {
-        "test_r2_weight": (-20, 1),
-        "test_r2_waist": (-20, 1),
-        "test_r2_pulse": (-20, 1),
-        "test_r2": (-20, 1),
+    "multioutput_diabetes.py": {
+        "test_r2_ldl": (0.5, 1),
+        "test_r2_tc_hdl": (0.5, 1),
+        "test_r2_progression": (0.0, 1),
+        "test_r2": (0.4, 1),
+        "linear_test_r2": (0.6, 0.8),
     },
     "perceptron_vs_adaline.py": {
         "test_accuracy_perceptron": (0.95, 1),
@@ -47,11 +48,29 @@ EXPECTED = {
         f"test_accuracy_{key}": (0.3, 1)
         for key in ("sgd", "momentum", "adagrad", "rmsprop", "adam")
     },
-    "regularisation.py": {
-        f"test_accuracy_{key}": (0.5, 1)
-        for key in ("none", "weight_decay", "dropout", "noise", "augmentation", "early_stopping")
-    },
+    "regularisation.py": {},  # a table: test_regularisation_table_is_consistent reads it
 }
+REGULARISERS = ("none", "weight_decay", "dropout", "noise", "augmentation", "early_stopping")
+
+# Each example's baseline line (the majority class, the training mean, or a model without
+# learning), the range its value must be in, and the metric that a brief run must already beat
+# (None where three epochs of a U-Net are too few to beat it: the full run does).
+BASELINES = {
+    "autograd_from_scratch.py": ("baseline_test_accuracy", (0.4, 0.6), "test_accuracy"),
+    "binary_breast_cancer.py": ("baseline_test_accuracy", (0.55, 0.7), "test_accuracy"),
+    "cnn_digits.py": ("baseline_test_accuracy", (0.09, 0.12), "test_accuracy_mlp"),
+    "multiclass_digits.py": ("baseline_test_accuracy", (0.09, 0.12), "test_accuracy"),
+    "multilabel.py": ("baseline_test_label_accuracy", (0.5, 0.8), "test_label_accuracy"),
+    "multioutput_diabetes.py": ("baseline_test_r2", (-0.1, 0.0), "test_r2"),
+    "optimizer_comparison.py": ("baseline_test_accuracy", (0.45, 0.55), "test_accuracy_adagrad"),
+    "per_element.py": ("baseline_test_pixel_accuracy", (0.3, 0.7), "test_pixel_accuracy"),
+    "perceptron_vs_adaline.py": ("baseline_test_accuracy", (0.4, 0.6), "test_accuracy_adaline"),
+    "reconstruction_unet.py": ("baseline_test_psnr", (15, 17), None),
+    "regression_diabetes.py": ("baseline_test_r2", (-0.1, 0.0), "test_r2"),
+    "segmentation_unet.py": ("baseline_test_pixel_accuracy", (0.6, 0.8), None),
+}
+# Where scikit-learn's comparable model is printed too.
+SKLEARN = {"binary_breast_cancer.py": (0.9, 1), "multiclass_digits.py": (0.9, 1)}
 PLOTS = {
     "autograd_from_scratch.py": ["graph.dot"],
     "cnn_digits.py": ["cnn_curves.png", "cnn_filters.png"],
@@ -62,7 +81,7 @@ PLOTS = {
     "multilabel.py": ["multilabel_curves.png"],
     "per_element.py": ["per_element_curves.png", "per_element_confusion_matrix.png"],
     "regression_diabetes.py": ["diabetes_curves.png", "diabetes_predictions.png"],
-    "multioutput_linnerud.py": ["linnerud_curves.png", "linnerud_predictions.png"],
+    "multioutput_diabetes.py": ["multioutput_curves.png", "multioutput_predictions.png"],
     "perceptron_vs_adaline.py": ["perceptron_vs_adaline.png"],
     "optimizer_comparison.py": ["optimizer_comparison.png"],
     "regularisation.py": ["regularisation.png"],
@@ -108,6 +127,56 @@ def test_example_prints_its_metrics(runs, name):
         found = re.findall(rf"^{metric}: {NUMBER}\b", stdout, flags=re.MULTILINE)
         assert len(found) == 1, f"{metric} not printed once in:\n{stdout}"
         assert low <= float(found[0]) <= high, f"{metric} = {found[0]}"
+
+
+def printed(stdout: str, name: str) -> float:
+    """The number on the one line that starts with ``name: ``."""
+    found = re.findall(rf"^{name}: {NUMBER}\b", stdout, flags=re.MULTILINE)
+    assert len(found) == 1, f"{name} not printed once in:\n{stdout}"
+    return float(found[0])
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_example_prints_a_baseline_beside_its_metric(runs, name):
+    status, stdout, stderr, _ = runs[name]
+    assert status == 0, stderr
+    key, (low, high), metric = BASELINES[name]
+    baseline = printed(stdout, key)
+    assert low <= baseline <= high, f"{key} = {baseline}"
+    if metric is not None:
+        assert printed(stdout, metric) > baseline, f"{metric} does not beat {key}"
+    if name in SKLEARN:
+        low, high = SKLEARN[name]
+        assert low <= printed(stdout, "sklearn_test_accuracy") <= high
+
+
+def test_every_example_has_a_baseline():
+    assert sorted(BASELINES) == sorted(set(EXPECTED) - {"regularisation.py"})
+
+
+def test_regularisation_table_is_consistent(runs):
+    status, stdout, stderr, _ = runs["regularisation.py"]
+    assert status == 0, stderr
+    rows = {}
+    for key in REGULARISERS:
+        found = re.findall(
+            rf"^{key} +{NUMBER} +{NUMBER} +{NUMBER} +(\d+)  \S", stdout, flags=re.MULTILINE
+        )
+        assert len(found) == 1, f"no table row for {key} in:\n{stdout}"
+        train, test, gap, epochs = found[0]
+        assert 0 <= float(test) <= 1 and 1 <= int(epochs) <= 5  # --quick: 5 epochs at most
+        assert abs(float(train) - float(test) - float(gap)) <= 1.5e-4, key
+        rows[key] = float(test)
+    for key in REGULARISERS[1:]:  # each regulariser's verdict follows from the table
+        found = re.findall(
+            rf"^{key}: (helps|does not help here) \(test accuracy ([-+]\d+\.\d+) against no ",
+            stdout,
+            flags=re.MULTILINE,
+        )
+        assert len(found) == 1, f"no verdict for {key} in:\n{stdout}"
+        verdict, difference = found[0][0], float(found[0][1])
+        assert abs(difference - (rows[key] - rows["none"])) <= 1.5e-4, key
+        assert (verdict == "helps") == (difference > 0), key
 
 
 # How each kind of drawing an example writes starts.
