@@ -401,7 +401,8 @@ class RunConfig:
         values.update(_checked(flags or {}, where=None, from_flag=True))
         choice = DATASETS.get(values.get("dataset", default_of("dataset")))
         if choice is not None:
-            values = {**choice.settings, **values}
+            own = _checked(choice.settings, where="the dataset's settings", from_flag=False)
+            values = {**own, **values}
         config = cls(**values)
         config.resolve()
         return config
