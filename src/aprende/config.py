@@ -40,11 +40,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DatasetChoice:
-    """A dataset name of the CLI: the ``aprende.datasets`` loader and its arguments."""
+    """A dataset name of the CLI: the ``aprende.datasets`` loader and its arguments, and the
+    run settings (``RunConfig`` keys) it trains with unless a TOML file or a flag sets them."""
 
     loader: str
     options: dict = field(default_factory=dict)
     synthetic: bool = False
+    settings: dict = field(default_factory=dict)
 
 
 DATASETS: dict[str, DatasetChoice] = {
@@ -390,12 +392,17 @@ class RunConfig:
     def from_sources(
         cls, toml_path: str | Path | None = None, flags: dict | None = None
     ) -> RunConfig:
-        """Defaults, overridden by the TOML file, overridden by flags (text values as typed);
-        checked and resolved. Raises ConfigError (one line) for any mistake."""
+        """Defaults, overridden by the dataset's own settings (``DatasetChoice.settings``),
+        overridden by the TOML file, overridden by flags (text values as typed); checked and
+        resolved. Raises ConfigError (one line) for any mistake."""
         values = {}
         if toml_path is not None:
             values.update(_checked(read_toml(toml_path), where=str(toml_path), from_flag=False))
         values.update(_checked(flags or {}, where=None, from_flag=True))
+        choice = DATASETS.get(values.get("dataset", default_of("dataset")))
+        if choice is not None:
+            own = _checked(choice.settings, where="the dataset's settings", from_flag=False)
+            values = {**own, **values}
         config = cls(**values)
         config.resolve()
         return config

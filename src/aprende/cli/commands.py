@@ -58,7 +58,7 @@ from aprende.terminal import fit_text
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The settings: defaults, then ``--config FILE``, then the flags given."""
+    """The settings: defaults, then the dataset's own, then ``--config FILE``, then the flags."""
     keys = {spec.name for spec in settings_module.settings()}
     flags = {k: v for k, v in vars(args).items() if k in keys}
     return RunConfig.from_sources(toml_path=args.config_file, flags=flags)
