@@ -397,7 +397,6 @@ def loader_on_device(loader, device):
     return moved
 
 
-
 def _current_lr(optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
 
