@@ -188,3 +188,55 @@ def test_train_model_reads_the_loss_once_per_epoch_on_a_gpu(fake_cupy, tmp_path,
         np.testing.assert_allclose(cuda, _train_model_losses("cpu", tmp_path, batches), rtol=1e-5)
     assert counts[0] == counts[1]
     assert "Epoch 2/2: loss" in capsys.readouterr().out
+
+
+def test_cli_train_evaluate_predict_on_cuda_give_the_cpu_run(cupy, tmp_path, capsys):
+    """``aprende train --device cuda`` with dropout 0 (no draws on the device): the CPU run's
+    history and test scores; ``evaluate`` and ``predict`` then work on the GPU run's folder."""
+    pytest.importorskip("safetensors")
+    import csv
+    import json
+
+    from aprende.cli import main
+    from aprende.datasets import load_iris
+
+    flags = ["--dataset", "iris", "--dropout", "0", "--epochs", "4", "--hidden", "8"]
+    runs = {}
+    for dev in ("cpu", "cuda"):
+        folder = tmp_path / dev
+        assert main(["train", *flags, "--device", dev, "--out", str(folder)]) == 0
+        runs[dev] = folder
+    capsys.readouterr()
+    scores = {dev: json.loads((runs[dev] / "metrics.json").read_text()) for dev in runs}
+    assert scores["cuda"]["accuracy"] == scores["cpu"]["accuracy"]
+    np.testing.assert_allclose(
+        np.array(scores["cuda"]["confusion_matrix"]), np.array(scores["cpu"]["confusion_matrix"])
+    )
+    histories = {dev: (runs[dev] / "history.csv").read_text().splitlines() for dev in runs}
+    assert histories["cuda"][0] == histories["cpu"][0] and len(histories["cuda"]) == 5
+    columns = histories["cpu"][0].split(",")
+    for column in ("loss", "val_loss", "val_accuracy"):
+        at = columns.index(column)
+        np.testing.assert_allclose(
+            [float(line.split(",")[at]) for line in histories["cuda"][1:]],
+            [float(line.split(",")[at]) for line in histories["cpu"][1:]],
+            rtol=1e-5,
+        )
+
+    assert main(["evaluate", str(runs["cuda"]), "--device", "cuda"]) == 0
+    evaluated = capsys.readouterr().out
+    assert main(["evaluate", str(runs["cpu"])]) == 0
+    assert evaluated == capsys.readouterr().out  # the same table from either run and device
+    X, _, info = load_iris()
+    source = tmp_path / "rows.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows([info.feature_names, *X[:5].tolist()])
+    predictions = {}
+    for dev in runs:
+        out = tmp_path / f"p-{dev}.csv"
+        assert main(["predict", str(runs[dev]), str(source), "--device", dev, "-o", str(out)]) == 0
+        predictions[dev] = list(csv.DictReader(out.open()))
+    assert len(predictions["cuda"]) == 5
+    assert [r["prediction"] for r in predictions["cuda"]] == [
+        r["prediction"] for r in predictions["cpu"]
+    ]
