@@ -32,15 +32,25 @@ def make_data(n=23, d=3):
 
 
 def epoch_labels(loader):
-    return np.concatenate([np.asarray(y) for _, y in loader])
+    return np.concatenate([host(y) for _, y in loader])
+
+
+def host(t) -> np.ndarray:
+    """A batch tensor's values on the host, from either device."""
+    return aprende.backend.to_numpy(t.data)
+
+
+def on(device, X, y, **options):
+    """A TensorDataset with its tensors on ``device``."""
+    return TensorDataset(X, y, **options).to(device)
 
 
 # ---- one epoch: every example once, reshuffled, reproducible --------------------------------
 
 
-def test_every_example_once_per_epoch_in_a_new_order_each_epoch():
+def test_every_example_once_per_epoch_in_a_new_order_each_epoch(device):
     X, y = make_data()
-    loader = DataLoader(TensorDataset(X, y), batch_size=5, shuffle=True, generator=0)
+    loader = DataLoader(on(device, X, y), batch_size=5, shuffle=True, generator=0)
     orders = [epoch_labels(loader) for _ in range(3)]
     for order in orders:
         assert sorted(order.tolist()) == list(range(len(y)))
@@ -48,19 +58,19 @@ def test_every_example_once_per_epoch_in_a_new_order_each_epoch():
     assert not np.array_equal(orders[1], orders[2])
 
 
-def test_batches_hold_the_rows_of_their_labels():
+def test_batches_hold_the_rows_of_their_labels(device):
     X, y = make_data()
-    for xb, yb in DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, generator=1):
+    for xb, yb in DataLoader(on(device, X, y), batch_size=4, shuffle=True, generator=1):
         assert isinstance(xb, aprende.Tensor) and isinstance(yb, aprende.Tensor)
         assert xb.dtype == np.float32 and yb.dtype == np.int64  # dtypes kept, as torch
-        np.testing.assert_array_equal(np.asarray(xb), X[np.asarray(yb)])
+        np.testing.assert_array_equal(host(xb), X[host(yb)])
 
 
-def test_same_seed_same_order_and_different_seed_different_order():
+def test_same_seed_same_order_and_different_seed_different_order(device):
     X, y = make_data()
 
     def run(seed):
-        return epoch_labels(DataLoader(TensorDataset(X, y), 4, shuffle=True, generator=seed))
+        return epoch_labels(DataLoader(on(device, X, y), 4, shuffle=True, generator=seed))
 
     np.testing.assert_array_equal(run(7), run(7))
     assert not np.array_equal(run(7), run(8))
@@ -75,19 +85,19 @@ def test_default_generator_follows_manual_seed():
     np.testing.assert_array_equal(first, second)
 
 
-def test_unshuffled_loader_keeps_the_dataset_order():
+def test_unshuffled_loader_keeps_the_dataset_order(device):
     X, y = make_data()
-    np.testing.assert_array_equal(epoch_labels(DataLoader(TensorDataset(X, y), 6)), y)
+    np.testing.assert_array_equal(epoch_labels(DataLoader(on(device, X, y), 6)), y)
 
 
-def test_restoring_generator_state_continues_the_same_data_order():
+def test_restoring_generator_state_continues_the_same_data_order(device):
     X, y = make_data()
-    loader = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, generator=3)
+    loader = DataLoader(on(device, X, y), batch_size=4, shuffle=True, generator=3)
     epoch_labels(loader)
     saved = loader.generator.bit_generator.state  # what a checkpoint stores (JSON-able)
     expected = [epoch_labels(loader) for _ in range(2)]
 
-    resumed = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, generator=99)
+    resumed = DataLoader(on(device, X, y), batch_size=4, shuffle=True, generator=99)
     resumed.generator.bit_generator.state = saved
     for want in expected:
         np.testing.assert_array_equal(epoch_labels(resumed), want)
@@ -96,33 +106,31 @@ def test_restoring_generator_state_continues_the_same_data_order():
 # ---- the three SGD regimes, drop_last and len ------------------------------------------------
 
 
-def test_instantaneous_regime_one_example_per_batch():
+def test_instantaneous_regime_one_example_per_batch(device):
     X, y = make_data(n=7)
-    batches = list(DataLoader(TensorDataset(X, y), batch_size=1, shuffle=True, generator=0))
+    batches = list(DataLoader(on(device, X, y), batch_size=1, shuffle=True, generator=0))
     assert len(batches) == 7
     assert all(xb.shape == (1, 3) and yb.shape == (1,) for xb, yb in batches)
 
 
-def test_minibatch_regime_last_batch_smaller():
+def test_minibatch_regime_last_batch_smaller(device):
     X, y = make_data(n=23)
-    sizes = [len(yb) for _, yb in DataLoader(TensorDataset(X, y), batch_size=5)]
+    sizes = [len(yb) for _, yb in DataLoader(on(device, X, y), batch_size=5)]
     assert sizes == [5, 5, 5, 5, 3]
 
 
-def test_full_batch_regime_whole_set_once_per_epoch():
+def test_full_batch_regime_whole_set_once_per_epoch(device):
     X, y = make_data(n=23)
-    loader = DataLoader(TensorDataset(X, y), batch_size=None, shuffle=True, generator=0)
+    loader = DataLoader(on(device, X, y), batch_size=None, shuffle=True, generator=0)
     assert len(loader) == 1
     ((xb, yb),) = list(loader)
     assert xb.shape == (23, 3)
-    assert sorted(np.asarray(yb).tolist()) == list(range(23))
+    assert sorted(host(yb).tolist()) == list(range(23))
 
 
-def test_drop_last_drops_the_short_batch():
+def test_drop_last_drops_the_short_batch(device):
     X, y = make_data(n=23)
-    loader = DataLoader(
-        TensorDataset(X, y), batch_size=5, shuffle=True, drop_last=True, generator=0
-    )
+    loader = DataLoader(on(device, X, y), batch_size=5, shuffle=True, drop_last=True, generator=0)
     sizes = [len(yb) for _, yb in loader]
     assert sizes == [5, 5, 5, 5] and len(loader) == 4
 
@@ -218,12 +226,12 @@ def test_subset_and_concat_index_into_their_datasets():
     assert [int(sub[i][1]) for i in range(3)] == [9, 0, 5]
 
 
-def test_transform_applies_to_each_batch_of_features():
+def test_transform_applies_to_each_batch_of_features(device):
     X, y = make_data(n=8)
-    data = TensorDataset(X, y, transform=lambda x: x * 2)
+    data = on(device, X, y, transform=lambda x: x * 2)
     xb, yb = next(iter(DataLoader(data, batch_size=8)))
-    np.testing.assert_array_equal(np.asarray(xb), 2 * X)
-    np.testing.assert_array_equal(np.asarray(data[3][0]), 2 * X[3])
+    np.testing.assert_array_equal(host(xb), 2 * X)
+    np.testing.assert_array_equal(host(data[3][0]), 2 * X[3])
 
 
 # ---- samplers ----------------------------------------------------------------------------------
@@ -253,11 +261,11 @@ def test_weighted_random_sampler_without_replacement_draws_each_once():
         WeightedRandomSampler([1.0, -1.0], num_samples=2)
 
 
-def test_weighted_sampler_in_a_loader_balances_classes():
+def test_weighted_sampler_in_a_loader_balances_classes(device):
     y = np.array([0] * 90 + [1] * 10)
     weights = 1.0 / np.bincount(y)[y]  # each class gets half of the draws
     sampler = WeightedRandomSampler(weights, num_samples=10_000, generator=1)
-    labels = epoch_labels(DataLoader(TensorDataset(np.zeros((100, 1)), y), 100, sampler=sampler))
+    labels = epoch_labels(DataLoader(on(device, np.zeros((100, 1)), y), 100, sampler=sampler))
     assert abs(labels.mean() - 0.5) < 0.02
 
 

@@ -112,7 +112,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, kwargs, make_input, make_target, target_grad", CASES)
-def test_loss_matches_torch(name, kwargs, make_input, make_target, target_grad):
+def test_loss_matches_torch(device, name, kwargs, make_input, make_target, target_grad):
+    """On each device: inputs, targets and the weight buffers there, torch's CPU numbers."""
     torch = pytest.importorskip("torch")
     x, y = make_input(), make_target()
     torch_kwargs = {
@@ -121,23 +122,25 @@ def test_loss_matches_torch(name, kwargs, make_input, make_target, target_grad):
     ours_kwargs = {
         k: aprende.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()
     }
-    ours = getattr(nn, name)(**ours_kwargs)
+    ours = getattr(nn, name)(**ours_kwargs).to(device)
     theirs = getattr(torch.nn, name)(**torch_kwargs)
 
-    xa = aprende.tensor(x, requires_grad=True)
+    xa = aprende.tensor(x, requires_grad=True, device=device)
     xt = torch.tensor(x, requires_grad=True)
-    ya = aprende.tensor(y, requires_grad=target_grad)
+    ya = aprende.tensor(y, requires_grad=target_grad, device=device)
     yt = torch.tensor(y, requires_grad=target_grad)
     out_a, out_t = ours(xa, ya), theirs(xt, yt)
     assert out_a.shape == tuple(out_t.shape) and out_a.dtype == aprende.float32
-    np.testing.assert_allclose(out_a.detach().numpy(), out_t.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert out_a.device == device
+    np.testing.assert_allclose(out_a.detach().cpu().numpy(), out_t.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)  # fmt: skip
 
     upstream = rng.normal(size=out_a.shape).astype(np.float32)
-    out_a.backward(aprende.tensor(upstream))
+    out_a.backward(aprende.tensor(upstream, device=device))
     out_t.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(xa.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
     if target_grad:
-        np.testing.assert_allclose(ya.grad.numpy(), yt.grad.numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(ya.grad.cpu().numpy(), yt.grad.numpy(), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("name, kwargs, make_input, make_target, target_grad", CASES[::3])

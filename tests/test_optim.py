@@ -171,16 +171,16 @@ def make_problem(seed: int = 0):
     return weights, grads
 
 
-def run_aprende(name, options, weights, grads):
-    """The weights after each step: one list of arrays per step."""
-    params = [aprende.tensor(w.copy(), requires_grad=True) for w in weights]
+def run_aprende(name, options, weights, grads, device="cpu"):
+    """The weights after each step (on the host): one list of arrays per step."""
+    params = [aprende.tensor(w.copy(), requires_grad=True, device=device) for w in weights]
     optimizer = getattr(optim, name)(params, **options)
     trajectory = []
     for step_grads in grads:
         for p, g in zip(params, step_grads, strict=True):
-            p.grad = aprende.Tensor(g)
+            p.grad = aprende.tensor(g, device=device) if device != "cpu" else aprende.Tensor(g)
         optimizer.step()
-        trajectory.append([p.detach().numpy().copy() for p in params])
+        trajectory.append([p.detach().cpu().numpy().copy() for p in params])
     return trajectory
 
 
@@ -198,9 +198,9 @@ def run_torch(name, options, weights, grads):
 
 
 @pytest.mark.parametrize(("name", "options"), CASES, ids=CASE_IDS)
-def test_matches_published_algorithm(name, options):
+def test_matches_published_algorithm(device, name, options):
     weights, grads = make_problem()
-    ours = run_aprende(name, options, weights, grads)
+    ours = run_aprende(name, options, weights, grads, device)
     for i, w in enumerate(weights):
         param_grads = [step[i].astype(np.float64) for step in grads]
         expected = REFERENCES[name](w.astype(np.float64), param_grads, **options)
@@ -408,7 +408,7 @@ def checkpoint_round_trip(state: dict) -> dict:
     """What a checkpoint writer does: arrays to NumPy (safetensors), the rest through JSON
     (integer keys become strings, tuples become lists)."""
     arrays = {
-        (index, key): value.numpy().copy()
+        (index, key): value.cpu().numpy().copy()
         for index, values in state["state"].items()
         for key, value in values.items()
         if isinstance(value, aprende.Tensor)
@@ -431,24 +431,25 @@ def checkpoint_round_trip(state: dict) -> dict:
 
 @pytest.mark.parametrize(("name", "options"), CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("snapshot", ["deepcopy", "checkpoint"])
-def test_resuming_from_a_state_dict_continues_exactly(name, options, snapshot):
+def test_resuming_from_a_state_dict_continues_exactly(device, name, options, snapshot):
     weights, grads = make_problem(seed=1)
-    uninterrupted = run_aprende(name, options, weights, grads)[-1]
+    uninterrupted = run_aprende(name, options, weights, grads, device)[-1]
+    grads = [[aprende.tensor(g, device=device) for g in step] for step in grads]
 
-    params = [aprende.tensor(w.copy(), requires_grad=True) for w in weights]
+    params = [aprende.tensor(w.copy(), requires_grad=True, device=device) for w in weights]
     optimizer = getattr(optim, name)(params, **options)
     for step_grads in grads[:3]:
         for p, g in zip(params, step_grads, strict=True):
-            p.grad = aprende.Tensor(g)
+            p.grad = g
         optimizer.step()
-    saved_weights = [p.detach().numpy().copy() for p in params]
+    saved_weights = [p.detach().cpu().numpy().copy() for p in params]
     state = optimizer.state_dict()
     state = copy.deepcopy(state) if snapshot == "deepcopy" else checkpoint_round_trip(state)
     for p, g in zip(params, grads[3], strict=True):  # the old optimizer goes on: no aliasing
-        p.grad = aprende.Tensor(g)
+        p.grad = g
     optimizer.step()
 
-    resumed = [aprende.tensor(w, requires_grad=True) for w in saved_weights]
+    resumed = [aprende.tensor(w, requires_grad=True, device=device) for w in saved_weights]
     hyperparameters = [
         {k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups
     ]
@@ -459,10 +460,11 @@ def test_resuming_from_a_state_dict_continues_exactly(name, options, snapshot):
     )
     for step_grads in grads[3:]:
         for p, g in zip(resumed, step_grads, strict=True):
-            p.grad = aprende.Tensor(g)
+            p.grad = g
         optimizer.step()
     for got, want in zip(resumed, uninterrupted, strict=True):
-        np.testing.assert_array_equal(got.detach().numpy(), want)
+        assert got.device == device
+        np.testing.assert_array_equal(got.detach().cpu().numpy(), want)
 
 
 def test_load_state_dict_from_torch():

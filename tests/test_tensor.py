@@ -174,3 +174,71 @@ def test_cuda_without_cupy_is_a_clear_error():
     ):
         aprende.ones(2).to("cuda")
     assert aprende.device("cuda:1") == "cuda:1" and aprende.device("cpu") != "cuda"
+
+
+# ---- on each device: the same values as NumPy computes on the host -------------------------
+
+
+def _host(t):
+    return t.detach().cpu().numpy()
+
+
+def test_factories_on_each_device(device):
+    made = {
+        "zeros": (aprende.zeros(2, 3, device=device), np.zeros((2, 3))),
+        "ones": (aprende.ones(4, dtype=aprende.float64, device=device), np.ones(4)),
+        "full": (aprende.full((2, 2), 7.0, device=device), np.full((2, 2), 7.0)),
+        "arange": (aprende.arange(0, 1, 0.25, device=device), np.arange(0, 1, 0.25)),
+        "linspace": (aprende.linspace(0, 1, 5, device=device), np.linspace(0, 1, 5)),
+        "eye": (aprende.eye(3, 2, device=device), np.eye(3, 2)),
+        "tensor": (aprende.tensor([[1, 2], [3, 4]], device=device), np.array([[1, 2], [3, 4]])),
+    }
+    for name, (ours, reference) in made.items():
+        assert ours.device == device, name
+        np.testing.assert_array_equal(_host(ours), reference, err_msg=name)
+    like = aprende.ones(2, 3, dtype=aprende.float64, device=device)
+    for factory in (aprende.zeros_like, aprende.ones_like, aprende.rand_like, aprende.randn_like):
+        out = factory(like)
+        assert (out.shape, out.dtype, out.device) == ((2, 3), aprende.float64, device)
+    ints = _host(aprende.randint(0, 5, (1000,), device=device))
+    assert ints.dtype == np.int64 and ints.min() == 0 and ints.max() == 4
+    assert sorted(_host(aprende.randperm(6, device=device)).tolist()) == list(range(6))
+
+
+def test_arithmetic_reductions_and_indexing_on_each_device(device):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) / 3 - 1
+    b = np.linspace(-2, 2, 4, dtype=np.float32)
+    x, y = aprende.tensor(a, device=device), aprende.tensor(b, device=device)
+    results = {
+        "add": (x + y, a + b),
+        "sub": (1 - x, 1 - a),
+        "mul": (x * y, a * b),
+        "div": (x / (y + 3), a / (b + 3)),
+        "pow": (x**2, a**2),
+        "neg": (-x, -a),
+        "matmul": (x @ y, a @ b),
+        "sum": (x.sum(dim=1), a.sum(axis=1)),
+        "mean": (x.mean(dim=0, keepdim=True), a.mean(axis=0, keepdims=True)),
+        "max": (x.max(), a.max()),
+        "argmax": (x.argmax(dim=1), a.argmax(axis=1)),
+        "row": (x[1], a[1]),
+        "slice": (x[:, 1:3], a[:, 1:3]),
+        "fancy": (x[aprende.tensor([2, 0], device=device)], a[[2, 0]]),
+        "mask": (x[x > 0], a[a > 0]),
+        "transpose": (x.T, a.T),
+        "reshape": (x.reshape(2, 6), a.reshape(2, 6)),
+    }
+    for name, (ours, reference) in results.items():
+        assert ours.device == device, name
+        np.testing.assert_allclose(_host(ours), reference, rtol=1e-6, err_msg=name)
+
+
+def test_backward_on_each_device(device):
+    a = np.array([[1.0, -2.0], [3.0, 0.5]], dtype=np.float32)
+    x = aprende.tensor(a, requires_grad=True, device=device)
+    (x * x + x).sum().backward()  # ∂/∂x Σ(x² + x) = 2x + 1
+    assert x.grad.device == device
+    np.testing.assert_allclose(_host(x.grad), 2 * a + 1)
+    moved = x.detach().to("cpu")
+    assert moved.device == "cpu"
+    np.testing.assert_array_equal(moved.numpy(), a)

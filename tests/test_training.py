@@ -51,7 +51,7 @@ def _model():
 
 
 def _weights(model) -> dict:
-    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def _assert_same_weights(a: dict, b: dict):
@@ -350,7 +350,7 @@ def test_early_stopping_max_mode_baseline_and_missing_metric():
         EarlyStopping(monitor="val_thing")
 
 
-def test_fit_with_early_stopping_ends_with_the_best_validation_weights(tmp_path):
+def test_fit_with_early_stopping_ends_with_the_best_validation_weights(device, tmp_path):
     x, y = _blobs(120)
     model = _model()
     history = fit(
@@ -361,6 +361,7 @@ def test_fit_with_early_stopping_ends_with_the_best_validation_weights(tmp_path)
         _loader(x[20:], y[20:], shuffle=False),
         epochs=30,
         verbose=0,
+        device=device,
         callbacks=[
             EarlyStopping(patience=3, restore_best_weights=True),
             ModelCheckpoint(tmp_path / "w-{epoch:02d}.safetensors"),
@@ -373,7 +374,9 @@ def test_fit_with_early_stopping_ends_with_the_best_validation_weights(tmp_path)
     reference = _model()
     load_weights(reference, tmp_path / f"w-{best_epoch + 1:02d}.safetensors")
     _assert_same_weights(_weights(reference), _weights(model))
-    val = evaluate(model, _loader(x[20:], y[20:], shuffle=False), nn.CrossEntropyLoss())
+    val = evaluate(
+        model, _loader(x[20:], y[20:], shuffle=False), nn.CrossEntropyLoss(), device=device
+    )
     assert val["loss"] == pytest.approx(best_value, rel=1e-5)
 
 
@@ -399,7 +402,7 @@ def test_reduce_lr_on_plateau_driven_by_validation_loss():
     assert history["lr"] == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.05, 0.025])
 
 
-def test_csv_logger_and_history(tmp_path):
+def test_csv_logger_and_history(device, tmp_path):
     x, y = _blobs(48)
     model = _model()
     history = fit(
@@ -411,6 +414,7 @@ def test_csv_logger_and_history(tmp_path):
         epochs=3,
         metrics=["accuracy"],
         verbose=0,
+        device=device,
         callbacks=[CSVLogger(tmp_path / "history.csv")],
     )
     lines = (tmp_path / "history.csv").read_text().splitlines()
@@ -426,14 +430,16 @@ def test_csv_logger_and_history(tmp_path):
         "time",
         "samples_per_s",
     }
-    predicted = predict(model, x).argmax(1).numpy()
+    outputs = predict(model, x, device=device)
+    assert outputs.device == device
+    predicted = outputs.argmax(1).cpu().numpy()
     assert history["val_accuracy"][-1] == pytest.approx(np.mean(predicted == y))
 
 
 # ---- the NaN guard ---------------------------------------------------------------------------
 
 
-def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(tmp_path):
+def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(device, tmp_path):
     x, y = _blobs(64)
     model = _model()
     optimizer = optim.SGD(model.parameters(), lr=0.01)
@@ -445,11 +451,14 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(
         epochs=1,
         verbose=0,
         checkpoint_dir=tmp_path,
+        device=device,
     )
     good = _weights(model)
     x_bad = x.copy()
     x_bad[37] = np.nan  # batch 3 of 4 (16 per batch, no shuffling)
-    with pytest.raises(NonFiniteLossError, match=r"epoch 2, batch 3"):
+    # a GPU's loss is read every few batches: it names the batches read together
+    where = r"epoch 2, batch 3" if device == "cpu" else r"epoch 2, in batches 1-4"
+    with pytest.raises(NonFiniteLossError, match=where):
         fit(
             model,
             optimizer,
@@ -458,6 +467,7 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(
             epochs=2,
             verbose=0,
             checkpoint_dir=tmp_path,
+            device=device,
         )
     assert latest_checkpoint(tmp_path).name == "epoch-0001.json"
     restored = _model()
@@ -468,7 +478,7 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_the_last_good_checkpoint(
 # ---- lr_find -----------------------------------------------------------------------------------
 
 
-def test_lr_find_finds_the_good_range_of_a_quadratic_and_leaves_the_model_alone():
+def test_lr_find_finds_the_good_range_of_a_quadratic_and_leaves_the_model_alone(device):
     # Least squares with MSE: full-batch gradient descent converges iff lr < 2/λmax of the
     # Hessian H = (2/N) XᵀX; far below, it barely moves. The suggestion must lie in between.
     rng = np.random.default_rng(0)
@@ -480,7 +490,8 @@ def test_lr_find_finds_the_good_range_of_a_quadratic_and_leaves_the_model_alone(
     before = _weights(model)
     optimizer = optim.SGD(model.parameters(), lr=0.123)
     loader = _loader(x, y, batch_size=None, shuffle=False)
-    result = lr_find(model, optimizer, nn.MSELoss(), loader, start_lr=1e-5, end_lr=100, num_iter=80)
+    result = lr_find(model, optimizer, nn.MSELoss(), loader, start_lr=1e-5, end_lr=100, num_iter=80,
+                     device=device)  # fmt: skip
     assert limit / 30 < result.suggestion < limit
     assert result.losses[0] > result.losses[int(np.argmin(result.losses))]
     _assert_same_weights(before, _weights(model))
@@ -494,7 +505,7 @@ def _bias_free_model():
     return nn.Sequential(nn.Linear(4, 8, bias=False), nn.Tanh(), nn.Linear(8, 3, bias=False))
 
 
-def test_l2_penalty_is_sgd_weight_decay():
+def test_l2_penalty_is_sgd_weight_decay(device):
     # (λ/2)·Σw² adds λ·w to each weight's gradient: exactly SGD's weight_decay=λ
     x, y = _blobs(48)
     runs = []
@@ -510,13 +521,14 @@ def test_l2_penalty_is_sgd_weight_decay():
             epochs=2,
             l2=l2,
             verbose=0,
+            device=device,
         )
         runs.append(_weights(model))
     for key in runs[0]:
         np.testing.assert_allclose(runs[0][key], runs[1][key], rtol=1e-5, atol=1e-7)
 
 
-def test_l1_penalty_adds_lambda_sign_w_and_spares_biases():
+def test_l1_penalty_adds_lambda_sign_w_and_spares_biases(device):
     x, y = _blobs(16)
     aprende.manual_seed(4)
     model = nn.Sequential(nn.Linear(4, 3))
@@ -526,25 +538,24 @@ def test_l1_penalty_adds_lambda_sign_w_and_spares_biases():
     reference = nn.Sequential(nn.Linear(4, 3))
     reference.load_state_dict(model.state_dict())
     criterion(reference(aprende.tensor(x)), aprende.tensor(y)).backward()
-    fit(
-        model, optim.SGD(model.parameters(), lr=0.5), criterion, loader, epochs=1, l1=0.2, verbose=0
-    )
+    optimizer = optim.SGD(model.parameters(), lr=0.5)
+    fit(model, optimizer, criterion, loader, epochs=1, l1=0.2, verbose=0, device=device)
     weight_grad = reference[0].weight.grad.numpy() + 0.2 * np.sign(before["0.weight"])
     np.testing.assert_allclose(
-        model[0].weight.detach().numpy(),
+        model[0].weight.detach().cpu().numpy(),
         before["0.weight"] - 0.5 * weight_grad,
         rtol=1e-5,
         atol=1e-6,
     )
     np.testing.assert_allclose(
-        model[0].bias.detach().numpy(),
+        model[0].bias.detach().cpu().numpy(),
         before["0.bias"] - 0.5 * reference[0].bias.grad.numpy(),
         rtol=1e-5,
         atol=1e-6,
     )
 
 
-def test_grad_clip_bounds_the_step():
+def test_grad_clip_bounds_the_step(device):
     x, y = _blobs(16)
     model = nn.Sequential(nn.Linear(4, 3))
     before = np.concatenate([v.ravel() for v in _weights(model).values()])
@@ -556,12 +567,13 @@ def test_grad_clip_bounds_the_step():
         epochs=1,
         grad_clip=0.01,
         verbose=0,
+        device=device,
     )
     after = np.concatenate([v.ravel() for v in _weights(model).values()])
     assert np.linalg.norm(after - before) == pytest.approx(0.01, rel=1e-4)
 
 
-def test_fit_feeds_per_example_losses_to_a_hard_example_sampler():
+def test_fit_feeds_per_example_losses_to_a_hard_example_sampler(device):
     from aprende.data import HardExampleSampler
 
     x, y = _blobs(40)
@@ -578,6 +590,7 @@ def test_fit_feeds_per_example_losses_to_a_hard_example_sampler():
         DataLoader(dataset, batch_size=8, sampler=sampler),
         epochs=1,
         verbose=0,
+        device=device,
     )
     indices = np.concatenate([i for i, _ in reported])
     losses = np.concatenate([loss for _, loss in reported])

@@ -331,6 +331,9 @@ def _namespace(name, allowed, **members):
 
 runtime = types.ModuleType("cupy.cuda.runtime")
 runtime.getDeviceCount = lambda: _DEVICE_COUNT
+# (free, total) bytes of the current device: a large GPU, unless a test lowers them
+memory = {"free": 64 << 30, "total": 80 << 30}
+runtime.memGetInfo = lambda: (memory["free"], memory["total"])
 cuda = _namespace(
     "cuda", cupy_names.CUDA, Device=_Device, runtime=runtime, is_available=lambda: True
 )

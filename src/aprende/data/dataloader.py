@@ -56,6 +56,10 @@ class DataLoader:
     continues the exact same data order. ``len(loader)`` is the number of batches per epoch;
     ``loader.batch_indices`` holds the dataset indices of the batch last yielded (to feed
     per-example losses to ``HardExampleSampler.update``).
+
+    A dataset whose tensors are on a GPU (``TensorDataset(...).to("cuda")``) is batched there:
+    the epoch's order is drawn on the host as always, uploaded once, and each batch is gathered
+    on the device from a slice of it, so an epoch makes one transfer whatever its batch count.
     """
 
     def __init__(
@@ -115,9 +119,21 @@ class DataLoader:
         return collate([self.dataset[int(i)] for i in indices])
 
     def __iter__(self) -> Iterator:
+        if self.collate_fn is None and isinstance(self.dataset, Dataset):
+            if self.dataset._device().type != "cpu":
+                yield from self._iter_on_device()
+                return
         for indices in self.batch_sampler:
             self.batch_indices = indices
             yield self._fetch(indices)
+
+    def _iter_on_device(self) -> Iterator:
+        """A dataset on a GPU: the epoch's order goes up in one transfer, batches are gathered
+        there (the host-side order is drawn exactly as on the CPU: the same batches)."""
+        batches = list(self.batch_sampler)
+        for indices, batch in zip(batches, self.dataset._epoch_batches(batches), strict=True):
+            self.batch_indices = indices
+            yield batch
 
     def __len__(self) -> int:
         return len(self.batch_sampler)

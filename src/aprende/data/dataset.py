@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -38,6 +38,14 @@ class Dataset:
     def get_batch(self, indices: np.ndarray):
         """The examples at ``indices`` collated into one batch (leading dimension B)."""
         return default_collate([self[int(i)] for i in indices])
+
+    def _device(self) -> backend.device:
+        """Where the examples live: the host, unless the dataset holds device arrays."""
+        return backend.CPU
+
+    def _epoch_batches(self, batches: list[np.ndarray]) -> Iterator:
+        """The batches of one epoch, given each one's indices (one ``get_batch`` each)."""
+        return (self.get_batch(indices) for indices in batches)
 
 
 def _raw(array):
@@ -118,6 +126,41 @@ class TensorDataset(Dataset):
         indices = _check_indices(indices, len(self), "TensorDataset")
         return self._finish([_gather(a, indices) for a in self.arrays])
 
+    def _device(self) -> backend.device:
+        return backend.device_of(self.arrays[0])
+
+    def _epoch_batches(self, batches: list[np.ndarray]) -> Iterator[list[Tensor]]:
+        """On a GPU: the epoch's order is checked and uploaded once (one transfer), and each
+        batch is a device slice of it gathering on the device, so no batch waits for the host.
+        """
+        device = self._device()
+        if device.type == "cpu":
+            yield from super()._epoch_batches(batches)
+            return
+        order = _check_indices(
+            np.concatenate(batches) if batches else np.empty(0, np.int64), len(self),
+            "TensorDataset",
+        )  # fmt: skip
+        order = backend.move(order, device)
+        start = 0
+        for indices in batches:
+            part = order[start : start + len(indices)]
+            start += len(indices)
+            yield self._finish([a[part] for a in self.arrays])
+
+    def to(self, device) -> TensorDataset:
+        """The same examples with every tensor copied to ``device`` whole (one upload each).
+
+        A DataLoader over the result gathers its batches on the device (see ``DataLoader``).
+        """
+        arrays = [backend.move(a, device) for a in self.arrays]
+        return TensorDataset(*arrays, transform=self.transform)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the tensors."""
+        return sum(int(a.nbytes) for a in self.arrays)
+
 
 class ArrayDataset(Dataset):
     """Features (and labels) in ``.npy`` files, memory-mapped: data larger than memory.
@@ -186,6 +229,16 @@ class Subset(Dataset):
         if isinstance(self.dataset, Dataset):
             return self.dataset.get_batch(self.indices[indices])
         return super().get_batch(indices)
+
+    def _device(self) -> backend.device:
+        return self.dataset._device() if isinstance(self.dataset, Dataset) else backend.CPU
+
+    def _epoch_batches(self, batches: list[np.ndarray]) -> Iterator:
+        """The batches mapped through the subset, then gathered as the dataset gathers."""
+        if not isinstance(self.dataset, Dataset):
+            return super()._epoch_batches(batches)
+        mapped = [self.indices[_check_indices(i, len(self), "Subset")] for i in batches]
+        return self.dataset._epoch_batches(mapped)
 
 
 class ConcatDataset(Dataset):

@@ -22,6 +22,7 @@ from aprende.training.loop import (
     NonFiniteLossError,
     evaluate,
     fit,
+    loader_on_device,
     predict,
     train_model,
 )

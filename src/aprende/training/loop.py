@@ -9,6 +9,7 @@ that turns NaN.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from contextlib import nullcontext
@@ -18,6 +19,8 @@ import numpy as np
 from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import no_grad
+from aprende.data.dataloader import DataLoader
+from aprende.data.dataset import TensorDataset
 from aprende.data.sampler import HardExampleSampler
 from aprende.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from aprende.training import checkpoint as ckpt
@@ -351,6 +354,48 @@ def _as_tensor(batch) -> Tensor:
 
 # ---- fit ---------------------------------------------------------------------------------------
 
+# The share of a GPU's free memory an in-memory dataset may take to be copied there whole:
+# the rest is left to the weights, the activations and the optimizer's state.
+DEVICE_DATA_FRACTION = 0.5
+
+
+def _free_device_bytes(dev: backend.device) -> int | None:
+    """Free memory of the GPU ``dev`` in bytes (None when CUDA cannot say)."""
+    cupy = backend._cupy()
+    try:
+        with cupy.cuda.Device(dev.index):
+            free, _total = cupy.cuda.runtime.memGetInfo()
+    except (AttributeError, RuntimeError):  # CUDARuntimeError is a RuntimeError
+        return None
+    return int(free)
+
+
+def loader_on_device(loader, device):
+    """``loader``, or a copy of it that iterates over its dataset copied to ``device`` whole.
+
+    On a GPU, a ``DataLoader`` over a plain ``TensorDataset`` (no transform, no collate_fn)
+    whose bytes are at most ``DEVICE_DATA_FRACTION`` of the device's free memory is copied
+    there once (one upload per tensor); its batches are then gathered on the device, one
+    transfer of the epoch's order per epoch instead of two uploads per batch. The copy shares
+    the loader's sampler and generator: the same batches, in the same order, and checkpoints
+    of the original loader stay exact. Anything else is returned as it is (batches uploaded
+    one by one).
+    """
+    dev = backend.device(device)
+    if dev.type == "cpu" or not isinstance(loader, DataLoader) or loader.collate_fn is not None:
+        return loader
+    dataset = loader.dataset
+    if type(dataset) is not TensorDataset or dataset.transform is not None:
+        return loader  # a transform may be host code (NumPy augmentation)
+    if dataset._device() == dev:
+        return loader
+    free = _free_device_bytes(dev)
+    if free is None or dataset.nbytes > DEVICE_DATA_FRACTION * free:
+        return loader
+    moved = copy.copy(loader)
+    moved.dataset = dataset.to(dev)
+    return moved
+
 
 def _current_lr(optimizer) -> float:
     return float(optimizer.param_groups[0]["lr"])
@@ -417,6 +462,9 @@ def fit(
     ``checkpoint_dir`` but writes nothing there and takes no lock: the other ranks of a
     data-parallel run, whose rank 0 writes. ``fit`` returns with the model in training mode
     (``model.train()``), whatever the last validation left; call ``model.eval()`` to infer.
+    On a GPU, training and validation ``TensorDataset``s that fit are copied to the device
+    once for the run (see ``loader_on_device``) and the loss is read a bounded number of
+    times per epoch.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
@@ -427,6 +475,8 @@ def fit(
     metrics = list(metrics or ())
     kind = _output_kind(criterion)
     model.to(device)
+    train_data = loader_on_device(train_loader, device)
+    val_data = None if val_loader is None else loader_on_device(val_loader, device)
     history = History()
     run = Run(model, optimizer, history)
     user_callbacks = list(callbacks or ())
@@ -482,7 +532,7 @@ def fit(
             began = snapshot(model, optimizer, scheduler, train_loader)
             try:
                 _run_epoch(
-                    run, criterion, train_loader, val_loader, callback_list, epoch, monitor,
+                    run, criterion, train_data, val_data, callback_list, epoch, monitor,
                     device=device, metrics=metrics, kind=kind, grad_clip=grad_clip, l1=l1, l2=l2,
                 )  # fmt: skip
             except KeyboardInterrupt:
@@ -550,16 +600,21 @@ def train_model(
     ``start_epoch, model, optimizer = load_checkpoint(model, optimizer, checkpoint_dir)``, then
     for each epoch and mini-batch: ``zero_grad``, forward, loss, ``backward``, ``step``; the
     epoch ends with ``save_checkpoint``. Returns the model and the mean loss of each epoch run.
+    On a GPU the running loss stays on the device and is read once per epoch (reading it
+    every batch would make each step wait for the device), and the data is copied there
+    once when it fits (``loader_on_device``).
     """
     start_epoch, model, optimizer = ckpt.load_checkpoint(
         model, optimizer, checkpoint_dir, loaders=[train_loader]
     )
     model.to(device)
+    on_host = backend.device(device).type == "cpu"
+    data = loader_on_device(train_loader, device)
     losses = []
     for epoch in range(start_epoch, num_epochs):
         model.train()
         running = 0.0
-        for batch_data, batch_labels in train_loader:
+        for batch_data, batch_labels in data:
             optimizer.zero_grad()
             batch_data = batch_data.to(device)
             batch_labels = batch_labels.to(device)
@@ -567,7 +622,11 @@ def train_model(
             loss = criterion(outputs, batch_labels)
             loss.backward()
             optimizer.step()
-            running += loss.item()
+            if on_host:
+                running += loss.item()
+            else:
+                running = running + loss.detach().data.astype(np.float64)
+        running = running if isinstance(running, float) else float(backend.to_numpy(running))
         losses.append(running / max(len(train_loader), 1))
         print(f"Epoch {epoch + 1}/{num_epochs}: loss {losses[-1]:.4f}")
         ckpt.save_checkpoint(model, optimizer, epoch, checkpoint_dir, loaders=[train_loader])

@@ -80,7 +80,9 @@ def lr_find(
     Step k of ``num_iter`` uses η_k = start_lr · (end_lr/start_lr)^(k/(num_iter−1)); the loss is
     smoothed exponentially (weight ``smooth``, bias-corrected) and the test stops once it exceeds
     ``diverge_threshold`` times the best seen. The model, the optimizer and the global RNG are
-    restored afterwards: the test leaves no trace.
+    restored afterwards: the test leaves no trace. On a GPU every step reads its loss (one
+    wait for the device per step): the smoothing and the stop when the loss diverges need
+    each value before the next step, and the test is a few hundred steps, not a training run.
     """
     if not 0 < start_lr < end_lr:
         raise ValueError(f"lr_find: expected 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
