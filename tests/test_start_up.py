@@ -50,3 +50,18 @@ def test_the_digits_load_without_scikit_learn_as_scikit_learn_loads_them():
     assert info.feature_names == reference.feature_names
     assert info.target_names == [str(c) for c in reference.target_names]
     assert (info.task, info.n_samples, info.image_shape) == ("multiclass", 1797, (8, 8))
+
+
+def test_a_reader_that_leaves_the_pipe_early_gets_no_error():
+    """``aprende datasets | head -1``: the list stops quietly when head has read its line."""
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "aprende", "datasets"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader.stdout.readline()
+    reader.stdout.close()  # the reader leaves: the next write meets a closed pipe
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 0
+    assert "Broken pipe" not in stderr and "Traceback" not in stderr, stderr

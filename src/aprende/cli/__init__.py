@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import signal
 import sys
 import threading
@@ -293,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CheckpointError) as error:
         print(f"{PROG} {args.command}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader left (``aprende datasets | head``): stop quietly
+        _silence_stdout()
+        return 0
     except OSError as error:  # a path given that cannot be written or read
         print(f"{PROG} {args.command}: error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
@@ -309,6 +313,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit does not raise again into
+    a pipe whose reader has gone (Python's documented recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured output)
+        pass
 
 
 class Terminated(KeyboardInterrupt):
