@@ -509,7 +509,7 @@ def test_changing_the_input_after_forward_raises_at_backward():
 def test_uneven_blocks_of_the_batch_give_the_same_numbers(op, name, monkeypatch):
     """The batch goes through in blocks of samples that reuse their buffers; with blocks of one
     or two samples (the last one smaller) values and gradients equal one block's."""
-    from aprende.ops import conv as conv_module
+    from aprende.ops import im2col
 
     fn, x_shape, w_shape, options, out_channels = case(op, name)
     x_shape = (5,) + x_shape[1:] if len(x_shape) == 4 else x_shape
@@ -524,6 +524,6 @@ def test_uneven_blocks_of_the_batch_give_the_same_numbers(op, name, monkeypatch)
     whole = run()
     per_sample = int(np.prod(x_shape[1:])) * int(np.prod(w_shape[2:])) * 8
     for factor in (1.1, 1.7, 2.4, 3.3, 4.5):  # blocks of 1 to 4 samples of 5, whatever the layout
-        monkeypatch.setattr(conv_module, "_BLOCK_BYTES", int(factor * per_sample))
+        monkeypatch.setattr(im2col, "BLOCK_BYTES", int(factor * per_sample))
         for ours, reference in zip(run(), whole, strict=True):
             np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
