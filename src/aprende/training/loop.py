@@ -9,7 +9,6 @@ that turns NaN.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from contextlib import nullcontext
@@ -19,16 +18,15 @@ import numpy as np
 from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import no_grad
-from aprende.data.dataloader import DataLoader
-from aprende.data.dataset import TensorDataset
 from aprende.data.sampler import HardExampleSampler
-from aprende.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from aprende.training import checkpoint as ckpt
 from aprende.training.callbacks import (
     CallbackList,
     LearningRateScheduler,
     ProgressBar,
 )
+from aprende.training.device_data import loader_on_device
+from aprende.training.epoch_metrics import compute_metrics, output_kind
 from aprende.training.history import History
 from aprende.training.run_lock import RunLock
 from aprende.training.run_state import Checkpointer, resume_run, roll_back, snapshot, still_stopped
@@ -46,89 +44,6 @@ class Run:
         self.model, self.optimizer, self.history = model, optimizer, history
         self.stop_training = False
         self.resumed = False
-
-
-# ---- outputs -> predictions -> metrics -------------------------------------------------------
-
-
-def _output_kind(criterion, outputs=None, targets=None) -> str:
-    """How to read a model's outputs, from the loss it is trained with (without one: class
-    scores when integer targets have one dimension fewer than the outputs)."""
-    if criterion is None and outputs is not None:
-        integer_targets = np.issubdtype(targets.dtype, np.integer)
-        if integer_targets and outputs.ndim == targets.ndim + 1:
-            return "multiclass"
-    if isinstance(criterion, CrossEntropyLoss | NLLLoss):
-        return "multiclass"
-    if isinstance(criterion, BCEWithLogitsLoss):
-        return "logits"
-    if isinstance(criterion, BCELoss):
-        return "probabilities"
-    return "regression"
-
-
-def predictions(outputs: np.ndarray, kind: str) -> np.ndarray:
-    """Class labels from scores (argmax over dim 1, or a threshold), values for regression."""
-    if kind == "multiclass":
-        return outputs.argmax(axis=1)
-    if kind == "logits":
-        return (outputs > 0).astype(np.int64)
-    if kind == "probabilities":
-        return (outputs > 0.5).astype(np.int64)
-    return outputs
-
-
-def _labels(targets: np.ndarray, outputs: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "multiclass" and targets.shape == outputs.shape:  # probability / one-hot targets
-        return targets.argmax(axis=1)
-    if kind in ("logits", "probabilities"):
-        return (targets > 0.5).astype(np.int64)
-    return targets
-
-
-def _accuracy(y_true, y_pred) -> float:
-    """Fraction of labels predicted right, over every element (per-element and multi-label
-    tasks included: there it is the per-label accuracy, 1 − Hamming loss)."""
-    return float(np.mean(y_true.reshape(y_pred.shape) == y_pred))
-
-
-def _metric_function(name: str, kind: str):
-    if name in ("accuracy", "acc"):
-        return _accuracy
-    from aprende import metrics
-
-    average = "binary" if kind in ("logits", "probabilities") else "macro"
-    table = {
-        "precision": lambda t, p: metrics.precision_score(t, p, average=average),
-        "recall": lambda t, p: metrics.recall_score(t, p, average=average),
-        "f1": lambda t, p: metrics.f1_score(t, p, average=average),
-        "mse": metrics.mean_squared_error,
-        "mae": metrics.mean_absolute_error,
-        "rmse": lambda t, p: math.sqrt(metrics.mean_squared_error(t, p)),
-        "r2": metrics.r2_score,
-    }
-    if name not in table:
-        raise ValueError(
-            f"unknown metric {name!r}; expected one of {['accuracy', *table]} or a callable "
-            "metric(y_true, y_pred)"
-        )
-    return table[name]
-
-
-def compute_metrics(metrics, targets, outputs, kind: str) -> dict:
-    """Each metric on the epoch's targets and outputs (labels for classification)."""
-    if not metrics:
-        return {}
-    y_pred = predictions(outputs, kind)
-    y_true = _labels(targets, outputs, kind)
-    if kind != "regression":
-        y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
-    results = {}
-    for metric in metrics:
-        name = metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
-        function = _metric_function(metric, kind) if isinstance(metric, str) else metric
-        results[name] = float(function(y_true, y_pred))
-    return results
 
 
 def _to_numpy(t) -> np.ndarray:
@@ -311,7 +226,7 @@ def evaluate(model, loader, criterion=None, metrics=(), device="cpu") -> dict:
         total = float(backend.to_numpy(total))  # a GPU's sum, read once
     logs = {"loss": total / count} if criterion is not None else {}
     outputs, targets = _concatenated(kept_outputs), _concatenated(kept_targets)
-    kind = _output_kind(criterion, outputs, targets)
+    kind = output_kind(criterion, outputs, targets)
     logs.update(compute_metrics(metrics, targets, outputs, kind))
     return logs
 
@@ -353,48 +268,6 @@ def _as_tensor(batch) -> Tensor:
 
 
 # ---- fit ---------------------------------------------------------------------------------------
-
-# The share of a GPU's free memory an in-memory dataset may take to be copied there whole:
-# the rest is left to the weights, the activations and the optimizer's state.
-DEVICE_DATA_FRACTION = 0.5
-
-
-def _free_device_bytes(dev: backend.device) -> int | None:
-    """Free memory of the GPU ``dev`` in bytes (None when CUDA cannot say)."""
-    cupy = backend._cupy()
-    try:
-        with cupy.cuda.Device(dev.index):
-            free, _total = cupy.cuda.runtime.memGetInfo()
-    except (AttributeError, RuntimeError):  # CUDARuntimeError is a RuntimeError
-        return None
-    return int(free)
-
-
-def loader_on_device(loader, device):
-    """``loader``, or a copy of it that iterates over its dataset copied to ``device`` whole.
-
-    On a GPU, a ``DataLoader`` over a plain ``TensorDataset`` (no transform, no collate_fn)
-    whose bytes are at most ``DEVICE_DATA_FRACTION`` of the device's free memory is copied
-    there once (one upload per tensor); its batches are then gathered on the device, one
-    transfer of the epoch's order per epoch instead of two uploads per batch. The copy shares
-    the loader's sampler and generator: the same batches, in the same order, and checkpoints
-    of the original loader stay exact. Anything else is returned as it is (batches uploaded
-    one by one).
-    """
-    dev = backend.device(device)
-    if dev.type == "cpu" or not isinstance(loader, DataLoader) or loader.collate_fn is not None:
-        return loader
-    dataset = loader.dataset
-    if type(dataset) is not TensorDataset or dataset.transform is not None:
-        return loader  # a transform may be host code (NumPy augmentation)
-    if dataset._device() == dev:
-        return loader
-    free = _free_device_bytes(dev)
-    if free is None or dataset.nbytes > DEVICE_DATA_FRACTION * free:
-        return loader
-    moved = copy.copy(loader)
-    moved.dataset = dataset.to(dev)
-    return moved
 
 
 def _current_lr(optimizer) -> float:
@@ -473,7 +346,7 @@ def fit(
         _check_not_empty(val_loader, "val_loader")
     monitor = monitor or ("val_loss" if val_loader is not None else "loss")
     metrics = list(metrics or ())
-    kind = _output_kind(criterion)
+    kind = output_kind(criterion)
     model.to(device)
     train_data = loader_on_device(train_loader, device)
     val_data = None if val_loader is None else loader_on_device(val_loader, device)
