@@ -36,7 +36,7 @@ def main():
     aprende.manual_seed(0)
 
     sizes = (
-        {"train": 96, "val": 32, "test": 32} if quick else {"train": 256, "val": 64, "test": 100}
+        {"train": 96, "val": 32, "test": 32} if quick else {"train": 600, "val": 64, "test": 100}
     )
     data = {kind: make_digit_canvases(n, kind=kind, seed=0) for kind, n in sizes.items()}
 
@@ -44,19 +44,19 @@ def main():
         X, y, _ = data[kind]
         return DataLoader(
             TensorDataset(aprende.tensor(X), aprende.tensor(y)),
-            batch_size=8,
+            batch_size=16,
             shuffle=shuffle,
             generator=0,
         )
 
-    model = models.UNet(1, 11, depth=2, width=8)
+    model = models.UNet(1, 11, depth=2, width=8 if quick else 12)
     history = fit(
         model,
         optim.Adam(model.parameters(), lr=3e-3),
         nn.CrossEntropyLoss(),
         loader("train", shuffle=True),
         loader("val"),
-        epochs=3 if quick else 20,
+        epochs=3 if quick else 15,
         metrics=["accuracy"],
         callbacks=[EarlyStopping(patience=8, restore_best_weights=True)],
         verbose=0,
