@@ -18,8 +18,9 @@ PACKAGE = ROOT / "src" / "aprende"
 FACADE = "aprende"  # __init__.py: re-exports everything, the layers lazily
 
 # The tensor, its engine and its ops: one unit, the only one whose files may import in a circle.
-# linalg is torch.linalg's namespace over the ops; cuda is torch.cuda's over the backend.
-CORE = ("backend", "_tensor", "autograd", "creation", "ops", "linalg", "cuda")
+# linalg is torch.linalg's namespace over the ops; cuda is torch.cuda's over the backend;
+# threads is torch.set_num_threads's, over NumPy's BLAS library.
+CORE = ("backend", "_tensor", "autograd", "creation", "ops", "linalg", "cuda", "threads")
 
 
 class Layer(NamedTuple):

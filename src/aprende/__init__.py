@@ -227,6 +227,7 @@ from aprende.ops.statistics import (
     var_mean,
 )
 from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
+from aprende.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 bool = bool_  # noqa: A001 - torch.bool
