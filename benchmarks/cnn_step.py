@@ -9,7 +9,8 @@ One step is ``zero_grad``, forward, cross-entropy, backward and an SGD step (mom
 ``models.LeNet(1, 10, image_size=28)`` (5×5 convolutions of 6 and 16 channels, two 2×2 max
 poolings, 400-120-84-10), with PyTorch running the same layers from the same weights. The
 tools take turns step by step in one process, the order alternating, and medians are
-reported, with the ratio aprende / PyTorch.
+reported, with the ratio aprende / PyTorch. A third row, the GEMM floor
+(``benchmarks.network_floor``), runs only the step's matrix products.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import sys
 
 import numpy as np
 
-from benchmarks.conv import measure
+from benchmarks.conv import FLOOR, measure
+from benchmarks.network_floor import network_floor
 
 
 def training_step(model, opt, loss_fn, x, y):
@@ -34,6 +36,16 @@ def training_step(model, opt, loss_fn, x, y):
         opt.step()
 
     return step
+
+
+def print_medians(medians: dict, repeats: int, target: float) -> None:
+    """One row per tool, then aprende's and the GEMM floor's time over PyTorch's."""
+    for name, median in medians.items():
+        print(f"  {name:10s} {1e3 * median:8.2f} ms (median of {repeats})")
+    if "torch" in medians:
+        ratio = medians["aprende"] / medians["torch"]
+        print(f"  aprende / PyTorch: {ratio:.2f}x (target ≤ {target:g}x)")
+        print(f"  GEMM floor / PyTorch: {medians[FLOOR] / medians['torch']:.2f}x")
 
 
 def aprende_step(x, y, seed: int):
@@ -83,8 +95,10 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     x = rng.random((args.batch, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, args.batch)
+    import aprende
+
     ours, model = aprende_step(x, y, args.seed)
-    steps = {"aprende": ours}
+    steps = {"aprende": ours, FLOOR: network_floor(model, aprende.tensor(x))}
     try:
         import torch
 
@@ -97,10 +111,7 @@ def main(argv=None) -> int:
         times = measure(steps, args.repeats, args.warmup)
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"LeNet-5 training step, batch {args.batch} × 1 × 28 × 28, {args.threads} thread(s)")
-    for name, median in medians.items():
-        print(f"  {name:8s} {1e3 * median:8.2f} ms (median of {args.repeats})")
-    if "torch" in medians:
-        print(f"  aprende / PyTorch: {medians['aprende'] / medians['torch']:.2f}x")
+    print_medians(medians, args.repeats, target=1.2)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump({"batch": args.batch, "threads": args.threads, "medians_s": medians}, file)

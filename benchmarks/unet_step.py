@@ -28,9 +28,10 @@ import sys
 import numpy as np
 
 from benchmarks.cnn_step import aprende_step as lenet_aprende_step
+from benchmarks.cnn_step import print_medians, training_step
 from benchmarks.cnn_step import torch_step as lenet_torch_step
-from benchmarks.cnn_step import training_step
-from benchmarks.conv import measure
+from benchmarks.conv import FLOOR, measure
+from benchmarks.network_floor import network_floor
 
 CLASSES = 11
 
@@ -132,6 +133,15 @@ def build_step(tool: str, network: str, args):
     return step
 
 
+def floor_step(args):
+    """The GEMM floor of the U-Net step (``benchmarks.network_floor``)."""
+    import aprende
+
+    x, y = unet_batch(args.batch, args.size, args.seed)
+    model = aprende_unet_step(x, y, args.seed, args.depth, args.width)[1]
+    return network_floor(model, aprende.tensor(x))
+
+
 def _resident_kib(field: str) -> int:
     """VmRSS (now) or VmHWM (the high-water mark) of this process, in KiB (Linux)."""
     with open("/proc/self/status", encoding="ascii") as status:
@@ -190,7 +200,7 @@ def main(argv=None) -> int:
         args.batch, args.size, args.width, args.repeats, args.warmup = 2, 16, 4, 2, 1
     from threadpoolctl import threadpool_limits
 
-    steps = {"aprende": build_step("aprende", "unet", args)}
+    steps = {"aprende": build_step("aprende", "unet", args), FLOOR: floor_step(args)}
     try:
         import torch
 
@@ -204,16 +214,15 @@ def main(argv=None) -> int:
     shape = f"{args.batch} × 1 × {args.size} × {args.size}"
     print(f"U-Net (depth {args.depth}, width {args.width}) training step, batch {shape}, "
           f"{CLASSES} classes per pixel, {args.threads} thread(s)")  # fmt: skip
-    for name, median in medians.items():
-        print(f"  {name:8s} {1e3 * median:8.2f} ms (median of {args.repeats})")
-    if "torch" in medians:
-        print(f"  aprende / PyTorch: {medians['aprende'] / medians['torch']:.2f}x (target ≤ 1.5x)")
+    print_medians(medians, args.repeats, target=1.5)
     report = {"batch": args.batch, "size": args.size, "threads": args.threads, "medians_s": medians}
     if args.memory:
         print("Peak memory of a step beyond what was resident before it (MiB, fresh process each):")
         report["peak_mib"] = {}
         for network in ("lenet", "unet"):
-            row = {tool: _memory_in_subprocess(tool, network, args) for tool in steps}
+            row = {
+                tool: _memory_in_subprocess(tool, network, args) for tool in steps if tool != FLOOR
+            }
             report["peak_mib"][network] = row
             shown = "  ".join(f"{t} {m:7.1f}" for t, m in row.items() if m is not None)
             print(f"  {network:6s} {shown}")

@@ -32,3 +32,38 @@ def test_quick_run_prints_the_ratio_target(capsys):
     assert unet_step.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "U-Net" in out and "ms (median of 2)" in out
+
+
+def _flops(products) -> int:
+    """2·m·k·n summed over the (a, b, out) products, a batched one counted per matrix."""
+    return sum(2 * out.size * a.shape[-1] for a, _, out in products)
+
+
+def test_the_gemm_floor_of_lenet_counts_its_layers_products():
+    import aprende
+    from aprende.models import LeNet
+    from benchmarks.network_floor import network_floor, network_products
+
+    n = 3
+    x = aprende.tensor(np.zeros((n, 1, 28, 28), np.float32))
+    products = network_products(LeNet(1, 10, image_size=28), x)
+    conv1 = 2 * 6 * 25 * 28 * 28 * n  # forward and weight gradient; no input gradient
+    conv2 = 2 * 16 * (6 * 25) * 14 * 14 * n  # each of its three products
+    linear = sum(2 * i * o * n for i, o in ((16 * 7 * 7, 120), (120, 84), (84, 10)))
+    assert len(products) == 2 + 3 * 4
+    assert _flops(products) == 2 * conv1 + 3 * conv2 + 3 * linear
+    network_floor(LeNet(1, 10, image_size=28), x)()  # the products run
+
+
+def test_the_gemm_floor_of_a_transposed_convolution_is_its_adjoint_convolution():
+    import aprende
+    from aprende import nn
+    from benchmarks.network_floor import network_products
+
+    x = aprende.tensor(np.zeros((2, 8, 5, 5), np.float32))
+    model = nn.Sequential(nn.Conv2d(8, 8, 1), nn.ConvTranspose2d(8, 4, 2, stride=2))
+    products = network_products(model, x)[2:]  # after the 1×1 convolution's two
+    # The convolution 4 → 8 channels, 2×2 kernel, from the 10×10 output to the 5×5 input.
+    each = 2 * 8 * (4 * 2 * 2) * 5 * 5 * 2
+    assert len(products) == 3 and _flops(products) == 3 * each
+    assert {out.shape for _, _, out in products} == {(2, 8, 25), (2, 8, 16), (2, 16, 25)}
