@@ -6,6 +6,7 @@ Workers are separate processes on one SQLite file (and on a PostgreSQL server wh
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -131,6 +132,42 @@ def test_a_killed_worker_leaves_its_trial_failed_and_the_study_goes_on(tmp_path)
     assert "trial 0: its worker" in printed
     states = [t.state for t in _trials(storage)]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+
+
+def test_a_trial_whose_worker_has_not_named_itself_yet_is_left_running(tmp_path):
+    from aprende.cli.sweep import _fail_trials_of_dead_workers
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    just_created = study.ask()  # its worker has set the host, not yet the pid
+    just_created.set_user_attr("host", socket.gethostname())
+    dead = study.ask()
+    dead.set_user_attr("host", socket.gethostname())
+    dead.set_user_attr("pid", _pid_of_an_ended_process())
+    _fail_trials_of_dead_workers(study)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.FAIL]
+
+
+def _pid_of_an_ended_process() -> int:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+def test_a_trial_ended_by_another_worker_costs_only_that_trial(tmp_path, capsys):
+    from aprende.cli.sweep import _run_trials
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+
+    def objective(trial):
+        if trial.number == 0:  # as another worker's heartbeat check would, mid-trial
+            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        return float(trial.number)
+
+    _run_trials(study, objective, 3)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL] + [optuna.trial.TrialState.COMPLETE] * 2
+    assert "a trial was failed by another worker first" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -101,19 +101,22 @@ def _fail_trials_of_dead_workers(study) -> None:
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") == host and not _alive(attrs.get("pid", -1)):
+        pid = attrs.get("pid")
+        # A trial another worker has just created has no pid yet: it is alive, not dead.
+        if attrs.get("host") == host and isinstance(pid, int) and pid > 0 and not _alive(pid):
             study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
             print(f"trial {trial.number}: its worker (pid {attrs.get('pid')}) stopped; failed")
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists; ``pid`` > 0 (0 and -1 would address groups)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return pid > 0
+    return True
 
 
 class _ReportEpochs(Callback):
@@ -185,16 +188,48 @@ def command_sweep(args: argparse.Namespace) -> int:
         )
     _fail_trials_of_dead_workers(study)
     folder.mkdir(parents=True, exist_ok=True)
-    study.optimize(
-        _objective(args, space, metric, direction == "maximize", folder),
-        n_trials=args.trials,
-        catch=(Exception,),  # a failed trial is recorded as failed; the study goes on
-        callbacks=[_report_trial],
-    )
+    objective = _objective(args, space, metric, direction == "maximize", folder)
+    _run_trials(study, objective, args.trials)
     page = write_sweep_page(study, folder)
     _print_best(study)
     print(f"Sweep page: {page}")
     return 0
+
+
+def _run_trials(study, objective, count: int) -> None:
+    """This worker's ``count`` trials. A trial another worker has already failed (its
+    heartbeat stopped for the grace period: a stalled machine) is lost, not the others."""
+    optuna = _import_optuna()
+    ended = 0
+
+    def checked(trial) -> float:
+        value = objective(trial)
+        if study._storage.get_trial(trial._trial_id).state != optuna.trial.TrialState.RUNNING:
+            raise RuntimeError("ended by another worker")  # Optuna cannot record its value
+        return value
+
+    def after_trial(study, trial) -> None:
+        nonlocal ended
+        ended += 1
+        _report_trial(study, trial)
+
+    while ended < count:
+        try:
+            study.optimize(
+                checked,
+                n_trials=count - ended,
+                catch=(Exception,),  # a failed trial is recorded as failed; the study goes on
+                callbacks=[after_trial],
+            )
+            return  # all run, or the sampler stopped the study (a grid is exhausted)
+        except ValueError as error:  # Optuna's "Cannot tell a FAIL trial."
+            if "Cannot tell" not in str(error):
+                raise
+            ended += 1
+            print(
+                f"a trial was failed by another worker first (no heartbeat for {GRACE_SECONDS} s)",
+                flush=True,
+            )
 
 
 def _load_study(optuna, name: str, storage, url: str):
@@ -246,8 +281,8 @@ def _objective(args, space: dict, metric: str, maximize: bool, folder: Path):
 
     def objective(trial) -> float:
         params = _suggest(trial, space)
+        trial.set_user_attr("pid", os.getpid())  # before the host: see _fail_trials_of_dead_workers
         trial.set_user_attr("host", socket.gethostname())
-        trial.set_user_attr("pid", os.getpid())
         run = folder / f"trial-{trial.number:04d}"
         trial.set_user_attr("run", run.name)
         trial_args = argparse.Namespace(**vars(args))
