@@ -56,8 +56,11 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import celu, leaky_relu, relu, selu, sigmoid, tanh
+from aprende.ops.aliases import absolute, divide, multiply, negative, sgn, subtract, true_divide
 from aprende.ops.arithmetic import floor_divide, fmod, remainder
 from aprende.ops.binary_math import (
+    addcdiv,
+    addcmul,
     allclose,
     arctan2,
     atan2,

@@ -518,13 +518,13 @@ class Tensor:
 
     # ---- methods mirroring the functions -----------------------------------------------------
 
-    def add(self, other: TensorLike, alpha: float = 1) -> Tensor:
+    def add(self, other: TensorLike, *, alpha: float = 1) -> Tensor:
         """See ``aprende.add``."""
-        return _elementwise.add(self, other if alpha == 1 else other * alpha)
+        return _elementwise.add(self, other, alpha=alpha)
 
-    def sub(self, other: TensorLike, alpha: float = 1) -> Tensor:
+    def sub(self, other: TensorLike, *, alpha: float = 1) -> Tensor:
         """See ``aprende.sub``."""
-        return _elementwise.sub(self, other if alpha == 1 else other * alpha)
+        return _elementwise.sub(self, other, alpha=alpha)
 
     def mul(self, other: TensorLike) -> Tensor:
         """See ``aprende.mul``."""
@@ -702,137 +702,16 @@ class Tensor:
         """See ``aprende.chunk``."""
         return _shape.chunk(self, chunks, dim)
 
-    # ---- in-place operations (no graph) ------------------------------------------------------
-
-    def _check_inplace(self, op: str, *others) -> None:
-        if not autograd._grad_enabled:
-            return
-        if self.requires_grad:
-            what = (
-                "a leaf tensor that requires grad"
-                if self._ctx is None
-                else ("a tensor that is part of the computational graph")
-            )
-            raise RuntimeError(
-                f"{op}: in-place operation on {what} would corrupt the gradient; do it under "
-                "aprende.no_grad() (as optimizers do) or use the out-of-place op"
-            )
-        for other in others:
-            if isinstance(other, Tensor) and other.requires_grad:
-                raise RuntimeError(
-                    f"{op}: in-place operation with an argument that requires grad is not "
-                    "recorded; use the out-of-place op"
-                )
-
-    def _inplace(self, value) -> Tensor:
-        """Write ``value`` (an array) into this tensor's memory and bump its version."""
-        self.data[...] = value
-        self._version += 1
-        return self
-
-    def _operand(self, other):
-        return other.data if isinstance(other, Tensor) else other
-
-    def add_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("add_", other)
-        other = self._operand(other)
-        return self._inplace(self.data + (other if alpha == 1 else alpha * other))
-
-    def sub_(self, other, alpha=1) -> Tensor:
-        self._check_inplace("sub_", other)
-        other = self._operand(other)
-        return self._inplace(self.data - (other if alpha == 1 else alpha * other))
-
-    def mul_(self, other) -> Tensor:
-        self._check_inplace("mul_", other)
-        return self._inplace(self.data * self._operand(other))
-
-    def div_(self, other) -> Tensor:
-        self._check_inplace("div_", other)
-        return self._inplace(self.data / self._operand(other))
-
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
-        self._check_inplace("clamp_")
-        xp = backend.get_array_module(self.data)
-        return self._inplace(xp.clip(self.data, min, max))
-
-    def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        return self._inplace(0)
-
-    def fill_(self, value) -> Tensor:
-        self._check_inplace("fill_", value)
-        return self._inplace(self._operand(value))
-
-    def copy_(self, source) -> Tensor:
-        """Copy ``source`` (broadcast to this shape) into this tensor's memory."""
-        self._check_inplace("copy_", source)
-        source = source.data if isinstance(source, Tensor) else source
-        xp = backend.get_array_module(self.data)
-        source = backend.move(xp.asarray(source) if xp is np else source, self.device)
-        try:
-            np.broadcast_shapes(np.shape(source), self.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"copy_: source of shape {np.shape(source)} cannot be broadcast to {self.shape}"
-            ) from None
-        return self._inplace(source)
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-        """Fill with U(a, b) from the global (or given) generator."""
-        self._check_inplace("uniform_")
-        values = backend.generator_for(generator).uniform(a, b, size=self.shape)
-        return self._inplace(backend.move(values.astype(self.dtype), self.device))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-        """Fill with N(mean, std²) from the global (or given) generator."""
-        self._check_inplace("normal_")
-        values = backend.generator_for(generator).normal(mean, std, size=self.shape)
-        return self._inplace(backend.move(values.astype(self.dtype), self.device))
-
-    def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__", value)
-        index = _indexing.array_index(index)
-        if type(self.data) is not np.ndarray:
-            index = _indexing.index_on_device_of(index, self.data)
-        value = value.data if isinstance(value, Tensor) else value
-        steps = _indexing.ints_first(index)  # ints are basic indexing, as in PyTorch
-        try:
-            if steps is None:
-                self.data[index] = value
-            else:
-                self.data[steps[0]][steps[1]] = value
-        except (ValueError, IndexError) as error:
-            raise RuntimeError(
-                f"__setitem__: cannot assign a value of shape {np.shape(value)} into a tensor "
-                f"of shape {self.shape} at {index!r}: {error}"
-            ) from None
-        self._version += 1
-
-    def __iadd__(self, other):
-        return self.add_(other) if self._inplace_allowed() else self + other
-
-    def __isub__(self, other):
-        return self.sub_(other) if self._inplace_allowed() else self - other
-
-    def __imul__(self, other):
-        return self.mul_(other) if self._inplace_allowed() else self * other
-
-    def __itruediv__(self, other):
-        return self.div_(other) if self._inplace_allowed() else self / other
-
-    def _inplace_allowed(self) -> bool:
-        """``x += y`` is in place unless that would corrupt the graph (then it rebinds x)."""
-        return not (autograd._grad_enabled and self.requires_grad and self._ctx is not None)
-
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import activation as _activation  # noqa: E402
+from aprende.ops import aliases as _aliases  # noqa: E402
 from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
+from aprende.ops import inplace as _inplace  # noqa: E402
 from aprende.ops import layout as _layout  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import math as _math  # noqa: E402
@@ -874,4 +753,6 @@ _install_methods(
     _arithmetic,
     autograd,
     _linalg,
+    _aliases,
+    _inplace,
 )

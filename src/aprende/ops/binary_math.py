@@ -1,4 +1,5 @@
-"""Elementwise functions of two or three tensors, broadcast: interpolation (lerp), signs
+"""Elementwise functions of two or three tensors, broadcast: interpolation (lerp), the
+optimizer's fused updates (addcmul, addcdiv), signs
 (copysign), log-sum-exp of two (logaddexp), lengths and angles (hypot, atan2), nan-ignoring
 extremes (fmax, fmin), clamping to tensor bounds, and closeness tests (isclose, allclose).
 
@@ -18,8 +19,8 @@ from aprende.ops.elementwise import result_type as _result_type
 from aprende.ops.elementwise import to_floating as _to_floating
 
 TENSOR_METHODS = (
-    "lerp", "copysign", "logaddexp", "logaddexp2", "hypot", "atan2", "arctan2", "fmax", "fmin",
-    "clamp", "clip", "clamp_min", "clamp_max", "isclose", "allclose",
+    "lerp", "addcmul", "addcdiv", "copysign", "logaddexp", "logaddexp2", "hypot", "atan2",
+    "arctan2", "fmax", "fmin", "clamp", "clip", "clamp_min", "clamp_max", "isclose", "allclose",
 )  # fmt: skip
 
 
@@ -88,6 +89,28 @@ class Copysign(Function):
         grad_a = unbroadcast(grad * ratio, a.shape) if self.needs[0] else None
         grad_b = xp.zeros(self.b_shape, dtype=grad.dtype) if self.needs[1] else None
         return grad_a, grad_b
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+    """input + value·tensor1·tensor2, broadcast (Adam's v ← β₂v + (1 − β₂)g² is
+    ``v.mul_(β₂).addcmul_(g, g, value=1 − β₂)``); differentiable through its parts. With
+    integer tensors ``value`` is cast to an integer (0.5 is 0), as PyTorch casts it."""
+    if all(t.dtype == np.bool_ for t in (input, tensor1, tensor2)):
+        raise NotImplementedError("addcmul: not implemented for bool tensors")
+    if not is_floating(_result_type(input, tensor1, tensor2)):
+        value = int(value)
+    return input + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+    """input + value·tensor1/tensor2, broadcast (Adam's θ ← θ − η·m̂/(√v̂ + ε) is
+    ``p.addcdiv_(m, denom, value=−η)``); two integer tensors are refused, as PyTorch does."""
+    if not is_floating(tensor1.dtype) and not is_floating(tensor2.dtype):
+        raise RuntimeError(
+            "addcdiv: integer division of tensor1 by tensor2 is not supported; "
+            "use div(tensor1, tensor2) and add the result instead"
+        )
+    return input + (tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2)
 
 
 def copysign(input: TensorLike, other: TensorLike) -> Tensor:

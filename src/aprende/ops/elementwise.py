@@ -212,14 +212,47 @@ class Neg(Function):
         return (-grad,)
 
 
-def add(a: TensorLike, b: TensorLike) -> Tensor:
-    """a + b, broadcast."""
+def add(a: TensorLike, b: TensorLike, *, alpha: float = 1) -> Tensor:
+    """a + α·b, broadcast."""
+    if alpha != 1 or type(alpha) is not int:  # the default costs one comparison
+        b = _scaled(b, alpha, a, "add")
     return Add.apply(*_pair(a, b))
 
 
-def sub(a: TensorLike, b: TensorLike) -> Tensor:
-    """a − b, broadcast."""
+def sub(a: TensorLike, b: TensorLike, *, alpha: float = 1) -> Tensor:
+    """a − α·b, broadcast; not for bool tensors (PyTorch's RuntimeError)."""
+    if _is_bool(a) or _is_bool(b):
+        both = _is_bool(a) and _is_bool(b)
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported; use the `^` "
+            "or logical_xor() operator instead"
+            if both
+            else "Subtraction, the `-` operator, with a bool tensor is not supported; to invert "
+            "a mask, use the `~` or logical_not() operator instead"
+        )
+    if alpha != 1 or type(alpha) is not int:
+        b = _scaled(b, alpha, a, "sub")
     return Sub.apply(*_pair(a, b))
+
+
+def _is_bool(value: TensorLike) -> bool:
+    return type(value) is bool or (isinstance(value, Tensor) and value.data.dtype == np.bool_)
+
+
+def _scaled(b: TensorLike, alpha: float, a: TensorLike, op: str) -> TensorLike:
+    """α·b (b itself for α = 1), as PyTorch: a floating α is refused with integer operands,
+    a bool α with others than bool, and with bool operands α counts as true or false."""
+    dtype = result_type(a, b)
+    if isinstance(alpha, float) and not is_floating(dtype):
+        raise RuntimeError(
+            f"{op}: for integral input tensors, argument alpha must not be a floating point "
+            f"number (got alpha={alpha})"
+        )
+    if dtype == np.bool_ or type(alpha) is bool:
+        if dtype != np.bool_:
+            raise RuntimeError(f"{op}: a bool alpha is only supported for bool results")
+        return b if alpha else b * False
+    return b if alpha == 1 else b * alpha
 
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
@@ -240,12 +273,20 @@ def div(a: TensorLike, b: TensorLike, *, rounding_mode: str | None = None) -> Te
 
 
 def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - PyTorch's name
-    """a ** b elementwise, broadcast."""
-    return Pow.apply(*_pair(a, b))
+    """a ** b elementwise, broadcast (not for two bool tensors: no kernel in PyTorch)."""
+    a, b = _pair(a, b)
+    if a.dtype == np.bool_:
+        raise NotImplementedError("pow: not implemented for two bool operands")
+    return Pow.apply(a, b)
 
 
 def neg(a: Tensor) -> Tensor:
-    """−a."""
+    """−a (not for a bool tensor: PyTorch's RuntimeError points to ``~``)."""
+    if a.dtype == np.bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported; to invert a mask, "
+            "use the `~` or logical_not() operator instead"
+        )
     return Neg.apply(a)
 
 
@@ -405,12 +446,14 @@ def sqrt(a: Tensor) -> Tensor:
 
 
 def square(a: Tensor) -> Tensor:
-    """a²; derivative 2a."""
-    return Square.apply(a)
+    """a²; derivative 2a. A bool tensor gives int64 (a ** 2, as PyTorch)."""
+    return Square.apply(a.long() if a.dtype == np.bool_ else a)
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    """|a|; derivative sign(a)."""
+    """|a|; derivative sign(a). Not for bool tensors (no kernel in PyTorch)."""
+    if a.dtype == np.bool_:
+        raise NotImplementedError("abs: not implemented for bool tensors")
     return Abs.apply(a)
 
 
@@ -550,7 +593,7 @@ def _bitwise(ufunc, name: str, a: TensorLike, b: TensorLike) -> Tensor:
     """An integer or bool op elementwise (PyTorch's bitwise_*: logical on bool tensors)."""
     a, b = _pair(a, b)
     if a.dtype.kind not in "biu":
-        raise RuntimeError(f"{name}: expected integer or bool tensors, got {a.dtype}")
+        raise NotImplementedError(f"{name}: expected integer or bool tensors, got {a.dtype}")
     return _compare(ufunc, a, b)
 
 
@@ -582,7 +625,7 @@ def bitwise_right_shift(a: TensorLike, b: TensorLike) -> Tensor:
 def bitwise_not(a: Tensor) -> Tensor:
     """~a: every bit flipped (−a − 1 for signed integers; logical not on bool tensors)."""
     if a.dtype.kind not in "biu":
-        raise RuntimeError(f"bitwise_not: expected an integer or bool tensor, got {a.dtype}")
+        raise NotImplementedError(f"bitwise_not: expected an integer or bool tensor, got {a.dtype}")
     return Tensor._make(get_array_module(a.data).invert(a.data), False)
 
 

@@ -15,11 +15,14 @@ from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
+from aprende.ops import inplace
 from aprende.ops._checks import check_tensor
 from aprende.ops.elementwise import _to_dtype, where
 from aprende.ops.scatter import INDEX_DTYPES, check_bounds, fill_value, rows, single_dim
 
-TENSOR_METHODS = ("index_select", "masked_fill", "masked_select", "nonzero", "masked_fill_")
+TENSOR_METHODS = (
+    "index_select", "masked_fill", "masked_select", "nonzero", "masked_fill_", "__setitem__",
+)  # fmt: skip
 
 #: Marks where an index array sits in the index (the arrays themselves are node inputs).
 _ARRAY = object()
@@ -244,9 +247,10 @@ def masked_fill_(self: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
         raise RuntimeError(
             f"{op}: mask of shape {mask.shape} does not broadcast to the shape {self.shape}"
         )
-    self._check_inplace(op, value)
+    inplace.check_inplace(self, op, value)
     value = _fill_tensor(value, self, op).data
-    return self._inplace(get_array_module(self.data).where(mask.data, value, self.data))
+    filled = get_array_module(self.data).where(mask.data, value, self.data)
+    return inplace.write_inplace(self, filled)
 
 
 class MaskedSelect(Function):
@@ -284,3 +288,24 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
     if as_tuple:
         return tuple(Tensor._make(p.astype(np.int64), False) for p in rows(input.data).nonzero())
     return Tensor._make(xp.argwhere(input.data).astype(np.int64), False)
+
+
+def __setitem__(self: Tensor, index, value) -> None:  # noqa: N807 - installed as the operator
+    """``x[index] = value``: basic and advanced indexing, as PyTorch's."""
+    inplace.check_inplace(self, "__setitem__", value)
+    index = array_index(index)
+    if type(self.data) is not np.ndarray:
+        index = index_on_device_of(index, self.data)
+    value = value.data if isinstance(value, Tensor) else value
+    steps = ints_first(index)  # ints are basic indexing, as in PyTorch
+    try:
+        if steps is None:
+            self.data[index] = value
+        else:
+            self.data[steps[0]][steps[1]] = value
+    except (ValueError, IndexError) as error:
+        raise RuntimeError(
+            f"__setitem__: cannot assign a value of shape {np.shape(value)} into a tensor "
+            f"of shape {self.shape} at {index!r}: {error}"
+        ) from None
+    self._version += 1

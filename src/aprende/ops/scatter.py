@@ -19,6 +19,7 @@ import numpy as np
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module, is_floating
+from aprende.ops import inplace
 from aprende.ops._checks import check_tensor
 from aprende.ops.reduce import normalize_dims
 
@@ -454,9 +455,10 @@ def scatter_(
 ) -> Tensor:
     """In-place ``scatter`` (not recorded in the graph)."""
     dim, src, value = _scatter_args(self, dim, index, src, value, reduce, "scatter_")
-    self._check_inplace("scatter_", src)
+    inplace.check_inplace(self, "scatter_", src)
     src = None if src is None else src.data
-    return self._inplace(_scatter_rows(self.data, index.data, src, dim, value, reduce))
+    out = _scatter_rows(self.data, index.data, src, dim, value, reduce)
+    return inplace.write_inplace(self, out)
 
 
 def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -464,9 +466,9 @@ def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     check_tensor(src, "src", "scatter_add_")
     _check_same_dtype(self, src, "scatter_add_")
     dim = _check_index(self, dim, index, "scatter_add_", src)
-    self._check_inplace("scatter_add_", src)
+    inplace.check_inplace(self, "scatter_add_", src)
     out = _scatter_reduce_arrays(self.data, index.data, src.data, dim, "sum", True)
-    return self._inplace(out)
+    return inplace.write_inplace(self, out)
 
 
 # ---- one_hot ----------------------------------------------------------------------------------
