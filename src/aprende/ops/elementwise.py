@@ -221,7 +221,9 @@ def add(a: TensorLike, b: TensorLike, *, alpha: float = 1) -> Tensor:
 
 def sub(a: TensorLike, b: TensorLike, *, alpha: float = 1) -> Tensor:
     """a − α·b, broadcast; not for bool tensors (PyTorch's RuntimeError)."""
-    if _is_bool(a) or _is_bool(b):
+    pair = _pair(a, b)
+    promoted = pair[0] is not a or pair[1] is not b  # else one dtype: bool only if both are
+    if pair[0].data.dtype.kind == "b" or (promoted and (_is_bool(a) or _is_bool(b))):
         both = _is_bool(a) and _is_bool(b)
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported; use the `^` "
@@ -231,8 +233,8 @@ def sub(a: TensorLike, b: TensorLike, *, alpha: float = 1) -> Tensor:
             "a mask, use the `~` or logical_not() operator instead"
         )
     if alpha != 1 or type(alpha) is not int:
-        b = _scaled(b, alpha, a, "sub")
-    return Sub.apply(*_pair(a, b))
+        return Sub.apply(*_pair(a, _scaled(b, alpha, a, "sub")))
+    return Sub.apply(*pair)
 
 
 def _is_bool(value: TensorLike) -> bool:
