@@ -26,6 +26,7 @@ from aprende.ops._checks import check_tensor
 from aprende.ops.elementwise import where
 from aprende.ops.indexing import _check_mask, _fill_tensor, masked_fill, take
 from aprende.ops.scatter import INDEX_DTYPES, fill_value, scatter, scatter_add, single_dim
+from aprende.ops.shape import cat
 
 TENSOR_METHODS = (
     "index_add", "index_copy", "index_fill", "masked_scatter",
@@ -185,12 +186,12 @@ def _masked_scatter(input: Tensor, mask: Tensor, source, shape: tuple, op: str) 
             f"{op}: the mask holds at {used} positions but source has only {source.numel()} "
             "elements"
         )
-    if used == 0:  # nothing to scatter: out is input (broadcast), gradient and all
-        return where(mask, input, input)
-    # The k-th masked position (row-major) reads source's k-th element; the others read
-    # element 0 and are discarded by where, so they add no gradient.
-    order = xp.maximum(xp.cumsum(spread.reshape(-1)) - 1, 0).reshape(shape)
-    picked = take(source, Tensor._make(order.astype(np.int64)))
+    # The k-th masked position (row-major) reads source's k-th element; the others read a
+    # zero appended to source, which where discards: no gradient reaches source from them.
+    padded = cat([source.reshape(-1), Tensor._make(xp.zeros(1, dtype=source.dtype))])
+    counted = xp.cumsum(spread.reshape(-1)).reshape(shape) - 1
+    order = xp.where(spread, counted, source.numel()).astype(np.int64)
+    picked = take(padded, Tensor._make(order))
     return where(mask, picked, input)
 
 
