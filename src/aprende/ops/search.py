@@ -231,8 +231,7 @@ def unravel_index(indices: Tensor, shape) -> tuple[Tensor, ...]:
     if 0 in shape:
         raise RuntimeError(f"{op}: cannot unravel into a shape with a zero size, got {shape}")
     flat = indices.data.astype(np.int64)
-    strides = np.cumprod((1,) + shape[:0:-1])[::-1]
+    strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
     return tuple(
-        Tensor._make((flat // int(stride)) % n, False)
-        for stride, n in zip(strides, shape, strict=True)
+        Tensor._make((flat // stride) % n, False) for stride, n in zip(strides, shape, strict=True)
     )
