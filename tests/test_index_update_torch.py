@@ -540,3 +540,14 @@ def test_refuses_what_torch_refuses(name, op, arrays, dtype):
 def test_errors_name_the_op_and_what_came(call, message):
     with pytest.raises((RuntimeError, IndexError), match=message):
         call(aprende.tensor(X))
+
+
+def test_methods_and_functions_are_those_pytorch_has():
+    from aprende.ops import index_update, indexing
+
+    for name in (*index_update.TENSOR_METHODS, "take", "select"):
+        assert hasattr(torch.Tensor, name) and hasattr(aprende.Tensor, name), name
+        if not name.endswith("_"):
+            assert hasattr(torch, name) and getattr(aprende, name) is getattr(
+                index_update if hasattr(index_update, name) else indexing, name
+            ), name
