@@ -528,7 +528,7 @@ def test_refuses_what_torch_refuses(name, op, arrays, dtype):
         ),
         (
             lambda a: aprende.masked_scatter(a, a > 0, aprende.zeros(1, dtype=a.dtype)),
-            r"masked_scatter: the mask holds at \d+ positions but source has only 1",
+            r"masked_scatter: the mask is true at \d+ positions but source has only 1",
         ),
         (
             lambda a: aprende.take(a, aprende.tensor([12])),

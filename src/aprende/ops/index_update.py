@@ -183,7 +183,7 @@ def _masked_scatter(input: Tensor, mask: Tensor, source, shape: tuple, op: str) 
     used = int(spread.sum())
     if used > source.numel():
         raise RuntimeError(
-            f"{op}: the mask holds at {used} positions but source has only {source.numel()} "
+            f"{op}: the mask is true at {used} positions but source has only {source.numel()} "
             "elements"
         )
     # The k-th masked position (row-major) reads source's k-th element; the others read a
