@@ -113,7 +113,8 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
-from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero
+from aprende.ops.index_update import index_add, index_copy, index_fill, masked_scatter
+from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero, select, take
 from aprende.ops.layout import (
     flip,
     fliplr,
@@ -187,6 +188,15 @@ from aprende.ops.scatter import (
     scatter_reduce,
     take_along_dim,
 )
+from aprende.ops.search import (
+    argwhere,
+    bincount,
+    bucketize,
+    histc,
+    isin,
+    unique_consecutive,
+    unravel_index,
+)
 from aprende.ops.shape import (
     atleast_1d,
     atleast_2d,
@@ -229,7 +239,15 @@ from aprende.ops.statistics import (
     std_mean,
     var_mean,
 )
-from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
+from aprende.ops.triangular import (
+    diag,
+    diag_embed,
+    diagonal,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
 from aprende.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"

@@ -710,6 +710,7 @@ from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
+from aprende.ops import index_update as _index_update  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import inplace as _inplace  # noqa: E402
 from aprende.ops import layout as _layout  # noqa: E402
@@ -719,6 +720,7 @@ from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
 from aprende.ops import scatter as _scatter  # noqa: E402
+from aprende.ops import search as _search  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
 from aprende.ops import special as _special  # noqa: E402
@@ -746,7 +748,9 @@ _install_methods(
     _triangular,
     _cumulative,
     _indexing,
+    _index_update,
     _scatter,
+    _search,
     _math,
     _special,
     _binary_math,

@@ -1,6 +1,7 @@
 """Indexing: ``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks,
 read as PyTorch reads them (ints are basic indexing, also beside index arrays); ``index_select``
-(``x[:, index]`` along one dim); and the mask ops ``masked_fill``, ``masked_select``, ``nonzero``.
+(``x[:, index]`` along one dim), ``select`` (``x[:, i]``) and ``take`` (``x.flatten()[index]``);
+and the mask ops ``masked_fill``, ``masked_select``, ``nonzero``.
 
 The arrays in an index (integer or boolean tensors, lists, NumPy arrays) are inputs of the
 graph node, not options: they are saved for backward, so changing one in place before backward
@@ -18,10 +19,18 @@ from aprende.backend import get_array_module
 from aprende.ops import inplace
 from aprende.ops._checks import check_tensor
 from aprende.ops.elementwise import _to_dtype, where
-from aprende.ops.scatter import INDEX_DTYPES, check_bounds, fill_value, rows, single_dim
+from aprende.ops.scatter import (
+    INDEX_DTYPES,
+    Gather,
+    check_bounds,
+    fill_value,
+    rows,
+    single_dim,
+)
 
 TENSOR_METHODS = (
-    "index_select", "masked_fill", "masked_select", "nonzero", "masked_fill_", "__setitem__",
+    "index_select", "select", "take", "masked_fill", "masked_select", "nonzero", "masked_fill_",
+    "__setitem__",
 )  # fmt: skip
 
 #: Marks where an index array sits in the index (the arrays themselves are node inputs).
@@ -201,6 +210,50 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = single_dim(dim, input.ndim, op)
     check_bounds(index.data, (input.shape or (1,))[dim], dim, op)
     return IndexSelect.apply(input, index, dim=dim)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """``input[:, ..., index]`` with the index at dimension ``dim``: the slice at position
+    ``index`` (negative counts from the end), with that dimension removed. ∂L/∂input is
+    ∂L/∂out in that slice, zero elsewhere."""
+    op = "select"
+    if input.ndim == 0:
+        raise IndexError(f"{op}: cannot be applied to a 0-d tensor")
+    if isinstance(index, Tensor) and index.ndim == 0 and index.dtype.kind in "iu":
+        index = int(index.item())
+    if not isinstance(index, int | np.integer) or isinstance(index, bool):
+        raise TypeError(f"{op}: expected index to be an int, got {type(index).__name__}")
+    dim = single_dim(dim, input.ndim, op)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"{op}: index {index} out of range for a tensor of shape {input.shape} at "
+            f"dimension {dim}"
+        )
+    return getitem(input, (slice(None),) * dim + (int(index),))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """out[i] = input.flatten()[index[i]]: the elements of input at int64 positions of its
+    row-major flattening (negative ones counting from the end), in index's shape. ∂L/∂input
+    is ∂L/∂out added back at those positions (repeats summing)."""
+    op = "take"
+    check_tensor(index, "index", op)
+    if index.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected an index of dtype int64, got {index.dtype}")
+    size = input.numel()
+    if index.numel():
+        low, high = int(index.data.min()), int(index.data.max())
+        if low < -size or high >= size:
+            raise IndexError(
+                f"{op}: index {low if low < -size else high} is out of range for a tensor of "
+                f"{size} elements"
+            )
+        if low < 0:
+            index = Tensor._make(
+                get_array_module(index.data).where(index.data < 0, index.data + size, index.data)
+            )
+    return Gather.apply(input.reshape(-1), index, dim=0, flat=True).reshape(index.shape)
 
 
 # ---- masks ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag.
+"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag, and the
+coordinates of a triangle (tril_indices, triu_indices).
 
 tril/triu keep one side of a diagonal and zero the rest, so the gradient is masked the same way.
 ``diagonal`` reads a diagonal out of a matrix and ``diag_embed`` writes one into a zero matrix:
@@ -7,9 +8,15 @@ each is the other's backward.
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
+from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
+from aprende.creation import _finish
 from aprende.ops.shape import dim_index
 
 TENSOR_METHODS = ("tril", "triu", "diagonal", "diag_embed", "diag")
@@ -141,3 +148,29 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim == 2:
         return Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1)
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {input.ndim}-D")
+
+
+def _triangle_indices(op: str, keep, row: int, col: int, offset: int, dtype, device) -> Tensor:
+    """The (row, column) coordinates of the elements ``keep`` (np.tril or np.triu) keeps in a
+    row × col matrix, row-major, as a (2, N) tensor of an integer ``dtype``."""
+    for name, n in (("row", row), ("col", col)):
+        if not isinstance(n, numbers.Integral) or n < 0:
+            raise RuntimeError(f"{op}: {name} must be a non-negative int, got {n!r}")
+    dtype = backend.to_dtype(np.int64 if dtype is None else dtype)
+    if dtype.kind not in "iu":
+        raise NotImplementedError(f"{op}: not implemented for {dtype} (integer dtypes only)")
+    kept = keep(np.ones((row, col), dtype=bool), offset)
+    return _finish(np.stack(np.nonzero(kept)).astype(dtype), None, device, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The coordinates of the lower triangle of a row × col matrix: a (2, N) tensor of
+    (row, column) pairs with column − row ≤ ``offset``, in row-major order; int64 unless
+    ``dtype`` names another integer type. ``m[tuple(tril_indices(...))]`` reads the triangle."""
+    return _triangle_indices("tril_indices", np.tril, row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The coordinates of the upper triangle of a row × col matrix: (row, column) pairs with
+    column − row ≥ ``offset``, as ``tril_indices``."""
+    return _triangle_indices("triu_indices", np.triu, row, col, offset, dtype, device)
