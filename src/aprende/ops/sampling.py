@@ -167,7 +167,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     if generator is not None:
         rates = backend.to_numpy(rates)
     try:
-        counts = _draw(input.data, generator, "poisson", rates)
+        counts = _draw(input.data, generator, "poisson", rates, size=rates.shape)
     except ValueError as error:
         raise RuntimeError(f"poisson: rate too large to sample ({error})") from None
     return Poisson.apply(input, sample=counts.astype(input.dtype))
