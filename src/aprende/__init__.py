@@ -181,6 +181,7 @@ from aprende.ops.reduce import (
     var,
 )
 from aprende.ops.repeat import repeat_interleave, tile
+from aprende.ops.sampling import bernoulli, multinomial, poisson, randint_like
 from aprende.ops.scatter import (
     gather,
     scatter,

@@ -719,6 +719,7 @@ from aprende.ops import math as _math  # noqa: E402
 from aprende.ops import norm as _norm  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
+from aprende.ops import sampling as _sampling  # noqa: E402
 from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import search as _search  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
@@ -759,4 +760,5 @@ _install_methods(
     _linalg,
     _aliases,
     _inplace,
+    _sampling,
 )
