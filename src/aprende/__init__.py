@@ -164,6 +164,16 @@ from aprende.ops.math import (
     trunc,
 )
 from aprende.ops.norm import norm
+from aprende.ops.products import (
+    block_diag,
+    cartesian_prod,
+    cdist,
+    cross,
+    dist,
+    kron,
+    tensordot,
+    trace,
+)
 from aprende.ops.reduce import (
     all,
     any,
