@@ -77,7 +77,7 @@ from aprende.ops.binary_math import (
     logaddexp,
     logaddexp2,
 )
-from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,
@@ -88,6 +88,7 @@ from aprende.ops.elementwise import (
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
+    clone,
     div,
     eq,
     exp,
@@ -123,6 +124,7 @@ from aprende.ops.layout import (
     movedim,
     narrow,
     roll,
+    rot90,
     swapaxes,
     swapdims,
     unflatten,
@@ -201,6 +203,8 @@ from aprende.ops.shape import (
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     cat,
     chunk,
@@ -211,7 +215,9 @@ from aprende.ops.shape import (
     expand,
     flatten,
     hstack,
+    numel,
     permute,
+    ravel,
     reshape,
     row_stack,
     split,
@@ -239,7 +245,7 @@ from aprende.ops.statistics import (
     std_mean,
     var_mean,
 )
-from aprende.ops.triangular import diag, diag_embed, diagonal, tril, triu
+from aprende.ops.triangular import diag, diag_embed, diagflat, diagonal, tril, triu
 from aprende.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"

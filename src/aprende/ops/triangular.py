@@ -1,4 +1,4 @@
-"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag.
+"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag, diagflat.
 
 tril/triu keep one side of a diagonal and zero the rest, so the gradient is masked the same way.
 ``diagonal`` reads a diagonal out of a matrix and ``diag_embed`` writes one into a zero matrix:
@@ -10,9 +10,9 @@ from __future__ import annotations
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
-from aprende.ops.shape import dim_index
+from aprende.ops.shape import dim_index, flatten
 
-TENSOR_METHODS = ("tril", "triu", "diagonal", "diag_embed", "diag")
+TENSOR_METHODS = ("tril", "triu", "diagonal", "diag_embed", "diag", "diagflat")
 
 
 class Tril(Function):
@@ -141,3 +141,9 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim == 2:
         return Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1)
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got {input.ndim}-D")
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the elements of ``input`` (flattened, any shape) on its
+    ``offset``-th diagonal and zeros elsewhere: n elements give (n + |offset|)²."""
+    return diag_embed(flatten(input), offset, 0, 1)
