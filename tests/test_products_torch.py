@@ -339,3 +339,148 @@ def test_tensordot_dims_as_a_tensor():
 
 def test_linalg_cross_is_in_the_linalg_namespace():
     assert aprende.linalg.cross is aprende.ops.products.linalg_cross
+
+
+FWEIGHTS = np.array([1.0, 3.0, 0.0, 2.0, 1.0])
+AWEIGHTS = np.array([0.5, 1.0, 2.0, 0.1, 0.7])
+
+STATISTICS_ROWS = [
+    ("cov", lambda ns, a: ns.cov(a), [randn(3, 5)]),
+    ("cov method", lambda ns, a: a.cov(), [randn(2, 4)]),
+    ("cov vector", lambda ns, a: ns.cov(a), [randn(6)]),
+    ("cov one variable", lambda ns, a: ns.cov(a), [randn(1, 4)]),
+    ("cov correction=0", lambda ns, a: ns.cov(a, correction=0), [randn(3, 5)]),
+    ("cov correction=2", lambda ns, a: ns.cov(a, correction=2), [randn(3, 5)]),
+    (
+        "cov fweights",
+        lambda ns, a: ns.cov(a, fweights=ns.tensor(FWEIGHTS.astype(int))),
+        [randn(3, 5)],
+    ),
+    ("cov aweights", lambda ns, a, w: ns.cov(a, aweights=w), [randn(3, 5), AWEIGHTS]),
+    (
+        "cov both weights",
+        lambda ns, a, w: ns.cov(
+            a, correction=1, fweights=ns.tensor(FWEIGHTS.astype(int)), aweights=w
+        ),
+        [randn(3, 5), AWEIGHTS],
+    ),
+    ("cov empty variables", lambda ns, a: ns.cov(a), [randn(0, 3)]),
+    ("corrcoef", lambda ns, a: ns.corrcoef(a), [randn(3, 5)]),
+    ("corrcoef method", lambda ns, a: a.corrcoef(), [randn(4, 6)]),
+    ("corrcoef vector", lambda ns, a: ns.corrcoef(a), [randn(5)]),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, op, arrays", STATISTICS_ROWS, ids=_ids(STATISTICS_ROWS))
+def test_statistics_against_torch(name, op, arrays, dtype):
+    compare(op, arrays, dtype)
+
+
+def test_cov_degrees_of_freedom_at_or_below_zero_give_inf_or_nan_as_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(lambda ns, a: ns.cov(a, correction=5), [randn(2, 4)], grad=False)
+        compare(lambda ns, a: ns.cov(a), [randn(2, 1)], grad=False)
+        compare(lambda ns, a: ns.cov(a), [randn(2, 0)], grad=False)
+        compare(lambda ns, a: ns.cov(a), [randn()], grad=False)
+        compare(lambda ns, a: ns.corrcoef(a), [np.ones((2, 3))], grad=False)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_cov_and_corrcoef_of_integers_give_the_default_float(dtype):
+    values = np.abs(integers(3, 6))
+    compare(lambda ns, a: ns.cov(a), [values], dtype, *FLOAT32)
+    compare(lambda ns, a: ns.corrcoef(a), [values], dtype, *FLOAT32)
+
+
+def test_cov_aweights_promote_as_torch():
+    compare(lambda ns, a, w: ns.cov(a, aweights=w), [randn(2, 5), AWEIGHTS], ["float32", "float64"])
+
+
+COV_ERRORS = [
+    ("cov 3-d", lambda ns, a: ns.cov(a), [randn(2, 2, 2)], "float64"),
+    ("cov bool", lambda ns, a: ns.cov(a), [integers(2, 3)], "bool"),
+    ("corrcoef bool", lambda ns, a: ns.corrcoef(a), [integers(2, 3)], "bool"),
+    ("cov float correction", lambda ns, a: ns.cov(a, correction=1.5), [randn(2, 3)], "float64"),
+    (
+        "cov float fweights",
+        lambda ns, a: ns.cov(a, fweights=ns.tensor([1.0, 2.0, 3.0])),
+        [randn(2, 3)],
+        "float64",
+    ),
+    (
+        "cov negative fweights",
+        lambda ns, a: ns.cov(a, fweights=ns.tensor([1, -2, 3])),
+        [randn(2, 3)],
+        "float64",
+    ),
+    (
+        "cov integer aweights",
+        lambda ns, a: ns.cov(a, aweights=ns.tensor([1, 2, 3])),
+        [randn(2, 3)],
+        "float64",
+    ),
+    (
+        "cov negative aweights",
+        lambda ns, a: ns.cov(a, aweights=ns.tensor([1.0, -2.0, 3.0])),
+        [randn(2, 3)],
+        "float64",
+    ),
+    (
+        "cov aweights count",
+        lambda ns, a: ns.cov(a, aweights=ns.tensor([1.0, 2.0])),
+        [randn(2, 3)],
+        "float64",
+    ),
+    (
+        "cov 2-d aweights",
+        lambda ns, a: ns.cov(a, aweights=ns.tensor([[1.0, 2.0, 3.0]])),
+        [randn(2, 3)],
+        "float64",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, op, arrays, dtype", COV_ERRORS, ids=_ids(COV_ERRORS))
+def test_cov_errors_as_torch(name, op, arrays, dtype):
+    raises_like_torch(op, arrays, dtype)
+
+
+LOGSPACE = [
+    ((0, 2, 3), {}),
+    ((-1.5, 2.5, 7), {}),
+    ((0, 2, 5), {"base": 2}),
+    ((1, -1, 4), {"base": 0.5}),
+    ((0, 2, 1), {}),
+    ((0, 2, 0), {}),
+    ((0, 2, 2), {}),
+    ((0.0, 2.0, 6), {"dtype": "float64"}),
+    ((0, 1, 5), {"dtype": "int64"}),
+    ((0, 3, 4), {"dtype": "int32", "base": 3}),
+    ((-1, 2.5, 4), {"base": -2.0}),
+    ((0, 2, 3), {"requires_grad": True}),
+]
+
+
+@pytest.mark.parametrize("args, options", LOGSPACE, ids=str)
+def test_logspace_as_torch(args, options):
+    def made(ns):
+        kwargs = {k: getattr(ns, v) if k == "dtype" else v for k, v in options.items()}
+        return ns.logspace(*args, **kwargs)
+
+    ours, theirs = made(aprende), made(torch)
+    assert ours.requires_grad == theirs.requires_grad
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-6)
+
+
+def test_logspace_refuses_as_torch():
+    with pytest.raises(RuntimeError):
+        torch.logspace(0, 1, -1)
+    with pytest.raises(RuntimeError):
+        aprende.logspace(0, 1, -1)
+    with pytest.raises(NotImplementedError):
+        torch.logspace(0, 1, 3, dtype=torch.bool)
+    with pytest.raises(NotImplementedError):
+        aprende.logspace(0, 1, 3, dtype=aprende.bool)
