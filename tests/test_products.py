@@ -238,3 +238,35 @@ def test_cdist_inf_gradient_goes_whole_to_each_tie():
     b = leaf([[1.0, -1.0]])
     aprende.cdist(a, b, math.inf).sum().backward()
     assert a.grad.tolist() == [[-1.0, 1.0]]
+
+
+ON_DEVICE = {
+    "kron": lambda a, b: aprende.kron(a, b[:2]),
+    "tensordot": lambda a, b: aprende.tensordot(a, b, ([1], [1])),
+    "cross": lambda a, b: aprende.linalg.cross(a[:, :3], b[:, :3]),
+    "trace_dist": lambda a, b: aprende.trace(a) * aprende.dist(a, b),
+    "cdist": lambda a, b: aprende.cdist(a, b) + aprende.cdist(a, b, math.inf),
+    "block_diag": lambda a, b: aprende.block_diag(a[:2], b[0], b[1, 1]),
+    "cartesian_prod": lambda a, b: aprende.cartesian_prod(a[0], b[1]),
+    "rot90_diff_diagflat": lambda a, b: (
+        aprende.rot90(aprende.diff(a, prepend=b[:, :1]), 3) + aprende.diagflat(b[0])[:5, :5]
+    ),
+    "broadcast_tensors": lambda a, b: aprende.broadcast_tensors(a[:, :1], b[0])[0] * b,
+    "cov_corrcoef": lambda a, b: aprende.cov(a) + aprende.corrcoef(b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ON_DEVICE))
+def test_on_device_as_on_the_cpu(name, device):
+    a, b = randn(5, 5).astype(np.float32), randn(5, 5).astype(np.float32)
+    results = []
+    for dev in ("cpu", device):
+        ta = aprende.tensor(a, requires_grad=True, device=dev)
+        tb = aprende.tensor(b, requires_grad=True, device=dev)
+        out = ON_DEVICE[name](ta, tb)
+        weights = np.linspace(-1, 1, out.numel(), dtype=np.float32).reshape(out.shape)
+        (out * aprende.tensor(weights, device=dev)).sum().backward()
+        assert out.device == dev and ta.grad.device == dev
+        results.append((out.detach().cpu().numpy(), ta.grad.cpu().numpy(), tb.grad.cpu().numpy()))
+    for mine, reference in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
