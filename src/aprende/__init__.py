@@ -42,6 +42,7 @@ from aprende.creation import (
     full,
     full_like,
     linspace,
+    logspace,
     normal,
     ones,
     ones_like,
@@ -77,7 +78,7 @@ from aprende.ops.binary_math import (
     logaddexp,
     logaddexp2,
 )
-from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, logcumsumexp
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,
@@ -88,6 +89,7 @@ from aprende.ops.elementwise import (
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
+    clone,
     div,
     eq,
     exp,
@@ -124,6 +126,7 @@ from aprende.ops.layout import (
     movedim,
     narrow,
     roll,
+    rot90,
     swapaxes,
     swapdims,
     unflatten,
@@ -165,6 +168,16 @@ from aprende.ops.math import (
     trunc,
 )
 from aprende.ops.norm import norm
+from aprende.ops.products import (
+    block_diag,
+    cartesian_prod,
+    cdist,
+    cross,
+    dist,
+    kron,
+    tensordot,
+    trace,
+)
 from aprende.ops.reduce import (
     all,
     any,
@@ -202,6 +215,8 @@ from aprende.ops.shape import (
     atleast_1d,
     atleast_2d,
     atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     cat,
     chunk,
@@ -212,7 +227,9 @@ from aprende.ops.shape import (
     expand,
     flatten,
     hstack,
+    numel,
     permute,
+    ravel,
     reshape,
     row_stack,
     split,
@@ -230,7 +247,9 @@ from aprende.ops.statistics import (
     amax,
     amin,
     aminmax,
+    corrcoef,
     count_nonzero,
+    cov,
     median,
     mode,
     nanmean,
@@ -243,6 +262,7 @@ from aprende.ops.statistics import (
 from aprende.ops.triangular import (
     diag,
     diag_embed,
+    diagflat,
     diagonal,
     tril,
     tril_indices,

@@ -717,6 +717,7 @@ from aprende.ops import layout as _layout  # noqa: E402
 from aprende.ops import linalg as _linalg  # noqa: E402
 from aprende.ops import math as _math  # noqa: E402
 from aprende.ops import norm as _norm  # noqa: E402
+from aprende.ops import products as _products  # noqa: E402
 from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
 from aprende.ops import sampling as _sampling  # noqa: E402
@@ -758,6 +759,7 @@ _install_methods(
     _arithmetic,
     autograd,
     _linalg,
+    _products,
     _aliases,
     _inplace,
     _sampling,

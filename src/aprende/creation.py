@@ -166,6 +166,26 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     return _finish(array, None, device, requires_grad)
 
 
+def logspace(
+    start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """``steps`` values base^e for exponents e evenly spaced from start to end, both
+    included: base^start, .., base^end. Exponents are computed in float64 as PyTorch's,
+    from start for the first half and back from end for the second; an integer dtype
+    truncates each value towards zero."""
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    if dtype is not None and backend.to_dtype(dtype) == np.bool_:
+        raise NotImplementedError("logspace: not implemented for bool (as PyTorch)")
+    index = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    halfway = max(steps // 2, 1)  # one step is base^start
+    exponent = np.where(index < halfway, start + step * index, end - step * (steps - 1 - index))
+    with np.errstate(invalid="ignore"):  # a negative base to a fractional power is nan
+        array = np.power(np.float64(base), exponent).astype(_default(dtype))
+    return _finish(array, None, device, requires_grad)
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (n × m)."""
     return _finish(np.eye(n, m, dtype=_default(dtype)), None, device, requires_grad)

@@ -5,6 +5,7 @@
     cummax:        y_i = max_{j≤i} x_j, and the last position j ≤ i where it is reached
     cummin:        y_i = min_{j≤i} x_j, likewise
     logcumsumexp:  y_i = log Σ_{j≤i} e^{x_j}
+    diff:          y_i = x_{i+1} − x_i (cumsum's inverse: the forward differences, n times)
 
 A 0-d tensor counts as a vector of one element (dim 0 or −1). float16 accumulates in float32,
 as PyTorch's kernels do, and rounds once at the end.
@@ -20,8 +21,9 @@ from aprende.autograd import Function
 from aprende.backend import get_array_module, is_floating
 from aprende.ops.reduce import ValuesIndices
 from aprende.ops.scatter import Gather, rows, single_dim
+from aprende.ops.shape import cat, dim_index
 
-TENSOR_METHODS = ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp")
+TENSOR_METHODS = ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff")
 
 
 def _accumulate(ufunc, a, axis: int):
@@ -169,3 +171,44 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
             f"logcumsumexp: not implemented for {input.dtype} inputs; convert with .float()"
         )
     return LogCumSumExp.apply(input, dim=single_dim(dim, input.ndim, "logcumsumexp"))
+
+
+def _check_ends(input: Tensor, end: Tensor, axis: int) -> None:
+    """A tensor to prepend or append must match ``input`` except along the differenced dim."""
+    if end.ndim != input.ndim:
+        raise RuntimeError(
+            f"diff: expected prepend or append to have the {input.ndim} dims of input, got "
+            f"shape {end.shape}"
+        )
+    for i, (mine, theirs) in enumerate(zip(input.shape, end.shape, strict=True)):
+        if i != axis and mine != theirs:
+            raise RuntimeError(
+                f"diff: expected prepend or append to match input {input.shape} except along "
+                f"dim {axis}, got shape {end.shape}"
+            )
+
+
+def diff(
+    input: Tensor,
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+) -> Tensor:
+    """The n-th forward difference along ``dim``: y_i = x_{i+1} − x_i, applied n times to
+    ``prepend``, ``input`` and ``append`` joined along dim (each pass one element shorter;
+    past the length, empty). Bool tensors give x_{i+1} ≠ x_i, as PyTorch's logical xor."""
+    if input.ndim == 0:
+        raise RuntimeError("diff: expected input to be at least one-dimensional, got a 0-d tensor")
+    if n < 0:
+        raise RuntimeError(f"diff: order n must be non-negative, got {n}")
+    axis = dim_index(dim, input.ndim, "diff")
+    ends = [t for t in (prepend, append) if t is not None]
+    for end in ends:
+        _check_ends(input, end, axis)
+    x = cat([t for t in (prepend, input, append) if t is not None], dim=axis) if ends else input
+    before = (slice(None),) * axis
+    for _ in range(n):
+        later, earlier = x[(*before, slice(1, None))], x[(*before, slice(None, -1))]
+        x = later != earlier if x.dtype == np.bool_ else later - earlier
+    return x

@@ -518,9 +518,9 @@ class ToDevice(Function):
         return (backend.move(grad, self.device),)
 
 
-def clone(a: Tensor) -> Tensor:
+def clone(input: Tensor) -> Tensor:
     """A copy with its own memory; gradient passes through."""
-    return Clone.apply(a)
+    return Clone.apply(input)
 
 
 def cast(a: Tensor, dtype) -> Tensor:

@@ -1,4 +1,4 @@
-"""Layout operations: flip, roll, movedim, narrow, unflatten, meshgrid.
+"""Layout operations: flip, rot90, roll, movedim, narrow, unflatten, meshgrid.
 
 Each puts the same elements in other places, so its backward is the inverse permutation of the
 gradient (a flip flips it back, a roll rolls it back by −shift); the rest are compositions of
@@ -19,6 +19,7 @@ TENSOR_METHODS = (
     "flip",
     "fliplr",
     "flipud",
+    "rot90",
     "roll",
     "movedim",
     "moveaxis",
@@ -81,6 +82,28 @@ def flipud(input: Tensor) -> Tensor:
     if input.ndim < 1:
         raise RuntimeError("flipud: input must be at least 1-D, got a 0-d tensor")
     return flip(input, (0,))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by k·90° in the plane of ``dims``, from the first dim towards the second
+    (k < 0 the other way; k is taken mod 4): k = 1 is flip(dims[1]) then transpose, k = 2
+    flips both, k = 3 is flip(dims[0]) then transpose, k = 0 a copy."""
+    if not isinstance(k, int):
+        raise TypeError(f"rot90: expected k to be an int, got {type(k).__name__}")
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected 2 rotation dims, got {len(dims)} ({dims})")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected a tensor of at least 2 dims, got {input.ndim}")
+    first, second = dim_list(dims, input.ndim, "rot90")
+    if first == second:
+        raise RuntimeError(f"rot90: expected two different rotation dims, got {dims}")
+    turns = k % 4
+    if turns == 0:
+        return input.clone()
+    if turns == 2:
+        return flip(input, (first, second))
+    return transpose(flip(input, (second if turns == 1 else first,)), first, second)
 
 
 def roll(

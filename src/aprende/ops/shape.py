@@ -1,4 +1,5 @@
-"""Shape operations: reshape, transpose, permute, squeeze, expand; joining (cat, stack, hstack,
+"""Shape operations: reshape, ravel, transpose, permute, squeeze, expand, broadcasting
+(broadcast_to, broadcast_tensors, broadcast_shapes), numel; joining (cat, stack, hstack,
 vstack, dstack, column_stack, atleast_nd) and splitting (split, chunk, unbind).
 
 They move numbers around without changing them, so each backward moves the gradient back.
@@ -17,7 +18,7 @@ from aprende.backend import get_array_module
 from aprende.ops.elementwise import _CATEGORY, _to_dtype
 from aprende.ops.reduce import normalize_dims
 
-TENSOR_METHODS = ("broadcast_to", "unbind")
+TENSOR_METHODS = ("broadcast_to", "unbind", "ravel")
 
 
 def dim_index(dim: int, ndim: int, op: str) -> int:
@@ -111,6 +112,18 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, *shape)
 
 
+def ravel(input: Tensor) -> Tensor:
+    """The elements as one vector (n,), in row-major order; a 0-d tensor gives shape (1,)."""
+    return flatten(input)
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements (a Python int): the product of the shape."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel: expected a Tensor, got {type(input).__name__}")
+    return input.numel()
+
+
 def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
     """Reorder the dimensions: output dim i is input dim ``dims[i]``."""
     dims = _shape_args(dims)
@@ -184,6 +197,38 @@ def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
 def broadcast_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:
     """``expand`` to ``shape`` (−1 keeps a dimension's size)."""
     return expand(input, *tuple(shape))
+
+
+def broadcast_shapes(*shapes: int | Sequence[int]) -> tuple[int, ...]:
+    """The shape that tensors of these shapes broadcast to (an int n is the shape (n,)):
+    shapes aligned at the right, each dimension the one size other than 1 (a tuple, where
+    PyTorch gives a ``torch.Size``)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    for shape in shapes:
+        if any(size < 0 for size in shape):
+            raise ValueError(f"broadcast_shapes: a dimension has negative length in {shape}")
+    try:
+        return tuple(int(size) for size in np.broadcast_shapes(*shapes))
+    except ValueError:
+        listed = ", ".join(str(shape) for shape in shapes)
+        raise RuntimeError(f"broadcast_shapes: shapes {listed} do not broadcast") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """Each tensor expanded to the shape they broadcast to together (``broadcast_shapes``);
+    the gradient of each is summed back to its own shape."""
+    for position, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"broadcast_tensors: expected Tensors, got {type(t).__name__} at position "
+                f"{position}"
+            )
+    try:
+        shape = broadcast_shapes(*(t.shape for t in tensors))
+    except RuntimeError:
+        listed = ", ".join(str(t.shape) for t in tensors)
+        raise RuntimeError(f"broadcast_tensors: shapes {listed} do not broadcast") from None
+    return tuple(t if t.shape == shape else expand(t, shape) for t in tensors)
 
 
 # ---- joining and splitting --------------------------------------------------------------------

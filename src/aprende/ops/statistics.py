@@ -1,5 +1,6 @@
-"""Reductions beyond sum and mean: prod, amax / amin, nan-aware sums, counts, median, mode, and
-the fused pairs var_mean / std_mean, with PyTorch's dtypes and gradients.
+"""Reductions beyond sum and mean: prod, amax / amin, nan-aware sums, counts, median, mode, the
+fused pairs var_mean / std_mean, and the covariance and correlation matrices (cov, corrcoef),
+with PyTorch's dtypes and gradients.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import numpy as np
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module, is_floating
+from aprende.ops.binary_math import clamp
+from aprende.ops.elementwise import to_floating, where
+from aprende.ops.linalg import matmul
 from aprende.ops.reduce import (
     Dims,
     MaxMin,
@@ -24,6 +28,7 @@ from aprende.ops.reduce import (
 )
 from aprende.ops.reduce import sum as _sum
 from aprende.ops.sort import stable_argsort
+from aprende.ops.triangular import diag
 
 TENSOR_METHODS = (
     "prod",
@@ -36,6 +41,8 @@ TENSOR_METHODS = (
     "median",
     "nanmedian",
     "mode",
+    "cov",
+    "corrcoef",
 )
 
 #: What ``aminmax`` returns, as ``torch.return_types.aminmax``.
@@ -265,3 +272,84 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     best = xp.argmax(positions - run_start, axis=-1)[..., None]
     chosen = xp.take_along_axis(xp.moveaxis(order, axis, -1), best, axis=-1)
     return select_along_dim(input, xp.moveaxis(chosen, -1, axis), axis, keepdim)
+
+
+def _check_weights(weights: Tensor | None, name: str, observations: int, integral: bool) -> None:
+    if weights is None:
+        return
+    if weights.ndim > 1:
+        raise RuntimeError(
+            f"cov: expected {name} to have one or fewer dimensions, got {weights.ndim}"
+        )
+    if weights.numel() != observations:
+        raise RuntimeError(
+            f"cov: expected {name} to have one weight per observation ({observations}), got "
+            f"{weights.numel()}"
+        )
+    if integral and (is_floating(weights.dtype) or weights.dtype == np.bool_):
+        raise RuntimeError(f"cov: expected {name} of an integral dtype, got {weights.dtype}")
+    if not integral and not is_floating(weights.dtype):
+        raise RuntimeError(f"cov: expected {name} of a floating dtype, got {weights.dtype}")
+    if bool((weights.data < 0).any()):
+        raise RuntimeError(f"cov: {name} cannot be negative")
+
+
+def cov(
+    input: Tensor,
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (V, N), observations in
+    the columns (a vector is one variable): with weights wⱼ = fweightsⱼ·aweightsⱼ (1 when not
+    given), x̄ = Σⱼ wⱼxⱼ / Σⱼ wⱼ and
+
+        C = Σⱼ wⱼ (xⱼ − x̄)(xⱼ − x̄)ᵀ / (Σⱼ wⱼ − correction·Σⱼ wⱼ·aweightsⱼ / Σⱼ wⱼ),
+
+    the last sum replaced by 1 without aweights (so correction 1 is Bessel's N − 1). Shape
+    (V, V), squeezed (one variable gives a 0-d tensor); where the denominator is ≤ 0 it is
+    taken as 0, as PyTorch (inf or nan, without its warning)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov: expected input to have two or fewer dimensions, got {input.ndim}")
+    if input.dtype == np.bool_:
+        raise RuntimeError("cov: bool dtype is not supported for input")
+    if not isinstance(correction, int):
+        raise TypeError(f"cov: correction must be an int, got {type(correction).__name__}")
+    x = to_floating(input if input.ndim == 2 else input.reshape(1, -1))
+    observations = x.shape[1]
+    _check_weights(fweights, "fweights", observations, integral=True)
+    _check_weights(aweights, "aweights", observations, integral=False)
+    weights = fweights
+    if aweights is not None:
+        weights = aweights if weights is None else weights * aweights
+    if weights is None:
+        total = observations
+        mean = x.mean(1, keepdim=True)
+        scale = 1
+    else:
+        total = weights.sum()
+        mean = (x * weights).sum(1, keepdim=True) / total
+        scale = 1 if aweights is None else (weights * aweights).sum() / total
+    denominator = total - correction * scale
+    if isinstance(denominator, Tensor):
+        denominator = where(denominator > 0, denominator, 0)
+    else:
+        denominator = max(denominator, 0)
+    centred = x - mean
+    weighted = centred if weights is None else centred * weights
+    with np.errstate(divide="ignore", invalid="ignore"):  # a denominator of 0: inf or nan
+        return (matmul(centred, weighted.t()) / denominator).squeeze()
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson's correlation matrix of the variables in the rows of ``input`` (V, N):
+    R = C / √(diag C diag Cᵀ) from C = cov(input), clipped to [−1, 1] against rounding;
+    one variable gives a 0-d C / C (1, or nan)."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    spread = diag(c).sqrt()
+    with np.errstate(divide="ignore", invalid="ignore"):  # constant variables give nan
+        c = c / spread.reshape(-1, 1) / spread.reshape(1, -1)
+    return clamp(c, -1, 1)

@@ -1,5 +1,5 @@
-"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag, and the
-coordinates of a triangle (tril_indices, triu_indices).
+"""Triangles and diagonals of matrices: tril, triu, diagonal, diag_embed, diag, diagflat, and
+the coordinates of a triangle (tril_indices, triu_indices).
 
 tril/triu keep one side of a diagonal and zero the rest, so the gradient is masked the same way.
 ``diagonal`` reads a diagonal out of a matrix and ``diag_embed`` writes one into a zero matrix:
@@ -17,9 +17,9 @@ from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
 from aprende.creation import _finish
-from aprende.ops.shape import dim_index
+from aprende.ops.shape import dim_index, flatten
 
-TENSOR_METHODS = ("tril", "triu", "diagonal", "diag_embed", "diag")
+TENSOR_METHODS = ("tril", "triu", "diagonal", "diag_embed", "diag", "diagflat")
 
 
 class Tril(Function):
@@ -174,3 +174,9 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
     """The coordinates of the upper triangle of a row × col matrix: (row, column) pairs with
     column − row ≥ ``offset``, as ``tril_indices``."""
     return _triangle_indices("triu_indices", np.triu, row, col, offset, dtype, device)
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The square matrix with the elements of ``input`` (flattened, any shape) on its
+    ``offset``-th diagonal and zeros elsewhere: n elements give (n + |offset|)²."""
+    return diag_embed(flatten(input), offset, 0, 1)
