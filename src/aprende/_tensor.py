@@ -709,6 +709,7 @@ from aprende.ops import aliases as _aliases  # noqa: E402
 from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
+from aprende.ops import decompositions as _decompositions  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import inplace as _inplace  # noqa: E402
@@ -720,6 +721,7 @@ from aprende.ops import reduce as _reduce  # noqa: E402
 from aprende.ops import repeat as _repeat  # noqa: E402
 from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
+from aprende.ops import solve as _solve  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
 from aprende.ops import special as _special  # noqa: E402
 from aprende.ops import statistics as _statistics  # noqa: E402
@@ -753,6 +755,8 @@ _install_methods(
     _arithmetic,
     autograd,
     _linalg,
+    _solve,
+    _decompositions,
     _aliases,
     _inplace,
 )

@@ -1,6 +1,26 @@
-"""``aprende.linalg``: PyTorch's ``torch.linalg`` namespace (norms), re-exported from the ops."""
+"""``aprende.linalg``: PyTorch's ``torch.linalg`` namespace (norms, inverses and solves,
+decompositions), re-exported from the ops."""
 
+from aprende.ops.decompositions import cholesky, eigh, eigvalsh, pinv, qr, svd, svdvals
 from aprende.ops.norm import linalg_norm as norm
 from aprende.ops.norm import matrix_norm, vector_norm
+from aprende.ops.solve import LinAlgError, det, inv, matrix_power, slogdet, solve
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matrix_norm",
+    "matrix_power",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vector_norm",
+]
