@@ -205,9 +205,14 @@ def _eigh_vjp(eigenvalues, eigenvectors, gradients):
     return v @ middle @ _mT(v)
 
 
-def _check_uplo(UPLO: str) -> None:  # noqa: N803 - PyTorch's name
+def _check_symmetric_input(A: Tensor, UPLO: str, op: str) -> None:  # noqa: N803
+    """PyTorch's checks for eigh: UPLO "L" or "U", square float32/float64 matrices (other
+    dtypes have no kernel: NotImplementedError)."""
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    if A.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"{op}: not implemented for {A.dtype} tensors")
+    check_square(A, op)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803 - PyTorch's names
@@ -216,8 +221,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803 - PyTorch's names
     orthonormal columns (each column's sign is arbitrary, as in every LAPACK-based library).
     ∂L/∂A = V (diag(G_λ) + ½(VᵀG_V − G_VᵀV) / (λ_j − λ_i)) Vᵀ: defined for distinct
     eigenvalues, and for functions that do not depend on the columns' signs."""
-    _check_uplo(UPLO)
-    check_square(A, "linalg.eigh")
+    _check_symmetric_input(A, UPLO, "linalg.eigh")
     values, vectors = get_array_module(A.data).linalg.eigh(A.data, UPLO=UPLO)
     return Eigh(*_outputs(A, (values, vectors), _eigh_vjp, (0, 1)))
 
@@ -225,8 +229,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803 - PyTorch's names
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803 - PyTorch's names
     """The eigenvalues of each symmetric matrix of A (*, n, n), ascending, shape (*, n);
     ∂L/∂A = V diag(G) Vᵀ."""
-    _check_uplo(UPLO)
-    check_square(A, "linalg.eigvalsh")
+    _check_symmetric_input(A, UPLO, "linalg.eigvalsh")
     values, vectors = get_array_module(A.data).linalg.eigh(A.data, UPLO=UPLO)
     return FactorOutput.apply(A, factors=(values, vectors), index=0, vjp=_eigh_vjp)
 
@@ -297,9 +300,9 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803 - 
 # ---------------------------------------------------------------------------------------------
 
 
-def _tolerance(values: Tensor, largest, atol, rtol, size: int):
+def _tolerance(values, largest, atol, rtol, size: int):
     """max(atol, rtol · largest), PyTorch's default rtol: eps · max(m, n) unless atol > 0."""
-    xp = get_array_module(values.data)
+    xp = get_array_module(values)
     if rtol is None:
         positive_atol = atol is not None and bool(xp.all(_raw(atol) > 0))
         rtol = 0.0 if positive_atol else float(np.finfo(values.dtype).eps) * size
@@ -307,8 +310,52 @@ def _tolerance(values: Tensor, largest, atol, rtol, size: int):
 
 
 def _raw(value):
-    """A tolerance as an array or a number, with a batch dim of its own for the values' dim."""
+    """A tolerance as an array or a number, with a dim of its own to meet the values' dim."""
     return value.data[..., None] if isinstance(value, Tensor) else value
+
+
+def _reciprocal_above(values, magnitudes, tolerance):
+    """1/λ where |λ| > tolerance, else 0."""
+    xp = get_array_module(values)
+    kept = magnitudes > tolerance
+    return xp.where(kept, 1 / xp.where(kept, values, 1), 0).astype(values.dtype)
+
+
+class PseudoInverse(Function):
+    """A⁺ = V diag(1/σ) Uᵀ over the σ above the tolerance (``eigh`` and |λ| for symmetric A).
+
+    ∂L/∂A, PyTorch's ``pinv_backward`` (P = A⁺, K = P Gᵀ, for m > n):
+    −(K P)ᵀ + (Gᵀ − A K) P Pᵀ + Pᵀ K − Pᵀ K P A; for m ≤ n, with K = Gᵀ P:
+    −(P K)ᵀ + K Pᵀ − A P K Pᵀ + Pᵀ P (Gᵀ − K A). Exact where the rank does not change."""
+
+    def forward(self, a, atol=None, rtol=None, hermitian=False):
+        xp = get_array_module(a)
+        size = max(a.shape[-2], a.shape[-1])
+        if hermitian:
+            values, vectors = xp.linalg.eigh(a)
+            magnitudes = xp.abs(values)
+            # λ ascends, so the largest |λ| is at one end (an empty slice for 0 × 0 matrices)
+            largest = xp.maximum(magnitudes[..., :1], magnitudes[..., -1:])
+            tolerance = _tolerance(values, largest, atol, rtol, size)
+            inverse = _reciprocal_above(values, magnitudes, tolerance)
+            out = (vectors * inverse[..., None, :]) @ _mT(vectors)
+        else:
+            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            inverse = _reciprocal_above(s, s, _tolerance(s, s[..., :1], atol, rtol, size))
+            out = (_mT(vh) * inverse[..., None, :]) @ _mT(u)
+        self.save_for_backward(a, out)
+        return out
+
+    def backward(self, grad):
+        a, p = self.saved_tensors
+        grad_t, p_t = _mT(grad), _mT(p)
+        if a.shape[-2] > a.shape[-1]:
+            k = p @ grad_t
+            p_t_k = p_t @ k
+            return (-_mT(k @ p) + (grad_t - a @ k) @ p @ p_t + p_t_k - p_t_k @ p @ a,)
+        k = grad_t @ p
+        k_p_t = k @ p_t
+        return (-_mT(p @ k) + k_p_t - (a @ p) @ k_p_t + (p_t @ p) @ (grad_t - k @ a),)
 
 
 def pinv(
@@ -320,29 +367,10 @@ def pinv(
 ) -> Tensor:
     """The Moore–Penrose pseudo-inverse A⁺ = V diag(1/σ) Uᵀ of each matrix of A (*, m, n),
     shape (*, n, m), with 1/σ taken as 0 where σ ≤ max(atol, rtol · σ_max) (rtol defaults to
-    eps · max(m, n), or 0 when atol > 0); ``hermitian=True`` uses ``eigh`` (|λ| for σ). A
-    composition of ``svd`` (or ``eigh``) and elementwise ops, whose gradients it takes, as
-    PyTorch's."""
-    from aprende.ops.elementwise import where
-    from aprende.ops.linalg import matmul
-
+    eps · max(m, n), or 0 when atol > 0); ``hermitian=True`` reads the lower triangle of a
+    symmetric A and uses ``eigh`` (|λ| for σ). ∂L/∂A is PyTorch's (``PseudoInverse``)."""
     check_matrices(A, "linalg.pinv")
-    size = max(A.shape[-2], A.shape[-1])
-    if hermitian:
-        values, vectors = eigh(A)
-        xp = get_array_module(values.data)
-        magnitudes = xp.abs(values.data)
-        # λ ascends, so the largest |λ| is at one end (an empty slice for 0 × 0 matrices)
-        largest = xp.maximum(magnitudes[..., :1], magnitudes[..., -1:])
-        kept = magnitudes > _tolerance(values, largest, atol, rtol, size)
-        with np.errstate(divide="ignore"):  # 1/0 where λ = 0: not kept
-            inverse = where(kept, 1 / values, 0.0)
-        return matmul(vectors * inverse.unsqueeze(-2), vectors.mT)
-    u, s, vh = svd(A, full_matrices=False)
-    kept = s.data > _tolerance(s, s.data[..., :1], atol, rtol, size)
-    with np.errstate(divide="ignore"):
-        inverse = where(kept, 1 / s, 0.0)
-    return matmul(vh.mT * inverse.unsqueeze(-2), u.mT)
+    return PseudoInverse.apply(A, atol=atol, rtol=rtol, hermitian=hermitian)
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
