@@ -33,7 +33,9 @@ SVD = namedtuple("SVD", ["U", "S", "Vh"])
 class FactorOutput(Function):
     """Output ``index`` of a decomposition A → (F₀, F₁, …) computed beforehand (``factors``):
     ∂L/∂A = ``vjp(*factors, gradients)`` with this output's gradient in ``gradients`` and
-    None (zero) for the others. The factors are saved privately; the output is a copy."""
+    None (zero) for the others. The node saves the factors and hands out a copy, so an output
+    changed in place afterwards leaves every gradient as it was (where PyTorch, which saves
+    the outputs themselves, raises)."""
 
     def forward(self, a, factors=(), index=0, vjp=None):
         self.save_for_backward(*factors)
