@@ -332,3 +332,14 @@ def test_not_positive_definite_names_the_minor_as_torch(dtype):
         aprende.linalg.cholesky(aprende.tensor(batch, dtype=getattr(aprende, dtype)))
     assert "order 3" in str(theirs.value) and "order 3" in str(ours.value)
     assert "Batch element 1" in str(theirs.value) and "Batch element 1" in str(ours.value)
+
+
+def test_names_are_torch_names():
+    from aprende.ops import decompositions, solve
+
+    for module in (solve, decompositions):
+        for name in module.TENSOR_METHODS:
+            assert hasattr(torch.Tensor, name), name
+            assert hasattr(torch, name) and getattr(aprende, name) is getattr(module, name), name
+    for name in aprende.linalg.__all__:
+        assert hasattr(torch.linalg, name), name
