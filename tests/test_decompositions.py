@@ -263,6 +263,9 @@ GRADIENTS = [
     ("qr-tall", lambda a: linalg.qr(a), [randn(2, 4, 3)]),
     ("qr-complete-square", lambda a: linalg.qr(a, mode="complete"), [randn(3, 3)]),
     ("qr-Q", lambda a: linalg.qr(a).Q, [randn(4, 2)]),
+    ("qr-wide", lambda a: linalg.qr(a), [randn(2, 3, 5)]),
+    ("qr-wide-R", lambda a: linalg.qr(a).R, [randn(3, 4)]),
+    ("qr-wide-complete", lambda a: linalg.qr(a, mode="complete").Q, [randn(2, 4)]),
     ("eigh-values", lambda x: linalg.eigh(_sym(x)).eigenvalues, [symmetric(2, 3, 3)]),
     ("eigh-function", lambda x: _matrix_function(*linalg.eigh(_sym(x))), [symmetric(3, 3)]),
     ("eigvalsh", lambda x: linalg.eigvalsh(_sym(x), UPLO="U"), [symmetric(3, 3)]),
@@ -312,13 +315,13 @@ def test_both_factors_send_their_gradient():
     np.testing.assert_allclose(x.grad.numpy(), np.ones_like(a), atol=1e-12)
 
 
-def test_no_gradient_for_mode_r_or_wide_qr():
+def test_no_gradient_for_mode_r_or_complete_tall_qr():
     x = tensor(randn(3, 3), requires_grad=True)
     with pytest.raises(RuntimeError, match="mode='r'"):
         linalg.qr(x, mode="r").R.sum().backward()
-    wide = tensor(randn(2, 3), requires_grad=True)
-    with pytest.raises(NotImplementedError, match="more columns than rows"):
-        linalg.qr(wide).R.sum().backward()
+    tall = tensor(randn(3, 2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete'"):
+        linalg.qr(tall, mode="complete").R.sum().backward()
 
 
 def test_changing_an_output_in_place_is_caught_at_backward():

@@ -128,20 +128,32 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803 - PyTor
 
 
 def _qr_vjp(q, r, gradients):
-    """For A (m, n) with m ≥ n, reduced Q (m, n), R (n, n):
-    ∂L/∂A = (G_Q + Q·S(triu(G_R Rᵀ − Qᵀ G_Q))) R⁻ᵀ with S(X) = X + Xᵀ − diag(X)."""
-    xp = get_array_module(q)
+    """∂L/∂A for A = QR (*, m, n); m ≥ n: ``_tall_qr_vjp``. For m < n, A = [X | Y] with X
+    square: X = QU, Y = QV, R = [U | V], and V = QᵀY makes G_V reach Q and Y:
+    ∂L/∂Y = Q G_V, ∂L/∂X = ``_tall_qr_vjp`` with G_Q + Y G_Vᵀ and G_U."""
     rows, columns = q.shape[-2], r.shape[-1]
-    if rows < columns:
-        raise NotImplementedError(
-            "linalg.qr: the derivative for matrices with more columns than rows (m < n) is not "
-            f"implemented, got {rows} by {columns} matrices"
-        )
-    if q.shape[-1] != r.shape[-2]:  # mode="complete" with m > n
+    if r.shape[-2] > r.shape[-1]:  # mode="complete" with m > n: R is m × n
         raise RuntimeError(
             "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
         )
     grad_q, grad_r = gradients
+    if rows >= columns:
+        return _tall_qr_vjp(q, r, grad_q, grad_r)
+    xp = get_array_module(q)
+    square, rest = r[..., :rows], r[..., rows:]
+    grad_rest = xp.zeros_like(rest) if grad_r is None else grad_r[..., rows:]
+    grad_square = None if grad_r is None else grad_r[..., :rows]
+    through_rest = (q @ rest) @ _mT(grad_rest)
+    grad_q = through_rest if grad_q is None else grad_q + through_rest
+    grad_x = _tall_qr_vjp(q, square, grad_q, grad_square)
+    return xp.concatenate([grad_x, q @ grad_rest], axis=-1)
+
+
+def _tall_qr_vjp(q, r, grad_q, grad_r):
+    """For A (m, n) with m ≥ n, reduced Q (m, n), R (n, n), PyTorch's
+    ∂L/∂A = (G_Q + Q·S(triu(G_R Rᵀ − Qᵀ G_Q))) R⁻ᵀ with S(X) = X + Xᵀ − diag(X)."""
+    xp = get_array_module(q)
+    columns = r.shape[-1]
     inner = xp.zeros(r.shape[:-2] + (columns, columns), dtype=q.dtype)
     if grad_r is not None:
         inner = inner + grad_r @ _mT(r)
@@ -166,8 +178,9 @@ def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803 - PyTorch's name
     """``(Q, R)`` with A = QR, Q orthonormal columns and R upper triangular, for each matrix of
     A (*, m, n), k = min(m, n): "reduced" Q (*, m, k), R (*, k, n); "complete" Q (*, m, m),
     R (*, m, n); "r" R only (Q empty). Householder's signs, as LAPACK (R's diagonal may be
-    negative). Differentiable for m ≥ n (``mode="complete"`` only when m = n):
-    ∂L/∂A = (G_Q + Q·S(triu(G_R Rᵀ − Qᵀ G_Q))) R⁻ᵀ, S(X) = X + Xᵀ − diag(X)."""
+    negative). Differentiable except for ``mode="complete"`` with m > n, and ``mode="r"``;
+    for m ≥ n, ∂L/∂A = (G_Q + Q·S(triu(G_R Rᵀ − Qᵀ G_Q))) R⁻ᵀ, S(X) = X + Xᵀ − diag(X)
+    (m < n: ``_qr_vjp``)."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
