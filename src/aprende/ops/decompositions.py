@@ -56,10 +56,6 @@ def _mT(x):  # noqa: N802 - PyTorch's name for the matrix transpose
     return x.swapaxes(-1, -2)
 
 
-def _zero_if_none(grad, like):
-    return get_array_module(like).zeros_like(like) if grad is None else grad
-
-
 # ---------------------------------------------------------------------------------------------
 # Cholesky
 # ---------------------------------------------------------------------------------------------

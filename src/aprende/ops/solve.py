@@ -40,25 +40,25 @@ def check_floating(A: Tensor, op: str) -> None:  # noqa: N803 - PyTorch's name
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got Half")
 
 
-def _check_dims(A: Tensor, op: str, name: str = "A", square: bool = False) -> None:  # noqa: N803
+def _check_dims(A: Tensor, op: str, square: bool = False) -> None:  # noqa: N803
     if A.ndim < 2:
-        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
-            f"{op}: {name} must be batches of square matrices, but they are "
+            f"{op}: A must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices"
         )
 
 
-def check_matrices(A: Tensor, op: str, name: str = "A") -> None:  # noqa: N803
+def check_matrices(A: Tensor, op: str) -> None:  # noqa: N803 - PyTorch's name
     """PyTorch's checks on the input of a linalg function: at least 2-d, float32/float64."""
-    _check_dims(A, op, name)
+    _check_dims(A, op)
     check_floating(A, op)
 
 
-def check_square(A: Tensor, op: str, name: str = "A") -> None:  # noqa: N803
+def check_square(A: Tensor, op: str) -> None:  # noqa: N803 - PyTorch's name
     """``check_matrices`` and square: (*, n, n)."""
-    _check_dims(A, op, name, square=True)
+    _check_dims(A, op, square=True)
     check_floating(A, op)
 
 
@@ -193,11 +193,8 @@ class Solve(Function):
     def backward(self, grad):
         a, out = self.saved_tensors
         grad_b = get_array_module(grad).linalg.solve(a.swapaxes(-1, -2), grad)
-        grad_a = -(grad_b @ out.swapaxes(-1, -2)) if self.needs[0] else None
-        return (
-            unbroadcast(grad_a, a.shape) if self.needs[0] else None,
-            unbroadcast(grad_b, self.b_shape) if self.needs[1] else None,
-        )
+        grad_a = unbroadcast(-(grad_b @ out.swapaxes(-1, -2)), a.shape) if self.needs[0] else None
+        return grad_a, unbroadcast(grad_b, self.b_shape) if self.needs[1] else None
 
 
 def _is_vector_system(A: Tensor, B: Tensor) -> bool:  # noqa: N803 - PyTorch's names
