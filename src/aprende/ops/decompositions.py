@@ -86,7 +86,7 @@ def _not_positive_definite(a) -> LinAlgError:
     def factors(matrix, order: int) -> bool:
         try:
             xp.linalg.cholesky(matrix[:order, :order])
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             return False
         return True
 
@@ -111,7 +111,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803 - PyTor
     xp = get_array_module(A.data)
     try:
         lower = xp.linalg.cholesky(A.data)
-    except xp.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # CuPy raises NumPy's too
         raise _not_positive_definite(A.data) from None
     if upper:
         return FactorOutput.apply(A, factors=(_mT(lower),), vjp=_upper_cholesky_vjp)

@@ -73,7 +73,7 @@ def _inverse(a, op: str):
     xp = get_array_module(a)
     try:
         return xp.linalg.inv(a)
-    except xp.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # CuPy raises NumPy's too
         raise _singular(op) from None
 
 
@@ -149,7 +149,7 @@ class LogAbsDet(Function):
         xp = get_array_module(grad)
         try:
             inverse_t = xp.linalg.inv(a).swapaxes(-1, -2)
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             singular = xp.linalg.det(a) == 0
             inverse_t = xp.linalg.inv(_singular_as_identity(a, singular)).swapaxes(-1, -2)
             inverse_t = xp.where(singular[..., None, None], xp.nan, inverse_t)
@@ -184,7 +184,7 @@ class Solve(Function):
         xp = get_array_module(a)
         try:
             out = xp.linalg.solve(a, b)
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             raise _singular("linalg.solve") from None
         self.save_for_backward(a, out)
         self.b_shape = b.shape
