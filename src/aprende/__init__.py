@@ -79,6 +79,7 @@ from aprende.ops.binary_math import (
     logaddexp2,
 )
 from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
+from aprende.ops.decompositions import pinverse
 from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,
@@ -241,6 +242,7 @@ from aprende.ops.shape import (
     unsqueeze,
     vstack,
 )
+from aprende.ops.solve import det, inverse, logdet, matrix_power, slogdet
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
 from aprende.ops.special import erf, erfc, erfinv
 from aprende.ops.statistics import (

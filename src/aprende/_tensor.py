@@ -709,6 +709,7 @@ from aprende.ops import aliases as _aliases  # noqa: E402
 from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
+from aprende.ops import decompositions as _decompositions  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
 from aprende.ops import index_update as _index_update  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
@@ -724,6 +725,7 @@ from aprende.ops import sampling as _sampling  # noqa: E402
 from aprende.ops import scatter as _scatter  # noqa: E402
 from aprende.ops import search as _search  # noqa: E402
 from aprende.ops import shape as _shape  # noqa: E402
+from aprende.ops import solve as _solve  # noqa: E402
 from aprende.ops import sort as _sort  # noqa: E402
 from aprende.ops import special as _special  # noqa: E402
 from aprende.ops import statistics as _statistics  # noqa: E402
@@ -760,6 +762,8 @@ _install_methods(
     autograd,
     _linalg,
     _products,
+    _solve,
+    _decompositions,
     _aliases,
     _inplace,
     _sampling,
