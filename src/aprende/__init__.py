@@ -69,8 +69,10 @@ from aprende.ops.binary_math import (
     clamp_min,
     clip,
     copysign,
+    float_power,
     fmax,
     fmin,
+    heaviside,
     hypot,
     isclose,
     lerp,
@@ -113,6 +115,7 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.floating_point import frexp, ldexp, nan_to_num, nextafter, signbit
 from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero
 from aprende.ops.layout import (
     flip,
@@ -144,6 +147,7 @@ from aprende.ops.math import (
     ceil,
     cos,
     cosh,
+    deg2rad,
     exp2,
     expm1,
     fix,
@@ -155,6 +159,7 @@ from aprende.ops.math import (
     log1p,
     log2,
     log10,
+    rad2deg,
     reciprocal,
     round,
     rsqrt,
@@ -214,7 +219,7 @@ from aprende.ops.shape import (
     vstack,
 )
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
-from aprende.ops.special import erf, erfc, erfinv
+from aprende.ops.special import erf, erfc, erfinv, logit, sinc, xlogy
 from aprende.ops.statistics import (
     amax,
     amin,
