@@ -11,10 +11,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module, is_floating
-from aprende.ops.elementwise import _pair
+from aprende.ops.elementwise import _pair, _to_dtype, result_type
 from aprende.ops.elementwise import pow as power
 
 TENSOR_METHODS = ("nan_to_num", "signbit", "nextafter", "frexp", "ldexp")
@@ -132,9 +133,33 @@ def frexp(input: Tensor) -> Frexp:
     return Frexp(Mantissa.apply(input, exponent), exponent)
 
 
+class Ldexp(Function):
+    """a·2ᵉ for an integer e, exact (no 2ᵉ is formed, so a float64 a keeps its range);
+    ∂/∂a = 2ᵉ, applied to the gradient the same way."""
+
+    def forward(self, a, exponent):
+        self.save_for_backward(exponent)
+        self.shape = a.shape
+        with np.errstate(over="ignore"):
+            return get_array_module(a).ldexp(a, exponent)
+
+    def backward(self, grad):
+        (exponent,) = self.saved_tensors
+        with np.errstate(over="ignore"):
+            scaled = get_array_module(grad).ldexp(grad, exponent)
+        return unbroadcast(scaled, self.shape), None
+
+
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """x·2^y elementwise, broadcast, as PyTorch writes it: ``input * pow(2.0, other)`` (an
-    integer y gives 2^y in the default float dtype); gradients 2^y to x and x·2^y·ln 2 to a
-    floating y."""
+    """x·2^y elementwise, broadcast, in the promotion of x and y (the default float for two
+    integer tensors). An integer y scales exactly; a floating y is ``input * pow(2.0, other)``
+    with 2^y in the result's dtype, as PyTorch (0·2^y is nan where 2^y overflows). Gradients
+    2^y to x and x·2^y·ln 2 to a floating y. For an integer y PyTorch's gradient to x is 2^y
+    formed in int64 (0 for y < 0, wrapped for y ≥ 63); here it is 2^y."""
     _require_tensor("ldexp", "other", other)
-    return input * power(2.0, other)
+    dtype = result_type(input, other)
+    dtype = dtype if is_floating(dtype) else backend.get_default_dtype()
+    if is_floating(other.dtype):
+        return input * power(2.0, _to_dtype(other, dtype))
+    exponent = Tensor._make(other.data.astype(np.int64, copy=False), False)
+    return Ldexp.apply(_to_dtype(input, dtype), exponent)
