@@ -178,3 +178,34 @@ def test_inplace_twins_write_into_the_tensor():
     np.testing.assert_allclose(x.numpy(), [0.0, math.pi / 6, math.radians(np.finfo(float).min)])
     with pytest.raises(RuntimeError, match="float_power_"):
         _tensor([2.0], dtype=aprende.float32).float_power_(2)
+
+
+# (name, op(a, b)) on a ∈ (0.05, 0.95) and b ∈ (0.2, 3): each op once on every device
+ON_DEVICE = {
+    "nan_to_num": lambda a, b: a.nan_to_num() + b.nan_to_num(nan=1.0, posinf=2.0),
+    "deg2rad_rad2deg": lambda a, b: a.deg2rad() + b.rad2deg(),
+    "signbit_heaviside": lambda a, b: aprende.heaviside(a - 0.5, b[:1]) * (a - 0.5).signbit(),
+    "float_power": lambda a, b: a.float_power(b).float(),
+    "ldexp_frexp": lambda a, b: a.ldexp(b) + aprende.frexp(b).mantissa.ldexp(b.long()),
+    "nextafter": lambda a, b: a.nextafter(b),
+    "logit_xlogy_sinc": lambda a, b: a.logit(eps=0.1) + a.xlogy(b) + b.sinc(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ON_DEVICE))
+def test_op_matches_cpu(name, device):
+    a, b = PROBABILITY.astype(np.float32), POSITIVE.astype(np.float32)
+    differentiable = name != "signbit_heaviside"
+    results = []
+    for dev in ("cpu", device):
+        ta = aprende.tensor(a, requires_grad=differentiable, device=dev)
+        tb = aprende.tensor(b, requires_grad=differentiable, device=dev)
+        with np.errstate(all="ignore"):
+            out = ON_DEVICE[name](ta, tb)
+            assert out.device == dev
+            results.append([out.detach().cpu().numpy()])
+            if differentiable:
+                (out * aprende.tensor(b, device=dev)).sum().backward()
+                results[-1] += [ta.grad.cpu().numpy(), tb.grad.cpu().numpy()]
+    for cpu_array, dev_array in zip(*results, strict=True):
+        np.testing.assert_allclose(dev_array, cpu_array, rtol=1e-6, atol=1e-6)

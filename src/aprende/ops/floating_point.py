@@ -42,12 +42,10 @@ class NanToNum(Function):
     def forward(self, a, nan=0.0, posinf=None, neginf=None):
         self.save_for_backward(a)
         xp, limits = get_array_module(a), np.finfo(a.dtype)
+        posinf = limits.max if posinf is None else posinf
+        neginf = limits.min if neginf is None else neginf
         with np.errstate(over="ignore"):  # a number beyond the dtype's range becomes ±inf
-            nan, posinf, neginf = (
-                xp.asarray(value, dtype=a.dtype)
-                for value in (nan, limits.max if posinf is None else posinf,
-                              limits.min if neginf is None else neginf)
-            )  # fmt: skip
+            nan, posinf, neginf = (xp.asarray(v, dtype=a.dtype) for v in (nan, posinf, neginf))
         out = xp.where(xp.isnan(a), nan, a)
         return xp.where(a == np.inf, posinf, xp.where(a == -np.inf, neginf, out))
 

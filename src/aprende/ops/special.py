@@ -183,7 +183,7 @@ class Logit(Function):
     def forward(self, a, eps=None):
         self.save_for_backward(a)
         xp = get_array_module(a)
-        low = None if eps is None or eps < 0 else np.asarray(eps, dtype=a.dtype)
+        low = None if eps is None or eps < 0 else a.dtype.type(eps)
         self.bounds = (0, 1, np.nan) if low is None else (low, 1 - low, 0)
         if low is not None:
             a = xp.where(a < low, low, xp.where(a > 1 - low, 1 - low, a))
