@@ -20,12 +20,14 @@ UNARY = [
     "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
     "arccosh", "arctanh", "sigmoid", "relu", "erf", "erfc", "erfinv", "floor", "ceil", "trunc",
     "fix", "round", "frac", "logical_not", "bitwise_not", "absolute", "negative",
+    "nan_to_num", "deg2rad", "rad2deg", "logit", "sinc",
 ]  # fmt: skip
 BINARY = [
     "add", "sub", "mul", "div", "pow", "copysign", "hypot", "atan2", "arctan2", "fmod",
     "remainder", "floor_divide", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
     "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor", "multiply", "subtract", "divide",
     "true_divide", "clamp_min", "clamp_max",
+    "xlogy", "heaviside", "float_power", "ldexp", "nextafter",
 ]  # fmt: skip
 
 # (id, call(x, o)): o is a tensor of the operand's dtype and shape
@@ -48,6 +50,10 @@ ROWS += [
     ("addcmul_(o, o, value=2)", lambda x, o: x.addcmul_(o, o, value=2)),
     ("addcdiv_(o, o + 1, value=-2)", lambda x, o: x.addcdiv_(o, o + 1, value=-2)),
     ("round_(decimals=1)", lambda x, o: x.round_(decimals=1)),
+    ("nan_to_num_(1.0, 2.0, -2.0)", lambda x, o: x.nan_to_num_(1.0, 2.0, -2.0)),
+    ("logit_(eps=0.2)", lambda x, o: x.logit_(eps=0.2)),
+    ("xlogy_(2.5)", lambda x, o: x.xlogy_(2.5)),
+    ("float_power_(2)", lambda x, o: x.float_power_(2)),
     ("cumsum_(-1)", lambda x, o: x.cumsum_(-1)),
     ("cumprod_(0)", lambda x, o: x.cumprod_(0)),
     ("tril_()", lambda x, o: x.tril_()),

@@ -70,8 +70,10 @@ from aprende.ops.binary_math import (
     clamp_min,
     clip,
     copysign,
+    float_power,
     fmax,
     fmin,
+    heaviside,
     hypot,
     isclose,
     lerp,
@@ -116,6 +118,7 @@ from aprende.ops.elementwise import (
     sub,
     where,
 )
+from aprende.ops.floating_point import frexp, ldexp, nan_to_num, nextafter, signbit
 from aprende.ops.index_update import index_add, index_copy, index_fill, masked_scatter
 from aprende.ops.indexing import index_select, masked_fill, masked_select, nonzero, select, take
 from aprende.ops.layout import (
@@ -149,6 +152,7 @@ from aprende.ops.math import (
     ceil,
     cos,
     cosh,
+    deg2rad,
     exp2,
     expm1,
     fix,
@@ -160,6 +164,7 @@ from aprende.ops.math import (
     log1p,
     log2,
     log10,
+    rad2deg,
     reciprocal,
     round,
     rsqrt,
@@ -244,7 +249,7 @@ from aprende.ops.shape import (
 )
 from aprende.ops.solve import det, inverse, logdet, matrix_power, slogdet
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
-from aprende.ops.special import erf, erfc, erfinv
+from aprende.ops.special import erf, erfc, erfinv, logit, sinc, xlogy
 from aprende.ops.statistics import (
     amax,
     amin,

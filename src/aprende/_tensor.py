@@ -711,6 +711,7 @@ from aprende.ops import binary_math as _binary_math  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import decompositions as _decompositions  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
+from aprende.ops import floating_point as _floating_point  # noqa: E402
 from aprende.ops import index_update as _index_update  # noqa: E402
 from aprende.ops import indexing as _indexing  # noqa: E402
 from aprende.ops import inplace as _inplace  # noqa: E402
@@ -757,6 +758,7 @@ _install_methods(
     _search,
     _math,
     _special,
+    _floating_point,
     _binary_math,
     _arithmetic,
     autograd,

@@ -1,7 +1,8 @@
 """Elementwise functions of two or three tensors, broadcast: interpolation (lerp), the
 optimizer's fused updates (addcmul, addcdiv), signs
 (copysign), log-sum-exp of two (logaddexp), lengths and angles (hypot, atan2), nan-ignoring
-extremes (fmax, fmin), clamping to tensor bounds, and closeness tests (isclose, allclose).
+extremes (fmax, fmin), clamping to tensor bounds, the step (heaviside), powers in float64
+(float_power), and closeness tests (isclose, allclose).
 
 Each node writes both partial derivatives beside its forward and sums each back over the
 dimensions its input was broadcast along. Promotion follows PyTorch (``result_type``).
@@ -15,12 +16,14 @@ from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast, unpack_optional
 from aprende.backend import get_array_module, is_floating
 from aprende.ops.elementwise import TensorLike, _pair, _scalar_tensor, _to_dtype, as_tensor_like
+from aprende.ops.elementwise import pow as _pow
 from aprende.ops.elementwise import result_type as _result_type
 from aprende.ops.elementwise import to_floating as _to_floating
 
 TENSOR_METHODS = (
     "lerp", "addcmul", "addcdiv", "copysign", "logaddexp", "logaddexp2", "hypot", "atan2",
     "arctan2", "fmax", "fmin", "clamp", "clip", "clamp_min", "clamp_max", "isclose", "allclose",
+    "heaviside", "float_power",
 )  # fmt: skip
 
 
@@ -306,6 +309,45 @@ def clamp_min(input: Tensor, min: TensorLike) -> Tensor:
 def clamp_max(input: Tensor, max: TensorLike) -> Tensor:
     """min(x, max), broadcast: ``clamp(input, max=max)``."""
     return clamp(input, max=max)
+
+
+class Heaviside(Function):
+    """The step H(a) = 0 for a < 0 (and for nan), b at a = 0, 1 for a > 0. PyTorch records the
+    node but defines no derivative: backward raises, as PyTorch's does."""
+
+    def forward(self, a, b):
+        return get_array_module(a).where(a == 0, b, a > 0).astype(a.dtype, copy=False)
+
+    def backward(self, grad):
+        raise RuntimeError("heaviside: the derivative is not implemented (as in PyTorch)")
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """The Heaviside step of x elementwise, broadcast: 0 where x < 0, ``values`` where x = 0,
+    1 where x > 0. Both tensors of one dtype (PyTorch's rule); not differentiable."""
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            f"heaviside(): argument 'values' must be Tensor, not {type(values).__name__}"
+        )
+    if input.dtype != values.dtype:
+        raise RuntimeError(
+            "heaviside is not yet implemented for tensors with different dtypes: got "
+            f"{input.dtype} and {values.dtype}"
+        )
+    return Heaviside.apply(input, values)
+
+
+def float_power(input: TensorLike, exponent: TensorLike) -> Tensor:
+    """input ** exponent elementwise, broadcast, computed in float64 whatever the dtypes (the
+    result is float64); either may be a number. The gradient is pow's, cast back to each
+    tensor's dtype."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError("float_power: expected at least one tensor, got two numbers")
+    base, power = (
+        _to_dtype(v, np.dtype(np.float64)) if isinstance(v, Tensor) else float(v)
+        for v in (input, exponent)
+    )
+    return _pow(base, power)
 
 
 def isclose(

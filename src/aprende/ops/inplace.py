@@ -30,7 +30,8 @@ ELEMENTWISE = (
     "reciprocal", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
     "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-    "sigmoid", "relu", "erf", "erfc", "erfinv",
+    "sigmoid", "relu", "erf", "erfc", "erfinv", "logit", "xlogy", "sinc",
+    "deg2rad", "rad2deg", "nan_to_num", "heaviside", "float_power", "ldexp", "nextafter",
     "floor", "ceil", "trunc", "fix", "round", "frac",
     "clamp", "clip", "clamp_min", "clamp_max", "lerp", "copysign", "hypot", "atan2", "arctan2",
     "fmod", "remainder", "floor_divide", "addcmul", "addcdiv",
@@ -49,6 +50,9 @@ TENSOR_METHODS = (
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 #: Twins that PyTorch has no kernel for on a bool tensor (its out-of-place op gives int64).
 _NO_BOOL_KERNEL = {"cumsum", "cumprod"}
+#: Twins whose result must already have the tensor's dtype: float_power_ computes in float64
+#: and PyTorch refuses to round that into a float32 tensor.
+_EXACT_DTYPE = {"float_power"}
 
 
 def check_inplace(tensor: Tensor, op: str, *others) -> None:
@@ -115,6 +119,11 @@ def _inplace_twin(name: str):
         check_inplace(self, op, *args, *kwargs.values())
         with autograd.no_grad():
             result = getattr(self, name)(*args, **kwargs)
+        if name in _EXACT_DTYPE and result.dtype != self.dtype:
+            raise RuntimeError(
+                f"{op}: the base has dtype {self.dtype} but the operation's result requires "
+                f"dtype {result.dtype}"
+            )
         return write_result(self, op, result)
 
     method.__name__ = method.__qualname__ = f"{name}_"

@@ -1,5 +1,5 @@
-"""Elementwise functions of one tensor: trigonometric and hyperbolic, exponentials and
-logarithms in other bases, reciprocals, rounding, and the inf tests.
+"""Elementwise functions of one tensor: trigonometric and hyperbolic, angle units,
+exponentials and logarithms in other bases, reciprocals, rounding, and the inf tests.
 
 Each differentiable function is a ``Unary`` node: the function f and its derivative f′ side by
 side, f′ read from the input (or from the output y, where that is cheaper: (2ˣ)′ = y ln 2).
@@ -21,7 +21,7 @@ from aprende.ops.elementwise import Step, to_floating
 
 TENSOR_METHODS = (
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-    "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+    "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg",
     "log2", "log10", "log1p", "expm1", "exp2", "rsqrt", "reciprocal",
     "floor", "ceil", "trunc", "fix", "round", "frac", "isinf", "isposinf", "isneginf",
 )  # fmt: skip
@@ -243,6 +243,18 @@ def atanh(input: Tensor) -> Tensor:
 
 arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians, x·π/180 elementwise (integers and bools give the default float);
+    derivative π/180."""
+    return to_floating(input) * (math.pi / 180)
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees, x·180/π elementwise (integers and bools give the default float);
+    derivative 180/π."""
+    return to_floating(input) * (180 / math.pi)
 
 
 def log2(input: Tensor) -> Tensor:

@@ -1,4 +1,6 @@
-"""The error function and its relatives: erf, erfc and erfinv, with their derivatives.
+"""Special functions: the error function and its relatives (erf, erfc, erfinv), the log-odds
+(logit), x·ln y with its limit at x = 0 (xlogy) and the normalised sinc, with their
+derivatives.
 
 NumPy has no erf, so the kernels are written here, vectorised: W. J. Cody's rational Chebyshev
 approximations (Math. Comp. 23, 1969; the SPECFUN routine CALERF) in three ranges of |x|, good
@@ -14,11 +16,13 @@ import math
 import numpy as np
 
 from aprende._tensor import Tensor
+from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
-from aprende.ops.elementwise import to_floating
+from aprende.ops.binary_math import _floating_pair
+from aprende.ops.elementwise import TensorLike, to_floating
 from aprende.ops.math import Unary
 
-TENSOR_METHODS = ("erf", "erfc", "erfinv")
+TENSOR_METHODS = ("erf", "erfc", "erfinv", "logit", "xlogy", "sinc")
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _ONE_OVER_SQRT_PI = 1 / math.sqrt(math.pi)
@@ -168,3 +172,103 @@ def erfc(input: Tensor) -> Tensor:
 def erfinv(input: Tensor) -> Tensor:
     """The inverse of erf on (−1, 1) (±inf at ±1, nan outside); derivative √π/2 · e^(y²)."""
     return Erfinv.apply(to_floating(input))
+
+
+class Logit(Function):
+    """y = ln(a/(1 − a)), a first clamped to [ε, 1 − ε] when ε ≥ 0 is given (a < ε gives ε
+    before a > 1 − ε gives 1 − ε, PyTorch's order when the bounds cross);
+    ∂/∂a = 1/(a(1 − a)): ±inf at 0 and 1 and nan outside [0, 1] without ε, 0 where a was
+    clamped with ε (PyTorch's rules)."""
+
+    def forward(self, a, eps=None):
+        self.save_for_backward(a)
+        xp = get_array_module(a)
+        low = None if eps is None or eps < 0 else a.dtype.type(eps)
+        self.bounds = (0, 1, np.nan) if low is None else (low, 1 - low, 0)
+        if low is not None:
+            a = xp.where(a < low, low, xp.where(a > 1 - low, 1 - low, a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(a / (1 - a))
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        xp = get_array_module(a)
+        low, high, outside = self.bounds
+        with np.errstate(divide="ignore", invalid="ignore"):
+            local = grad / (a * (1 - a))
+        return (xp.where((a < low) | (a > high), grad.dtype.type(outside), local),)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """The log-odds ln(p/(1 − p)) elementwise, the inverse of the sigmoid; with ``eps``, p is
+        first clamped to [eps, 1 − eps] (a negative eps clamps nothing). Integers and bools give
+        the default float. Derivative 1/(p(1 − p)), 0 where p was clamped (nan outside [0, 1]
+    without ``eps``)."""
+    return Logit.apply(to_floating(input), eps=eps)
+
+
+def _xlogy_values(xp, a, b):
+    """a·ln b, 0 where a = 0 (even at b = 0 or inf), nan where b is nan."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = xp.where(a == 0, a.dtype.type(0), a * xp.log(b))
+    return xp.where(xp.isnan(b), b, out)
+
+
+class Xlogy(Function):
+    """y = a·ln b, 0 at a = 0 unless b is nan; ∂/∂a = ln b (as xlogy(grad, b)), 0 where a = 0
+    and b ≤ 0; ∂/∂b = a/b (PyTorch's derivatives)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return _xlogy_values(get_array_module(a), a, b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        xp = get_array_module(a)
+        grad_a = grad_b = None
+        if self.needs[0]:
+            local = xp.where((a == 0) & (b <= 0), grad.dtype.type(0), _xlogy_values(xp, grad, b))
+            grad_a = unbroadcast(local, a.shape)
+        if self.needs[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_b = unbroadcast(grad * a / b, b.shape)
+        return grad_a, grad_b
+
+
+def xlogy(input: TensorLike, other: TensorLike) -> Tensor:
+    """x·ln y elementwise, broadcast, with 0 where x = 0 (the limit, so entropies need no
+    mask) unless y is nan; either may be a number, integers give the default float.
+    Gradients ln y to x (0 where x = 0 and y ≤ 0) and x/y to y."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("xlogy: expected at least one tensor, got two numbers")
+    return Xlogy.apply(*_floating_pair("xlogy", input, other, integers=True))
+
+
+class Sinc(Function):
+    """sin(πa)/(πa), 1 at a = 0; ∂/∂a = (πa·cos(πa) − sin(πa))/(πa²), 0 where πa² is 0 (a = 0,
+    or a² underflows), as PyTorch. Both divide by a safe denominator (1 where the true one is
+    0), so that the branch not taken holds no 0/0 to leak a nan into the gradient."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        xp = get_array_module(a)
+        scaled = math.pi * xp.where(a == 0, a.dtype.type(1), a)
+        with np.errstate(invalid="ignore"):  # sin(±inf) = nan, as PyTorch's sinc(inf)
+            return xp.where(a == 0, a.dtype.type(1), xp.sin(scaled) / scaled)
+
+    def backward(self, grad):
+        (a,) = self.saved_tensors
+        xp = get_array_module(a)
+        scaled = math.pi * a
+        with np.errstate(invalid="ignore", under="ignore"):
+            denominator = scaled * a
+            vanishes = denominator == 0
+            safe = xp.where(vanishes, a.dtype.type(1), denominator)
+            local = (scaled * xp.cos(scaled) - xp.sin(scaled)) / safe
+        return (xp.where(vanishes, grad.dtype.type(0), grad * local),)
+
+
+def sinc(input: Tensor) -> Tensor:
+    """The normalised sinc, sin(πx)/(πx) elementwise, 1 at x = 0 (integers and bools give the
+    default float); derivative (πx·cos(πx) − sin(πx))/(πx²), 0 at x = 0."""
+    return Sinc.apply(to_floating(input))
