@@ -80,36 +80,38 @@ from aprende.ops.binary_math import (
     logaddexp,
     logaddexp2,
 )
-from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
-from aprende.ops.decompositions import pinverse
-from aprende.ops.einsum import einsum
-from aprende.ops.elementwise import (
-    abs,
-    add,
+from aprende.ops.comparison import (
     bitwise_and,
     bitwise_left_shift,
     bitwise_not,
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
-    clone,
-    div,
     eq,
-    exp,
     ge,
     gt,
     isfinite,
     isnan,
     le,
-    log,
     logical_and,
     logical_not,
     logical_or,
     lt,
+    ne,
+)
+from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
+from aprende.ops.decompositions import pinverse
+from aprende.ops.einsum import einsum
+from aprende.ops.elementwise import (
+    abs,
+    add,
+    clone,
+    div,
+    exp,
+    log,
     maximum,
     minimum,
     mul,
-    ne,
     neg,
     pow,
     sign,

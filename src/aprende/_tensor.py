@@ -406,107 +406,107 @@ class Tensor:
     # ---- comparisons (no gradient; bool tensors) ---------------------------------------------
 
     def __eq__(self, other):  # type: ignore[override]
-        return _elementwise.eq(self, other)
+        return _comparison.eq(self, other)
 
     def __ne__(self, other):  # type: ignore[override]
-        return _elementwise.ne(self, other)
+        return _comparison.ne(self, other)
 
     def __lt__(self, other):
-        return _elementwise.lt(self, other)
+        return _comparison.lt(self, other)
 
     def __le__(self, other):
-        return _elementwise.le(self, other)
+        return _comparison.le(self, other)
 
     def __gt__(self, other):
-        return _elementwise.gt(self, other)
+        return _comparison.gt(self, other)
 
     def __ge__(self, other):
-        return _elementwise.ge(self, other)
+        return _comparison.ge(self, other)
 
     def __invert__(self):
-        return _elementwise.bitwise_not(self)
+        return _comparison.bitwise_not(self)
 
     def __and__(self, other):
-        return _elementwise.bitwise_and(self, other)
+        return _comparison.bitwise_and(self, other)
 
     def __rand__(self, other):
-        return _elementwise.bitwise_and(other, self)
+        return _comparison.bitwise_and(other, self)
 
     def __or__(self, other):
-        return _elementwise.bitwise_or(self, other)
+        return _comparison.bitwise_or(self, other)
 
     def __ror__(self, other):
-        return _elementwise.bitwise_or(other, self)
+        return _comparison.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return _elementwise.bitwise_xor(self, other)
+        return _comparison.bitwise_xor(self, other)
 
     def __rxor__(self, other):
-        return _elementwise.bitwise_xor(other, self)
+        return _comparison.bitwise_xor(other, self)
 
     def __lshift__(self, other):
-        return _elementwise.bitwise_left_shift(self, other)
+        return _comparison.bitwise_left_shift(self, other)
 
     def __rlshift__(self, other):
-        return _elementwise.bitwise_left_shift(other, self)
+        return _comparison.bitwise_left_shift(other, self)
 
     def __rshift__(self, other):
-        return _elementwise.bitwise_right_shift(self, other)
+        return _comparison.bitwise_right_shift(self, other)
 
     def __rrshift__(self, other):
-        return _elementwise.bitwise_right_shift(other, self)
+        return _comparison.bitwise_right_shift(other, self)
 
     def bitwise_and(self, other: TensorLike) -> Tensor:
         """See ``aprende.bitwise_and``."""
-        return _elementwise.bitwise_and(self, other)
+        return _comparison.bitwise_and(self, other)
 
     def bitwise_or(self, other: TensorLike) -> Tensor:
         """See ``aprende.bitwise_or``."""
-        return _elementwise.bitwise_or(self, other)
+        return _comparison.bitwise_or(self, other)
 
     def bitwise_xor(self, other: TensorLike) -> Tensor:
         """See ``aprende.bitwise_xor``."""
-        return _elementwise.bitwise_xor(self, other)
+        return _comparison.bitwise_xor(self, other)
 
     def bitwise_not(self) -> Tensor:
         """See ``aprende.bitwise_not``."""
-        return _elementwise.bitwise_not(self)
+        return _comparison.bitwise_not(self)
 
     def logical_not(self) -> Tensor:
         """See ``aprende.logical_not``."""
-        return _elementwise.logical_not(self)
+        return _comparison.logical_not(self)
 
     def logical_and(self, other: TensorLike) -> Tensor:
         """See ``aprende.logical_and``."""
-        return _elementwise.logical_and(self, other)
+        return _comparison.logical_and(self, other)
 
     def logical_or(self, other: TensorLike) -> Tensor:
         """See ``aprende.logical_or``."""
-        return _elementwise.logical_or(self, other)
+        return _comparison.logical_or(self, other)
 
     def eq(self, other: TensorLike) -> Tensor:
         """See ``aprende.eq``."""
-        return _elementwise.eq(self, other)
+        return _comparison.eq(self, other)
 
     def ne(self, other: TensorLike) -> Tensor:
         """See ``aprende.ne``."""
-        return _elementwise.ne(self, other)
+        return _comparison.ne(self, other)
 
     def lt(self, other: TensorLike) -> Tensor:
         """See ``aprende.lt``."""
-        return _elementwise.lt(self, other)
+        return _comparison.lt(self, other)
 
     def le(self, other: TensorLike) -> Tensor:
         """See ``aprende.le``."""
-        return _elementwise.le(self, other)
+        return _comparison.le(self, other)
 
     def gt(self, other: TensorLike) -> Tensor:
         """See ``aprende.gt``."""
-        return _elementwise.gt(self, other)
+        return _comparison.gt(self, other)
 
     def ge(self, other: TensorLike) -> Tensor:
         """See ``aprende.ge``."""
-        return _elementwise.ge(self, other)
+        return _comparison.ge(self, other)
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """See ``aprende.any``."""
@@ -708,6 +708,7 @@ from aprende.ops import activation as _activation  # noqa: E402
 from aprende.ops import aliases as _aliases  # noqa: E402
 from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
+from aprende.ops import comparison as _comparison  # noqa: E402
 from aprende.ops import cumulative as _cumulative  # noqa: E402
 from aprende.ops import decompositions as _decompositions  # noqa: E402
 from aprende.ops import elementwise as _elementwise  # noqa: E402
