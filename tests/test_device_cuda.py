@@ -167,6 +167,13 @@ def test_cross_entropy_label_out_of_range_is_reported(device):
         F.cross_entropy(logits, labels).item()
 
 
+def test_a_copy_to_the_host_settles_the_checks_the_device_deferred(device):
+    logits = aprende.tensor(_x(4, 3), device=device)
+    labels = aprende.tensor(np.array([0, 1, 3, 2]), device=device)
+    with pytest.raises(IndexError, match="target label 3 is out of range for 3 classes"):
+        F.cross_entropy(logits, labels).cpu()  # on a GPU: raised by the copy, not the loss
+
+
 def test_cross_entropy_ignore_index_matches_cpu(device):
     logits, labels = _x(5, 3), np.array([0, -100, 2, 1, -100])
     values = [

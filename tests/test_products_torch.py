@@ -475,11 +475,15 @@ def test_logspace_as_torch(args, options):
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-6)
 
 
+@pytest.mark.parametrize("name", ["logspace", "linspace"])
+def test_negative_steps_are_refused_as_torch(name):
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(0, 1, -1)
+    with pytest.raises(RuntimeError, match=f"{name}: number of steps must be non-negative"):
+        getattr(aprende, name)(0, 1, -1)
+
+
 def test_logspace_refuses_as_torch():
-    with pytest.raises(RuntimeError):
-        torch.logspace(0, 1, -1)
-    with pytest.raises(RuntimeError):
-        aprende.logspace(0, 1, -1)
     with pytest.raises(NotImplementedError):
         torch.logspace(0, 1, 3, dtype=torch.bool)
     with pytest.raises(NotImplementedError):

@@ -159,7 +159,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included."""
     if steps < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     if dtype is not None and backend.to_dtype(dtype) == np.bool_:
         raise NotImplementedError("linspace: not implemented for bool (as PyTorch)")
     array = np.linspace(start, end, steps, dtype=np.float64).astype(_default(dtype))
