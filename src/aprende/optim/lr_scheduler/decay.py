@@ -123,11 +123,8 @@ class LRScheduler:
 
 
 class _LambdaScheduler(LRScheduler):
-    """A schedule driven by one function of the epoch per parameter group.
-
-    The state dict stores no plain functions or lambdas (they are code, not state), only the
-    ``__dict__`` of callable objects, as PyTorch does.
-    """
+    """A schedule driven by ``lr_lambda``, one function of the epoch per parameter group, whose
+    state dict keeps only the ``__dict__`` of callable objects (see ``LambdaLR``)."""
 
     def __init__(
         self,
