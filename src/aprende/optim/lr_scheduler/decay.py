@@ -1,5 +1,6 @@
 """The decaying schedules and the base class of every schedule: ``LRScheduler``, ``LambdaLR``,
-``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``ReduceLROnPlateau``."""
+``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``PolynomialLR``,
+``CosineAnnealingLR``, ``ReduceLROnPlateau``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,24 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
             )
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def _uses_beta1(name: str, optimizer: Optimizer) -> bool:
+    """Whether a cycled momentum is Adam's β₁ (else SGD's ``momentum``); raises ValueError for
+    an optimizer with neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            f"{name}: optimizer must support momentum or beta1 with `cycle_momentum` option "
+            f"enabled; {type(optimizer).__name__} has neither"
+        )
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group: dict, value: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
 
 
 class LRScheduler:
@@ -103,13 +122,9 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
-class LambdaLR(LRScheduler):
-    """η_t = η₀ · f(t): the initial rate times a function of the epoch t.
-
-    ``lr_lambda`` is a function of the epoch, or a list with one per parameter group. The
-    state dict stores no plain functions or lambdas (they are code, not state), only the
-    ``__dict__`` of callable objects, as PyTorch does.
-    """
+class _LambdaScheduler(LRScheduler):
+    """A schedule driven by ``lr_lambda``, one function of the epoch per parameter group, whose
+    state dict keeps only the ``__dict__`` of callable objects (see ``LambdaLR``)."""
 
     def __init__(
         self,
@@ -120,12 +135,6 @@ class LambdaLR(LRScheduler):
         _check_optimizer(optimizer)
         self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [
-            base_lr * lr_lambda(self.last_epoch)
-            for lr_lambda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
-        ]
 
     def state_dict(self) -> dict:
         state = {
@@ -146,6 +155,52 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, lr_lambdas, strict=True):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(_LambdaScheduler):
+    """η_t = η₀ · f(t): the initial rate times a function of the epoch t.
+
+    ``lr_lambda`` is a function of the epoch, or a list with one per parameter group. The
+    state dict stores no plain functions or lambdas (they are code, not state), only the
+    ``__dict__`` of callable objects, as PyTorch does.
+    """
+
+    def get_lr(self) -> list[float]:
+        return [
+            base_lr * lr_lambda(self.last_epoch)
+            for lr_lambda, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
+        ]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """η ← f(t) · η at every epoch t ≥ 1: the current rate times a function of the epoch,
+    so η_t = η₀ · f(1) · f(2) · … · f(t).
+
+    ``lr_lambda`` is a function of the epoch, or a list with one per parameter group. Being
+    chainable, it scales whatever rate the group holds (other schedules' changes carry over).
+    The state dict stores only the ``__dict__`` of callable objects, as for ``LambdaLR``.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ):
+        for fn in lr_lambda if isinstance(lr_lambda, list | tuple) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(
+                    f"MultiplicativeLR: lr_lambda should be a function, but got {type(fn).__name__}"
+                )
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [
+            lr * lr_lambda(self.last_epoch)
+            for lr_lambda, lr in zip(self.lr_lambdas, self._current_lrs(), strict=True)
+        ]
 
 
 class StepLR(LRScheduler):
@@ -238,6 +293,39 @@ class ExponentialLR(LRScheduler):
             min(base_lr, max(base_lr * self.gamma**self.last_epoch, min_lr))
             for base_lr, min_lr in zip(self.base_lrs, self.min_lrs, strict=True)
         ]
+
+
+class PolynomialLR(LRScheduler):
+    """η along a polynomial from η₀ down to 0 in ``total_iters`` epochs, then 0:
+
+        η_t = η₀ · (1 − min(t, T) / T)^p
+
+    computed step by step from the current rate, as PyTorch does (so other changes to the rate
+    carry over): η_t = η_{t−1} · ((1 − t/T) / (1 − (t − 1)/T))^p for 1 ≤ t ≤ T. ``power`` p = 1
+    (the default) is a linear decay.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, total = self.last_epoch, self.total_iters
+        if self._is_initial or t > total:
+            return self._current_lrs()
+        decay_factor = ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** self.power
+        return [lr * decay_factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        remaining = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base_lr * remaining**self.power for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):

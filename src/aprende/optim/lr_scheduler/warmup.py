@@ -1,5 +1,6 @@
-"""Warm-up and cyclical schedules: ``LinearLR``, ``OneCycleLR``, ``CosineAnnealingWarmRestarts``
-and ``SequentialLR`` (one schedule after another), as ``torch.optim.lr_scheduler``.
+"""Warm-up, restarting and combined schedules: ``ConstantLR``, ``LinearLR``, ``OneCycleLR``,
+``CosineAnnealingWarmRestarts``, ``SequentialLR`` (one schedule after another) and
+``ChainedScheduler`` (several at once), as ``torch.optim.lr_scheduler``.
 
 They follow the base class in ``decay.py``: construction makes the initial step,
 ``state_dict()`` is every attribute but the optimizer.
@@ -10,8 +11,53 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
-from aprende.optim.lr_scheduler.decay import LRScheduler, ReduceLROnPlateau, _per_group
+from aprende.optim.lr_scheduler.decay import (
+    LRScheduler,
+    ReduceLROnPlateau,
+    _per_group,
+    _set_momentum,
+    _uses_beta1,
+)
 from aprende.optim.optimizer import Optimizer
+
+
+class ConstantLR(LRScheduler):
+    """The rate times a constant ``factor`` for the first ``total_iters`` epochs, then the rate
+    itself (a constant warm-up):
+
+        η_t = η₀ · factor   for t < T,    η_t = η₀   for t ≥ T
+
+    computed from the current rate, as PyTorch does (so other changes to the rate carry over):
+    η ← factor · η at t = 0, η ← η / factor at t = T.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        if factor > 1.0 or factor < 0:
+            raise ValueError(
+                f"ConstantLR: the multiplicative factor is expected to be between 0 and 1, "
+                f"got {factor}"
+            )
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        done = self.last_epoch >= self.total_iters
+        # factor + (1 − factor) rather than 1.0: PyTorch's rounding, to the last digit
+        return [base_lr * (self.factor + done * (1 - self.factor)) for base_lr in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -218,28 +264,17 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option "
-                    f"enabled; {type(optimizer).__name__} has neither"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1(type(self).__name__, optimizer)
             max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for high, low, group in zip(
                     max_momentums, base_momentums, optimizer.param_groups, strict=True
                 ):
-                    self._set_momentum(group, high)
+                    _set_momentum(group, high, self.use_beta1)
                     group["max_momentum"] = high
                     group["base_momentum"] = low
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict, value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
@@ -265,7 +300,7 @@ class OneCycleLR(LRScheduler):
                         momentum = self._anneal(
                             group[phase["start_momentum"]], group[phase["end_momentum"]], pct
                         )
-                        self._set_momentum(group, momentum)
+                        _set_momentum(group, momentum, self.use_beta1)
                     break
                 start_step = phase["end_step"]
         return lrs
@@ -291,6 +326,47 @@ def _restart(scheduler: LRScheduler) -> None:
     scheduler._last_lr = scheduler._current_lrs()
 
 
+def _check_schedulers(name: str, schedulers, optimizer: Optimizer | None) -> None:
+    """The schedulers a combination runs: at least one, each with an ``optimizer``, all on
+    ``optimizer`` (the first one's when None), none a ``ReduceLROnPlateau``."""
+    if len(schedulers) < 1:
+        raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
+    optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at "
+                f"index {i} in the given schedulers sequence."
+            )
+        if optimizer is not scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {type(scheduler).__name__} at index {i} with another optimizer"
+            )
+
+
+def _combined_state_dict(scheduler) -> dict:
+    """Every attribute but the optimizer, with each inner scheduler's own state dict."""
+    state = {
+        key: value
+        for key, value in scheduler.__dict__.items()
+        if key not in ("optimizer", "_schedulers")
+    }
+    state["_schedulers"] = [inner.state_dict() for inner in scheduler._schedulers]
+    return state
+
+
+def _load_combined_state_dict(scheduler, state_dict: dict) -> None:
+    state_dict = dict(state_dict)
+    inner_states = state_dict.pop("_schedulers")
+    scheduler.__dict__.update(state_dict)
+    for inner, state in zip(scheduler._schedulers, inner_states, strict=True):
+        inner.load_state_dict(state)
+
+
 class SequentialLR(LRScheduler):
     """One schedule after another: ``schedulers[i]`` runs from ``milestones[i − 1]`` (0 for the
     first) until ``milestones[i]``, starting its own epoch count at 0 there (a warm-up
@@ -304,23 +380,7 @@ class SequentialLR(LRScheduler):
         milestones: list[int],
         last_epoch: int = -1,
     ):
-        name = type(self).__name__
-        if len(schedulers) < 1:
-            raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
-                    "additional kwargs to be specified when calling `step`, but got one at "
-                    f"index {i} in the given schedulers sequence."
-                )
-            if optimizer is not scheduler.optimizer:
-                raise ValueError(
-                    f"{name} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {i} with another optimizer"
-                )
+        _check_schedulers(type(self).__name__, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
@@ -352,17 +412,34 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self) -> dict:
-        state = {
-            key: value
-            for key, value in self.__dict__.items()
-            if key not in ("optimizer", "_schedulers")
-        }
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
+        return _combined_state_dict(self)
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, state in zip(self._schedulers, schedulers, strict=True):
-            scheduler.load_state_dict(state)
+        _load_combined_state_dict(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Several schedules at once: each ``step()`` steps every one of ``schedulers`` in order,
+    so their chainable changes compose (a ``ConstantLR`` warm-up times an ``ExponentialLR``
+    decay, say). ``optimizer`` defaults to the first scheduler's; all must share it.
+    Construction steps nothing (each scheduler made its own initial step).
+    ``state_dict()`` holds each scheduler's.
+    """
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None):
+        _check_schedulers(type(self).__name__, schedulers, optimizer)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:
+        """Step every scheduler, in the order given."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
+
+    def state_dict(self) -> dict:
+        return _combined_state_dict(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        _load_combined_state_dict(self, state_dict)
