@@ -144,7 +144,8 @@ def test_initialisation_is_xavier_with_zero_biases():
     weight = module.in_proj_weight.detach().numpy()
     bound = np.sqrt(6 / (64 + 192))  # Xavier-uniform over (3E, E)
     assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.95 * bound
-    assert not module.in_proj_bias.detach().numpy().any() and not module.out_proj.bias.detach().numpy().any()
+    for bias in (module.in_proj_bias, module.out_proj.bias):
+        assert not bias.detach().numpy().any()
     assert module.bias_k.shape == (1, 1, 64) and module.bias_k.detach().numpy().std() > 0
     separate = nn.MultiheadAttention(8, 2, kdim=3, vdim=5)
     assert separate.in_proj_weight is None

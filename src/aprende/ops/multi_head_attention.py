@@ -62,7 +62,7 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> 
     return batched
 
 
-def canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
+def _canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
     """A mask as an additive float mask of ``dtype``: a bool mask becomes −∞ where True (the
     position takes no part) and 0 elsewhere; a float mask is returned as it is."""
     if mask is None or is_floating(mask.dtype):
@@ -191,7 +191,7 @@ def multi_head_attention_forward(
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
-    key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "multi_head_attention_forward: need attn_mask if specifying the is_causal hint. "
@@ -201,7 +201,7 @@ def multi_head_attention_forward(
     if is_causal and key_padding_mask is None and not need_weights:
         attn_mask = None  # the hint lets scaled_dot_product_attention build the causal mask
     else:
-        attn_mask = canonical_mask(attn_mask, "attn_mask", query.dtype)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
         is_causal = is_causal and key_padding_mask is None
     _check_embed_dims(
         embed_dim, embed_dim_to_check, num_heads, key, value, use_separate_proj_weight
