@@ -208,3 +208,31 @@ def test_encoder_and_decoder_layers_gradcheck(norm_first):
         return decoder(tgt, encoder(src), tgt_mask=causal)
 
     assert gradcheck(model, (src, tgt, *params))
+
+
+def _run_on(device, model, arrays, masks):
+    """Output and the gradients of the float inputs and of every parameter, as NumPy arrays."""
+    model.to(device)
+    model.zero_grad()
+    inputs = [aprende.tensor(a, device=device, requires_grad=True) for a in arrays]
+    out = model(*inputs, *(aprende.tensor(m, device=device) for m in masks))
+    out = out[0] if isinstance(out, tuple) else out
+    out.backward(aprende.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape), device=device))
+    grads = [x.grad for x in inputs] + [p.grad for p in model.parameters()]
+    return [out.detach().cpu().numpy()] + [g.cpu().numpy() for g in grads]
+
+
+def test_layers_on_device_cuda_give_the_cpu_values_and_gradients(device):
+    src, tgt = r(3, 2, 4).astype(np.float32), r(2, 2, 4).astype(np.float32)
+    padding = np.array([[False, False, True], [False, False, False]])
+    causal = nn.Transformer.generate_square_subsequent_mask(2).numpy()
+    attention = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True)
+    transformer = nn.Transformer(4, 2, 1, 1, 6, dropout=0.0)
+    cases = [
+        (attention, [tgt, src, src], [padding]),
+        (transformer, [src, tgt], [np.zeros((3, 3), np.float32), causal]),
+    ]
+    for model, arrays, masks in cases:
+        expected = _run_on("cpu", model, arrays, masks)
+        for got, want in zip(_run_on(device, model, arrays, masks), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
