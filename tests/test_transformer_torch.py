@@ -10,8 +10,10 @@ import pytest
 import aprende
 
 torch = pytest.importorskip("torch")
+from torch_reference import compare, raises_like_torch  # noqa: E402
+
 pytestmark = [
-    pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning"),
+    pytest.mark.filterwarnings("ignore:.*upport for mismatched:UserWarning"),
     pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning"),
 ]
 
@@ -177,6 +179,15 @@ def test_multihead_attention_equals_torchs(make, call, arrays):
     check_module(make, call, arrays)
 
 
+def test_mismatched_mask_types_warn_as_torch():
+    arrays = [*QKV, PADDING, r(4, 5)]
+    for ns in (torch, aprende):
+        module = ns.nn.MultiheadAttention(8, 2, dtype=ns.float64)
+        q, k, v, padding, mask = (ns.tensor(a) for a in arrays)
+        with pytest.warns(UserWarning, match="upport for mismatched key_padding_mask"):
+            module(q, k, v, key_padding_mask=padding, attn_mask=mask)
+
+
 def test_multihead_attention_in_training_with_dropout_0_equals_torchs():
     check_module(mha(dropout=0.0), attend_masks(), [*QKV, PADDING, r(4, 5)], train=True)
 
@@ -198,6 +209,60 @@ def test_multihead_attention_fully_masked_query_gives_torchs_nan_weights():
     for a, b in zip(out, expected, strict=True):
         np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-7, atol=1e-9)
     assert np.isnan(out[1].detach().numpy()[1]).all()
+
+
+def functional_mha(ns, q, k, v, w, b, w_out, b_out, *static, **options):
+    static_k, static_v = static if static else (None, None)
+    return ns.nn.functional.multi_head_attention_forward(
+        q,
+        k,
+        v,
+        4,
+        2,
+        w,
+        b,
+        None,
+        None,
+        False,
+        0.0,
+        w_out,
+        b_out,
+        static_k=static_k,
+        static_v=static_v,
+        **options,
+    )
+
+
+WEIGHTS = [r(12, 4), r(12), r(4, 4), r(4)]
+FUNCTIONAL_CASES = [
+    (
+        "plain",
+        lambda ns, *a: functional_mha(ns, *a),
+        [r(3, 2, 4), r(5, 2, 4), r(5, 2, 4), *WEIGHTS],
+    ),
+    (
+        "static-kv",
+        lambda ns, *a: functional_mha(ns, *a),
+        [r(3, 2, 4), r(5, 2, 4), r(5, 2, 4), *WEIGHTS, r(4, 6, 2), r(4, 6, 2)],
+    ),
+    (
+        "static-kv-no-weights",
+        lambda ns, *a: functional_mha(ns, *a, need_weights=False)[0],  # the weights: None
+        [r(3, 2, 4), r(5, 2, 4), r(5, 2, 4), *WEIGHTS, r(4, 6, 2), r(4, 6, 2)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "arrays"), [c[1:] for c in FUNCTIONAL_CASES], ids=[c[0] for c in FUNCTIONAL_CASES]
+)
+def test_functional_multi_head_attention_equals_torchs(op, arrays):
+    compare(op, arrays)
+
+
+def test_functional_static_key_of_the_wrong_shape_is_refused_like_torch():
+    arrays = [r(3, 2, 4), r(5, 2, 4), r(5, 2, 4), *WEIGHTS, r(3, 6, 2), r(4, 6, 2)]
+    assert raises_like_torch(lambda ns, *a: functional_mha(ns, *a), arrays) is AssertionError
 
 
 def encoder_layer(**options):

@@ -14,6 +14,7 @@ from the chain rule.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -75,6 +76,16 @@ def _canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
     xp = get_array_module(mask.data)
     additive = xp.where(mask.data, -np.inf, 0).astype(dtype)
     return Tensor._make(additive, False)
+
+
+def _warn_if_mismatched(key_padding_mask: Tensor, attn_mask: Tensor) -> None:
+    if key_padding_mask.dtype != attn_mask.dtype:
+        warnings.warn(
+            "multi_head_attention_forward: support for mismatched key_padding_mask "
+            f"({key_padding_mask.dtype}) and attn_mask ({attn_mask.dtype}) is deprecated. Use "
+            "same type for both instead.",
+            stacklevel=3,
+        )
 
 
 def _check_attn_mask(attn_mask: Tensor, expected_2d: tuple, expected_3d: tuple) -> Tensor:
@@ -140,6 +151,18 @@ def _check_embed_dims(
         )
 
 
+def _heads(x: Tensor, static: Tensor | None, name: str, heads_batch: int, head_dim: int):
+    """Keys or values (S, N, E) as (N·h, S, d) heads, or ``static`` ones given as such."""
+    if static is None:
+        return x.reshape(x.shape[0], heads_batch, head_dim).transpose(0, 1)
+    if static.shape[0] != heads_batch or static.shape[2] != head_dim:
+        raise AssertionError(
+            f"multi_head_attention_forward: expecting {name} of shape ({heads_batch}, S, "
+            f"{head_dim}), but got {tuple(static.shape)}"
+        )
+    return static
+
+
 def multi_head_attention_forward(
     query: Tensor,
     key: Tensor,
@@ -162,6 +185,8 @@ def multi_head_attention_forward(
     q_proj_weight: Tensor | None = None,
     k_proj_weight: Tensor | None = None,
     v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
     average_attn_weights: bool = True,
     is_causal: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
@@ -179,6 +204,8 @@ def multi_head_attention_forward(
     ``key_padding_mask`` (N, S) or (S,) per key, ``attn_mask`` (L, S) or (N·h, L, S).
     ``is_causal`` is a hint that ``attn_mask`` is the causal mask, which it then need not
     read. Attention weights are dropped with probability ``dropout_p`` when ``training``.
+    ``static_k``/``static_v`` (N·h, S, d) replace the projected keys/values, given already
+    split into heads.
 
     Returns the output (L, N, E) (or (L, E)) and, with ``need_weights``, the attention
     weights (N, L, S), averaged over heads (``average_attn_weights``) or (N, h, L, S) per
@@ -191,6 +218,8 @@ def multi_head_attention_forward(
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
+    if key_padding_mask is not None and attn_mask is not None:
+        _warn_if_mismatched(key_padding_mask, attn_mask)
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError(
@@ -220,6 +249,11 @@ def multi_head_attention_forward(
         raise AssertionError(
             "multi_head_attention_forward: bias_k and bias_v must be both given or both None"
         )
+    if bias_k is not None and (static_k is not None or static_v is not None):
+        raise AssertionError(
+            "multi_head_attention_forward: bias_k and bias_v cannot be added to a static key "
+            "or value"
+        )
     if bias_k is not None:
         k, v, (attn_mask, key_padding_mask) = _append_key(
             k,
@@ -230,8 +264,8 @@ def multi_head_attention_forward(
             [attn_mask, key_padding_mask],
         )
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    k = _heads(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _heads(v, static_v, "static_v", bsz * num_heads, head_dim)
     if add_zero_attn:
         xp = get_array_module(k.data)
         zero = Tensor._make(xp.zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype), False)
