@@ -151,6 +151,18 @@ def _check_embed_dims(
         )
 
 
+def _merge_padding(attn_mask, key_padding_mask: Tensor, bsz: int, num_heads: int, src_len: int):
+    """attn_mask + the key-padding mask (N, S) repeated over the heads as (N·h, 1, S)."""
+    if tuple(key_padding_mask.shape) != (bsz, src_len):
+        raise AssertionError(
+            f"multi_head_attention_forward: expected key_padding_mask of shape "
+            f"{(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
+        )
+    per_head = expand(key_padding_mask.reshape(bsz, 1, 1, src_len), (bsz, num_heads, 1, src_len))
+    per_head = per_head.reshape(bsz * num_heads, 1, src_len)
+    return per_head if attn_mask is None else attn_mask + per_head
+
+
 def _heads(x: Tensor, static: Tensor | None, name: str, heads_batch: int, head_dim: int):
     """Keys or values (S, N, E) as (N·h, S, d) heads, or ``static`` ones given as such."""
     if static is None:
@@ -274,16 +286,7 @@ def multi_head_attention_forward(
         )
     src_len = k.shape[1]
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(
-                f"multi_head_attention_forward: expected key_padding_mask of shape "
-                f"{(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
-            )
-        per_head = expand(
-            key_padding_mask.reshape(bsz, 1, 1, src_len), (bsz, num_heads, 1, src_len)
-        )
-        per_head = per_head.reshape(bsz * num_heads, 1, src_len)
-        attn_mask = per_head if attn_mask is None else attn_mask + per_head
+        attn_mask = _merge_padding(attn_mask, key_padding_mask, bsz, num_heads, src_len)
     if not training:
         dropout_p = 0.0
     if need_weights:
