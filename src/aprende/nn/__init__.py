@@ -30,6 +30,7 @@ from aprende.nn.activation import (
     Softsign,
     Tanh,
 )
+from aprende.nn.attention import MultiheadAttention
 from aprende.nn.container import (
     ModuleDict,
     ModuleList,
@@ -62,6 +63,13 @@ from aprende.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
     MaxUnpool2d,
+)
+from aprende.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from aprende.nn.upsampling import Upsample
 
@@ -127,4 +135,10 @@ __all__ = [
     "ModuleDict",
     "ParameterDict",
     "ParameterList",
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

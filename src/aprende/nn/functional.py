@@ -41,6 +41,7 @@ from aprende.ops.losses import (
     l1_loss,
     mse_loss,
 )
+from aprende.ops.multi_head_attention import multi_head_attention_forward
 from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
@@ -141,4 +142,5 @@ __all__ = [
     "scaled_dot_product_attention",
     "embedding",
     "layer_norm",
+    "multi_head_attention_forward",
 ]
