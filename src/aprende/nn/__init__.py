@@ -30,6 +30,15 @@ from aprende.nn.activation import (
     Softsign,
     Tanh,
 )
+from aprende.nn.activation_shrink import (
+    Hardshrink,
+    PReLU,
+    RReLU,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+)
 from aprende.nn.container import (
     ModuleDict,
     ModuleList,
@@ -54,6 +63,23 @@ from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
 from aprende.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from aprende.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from aprende.nn.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -63,6 +89,7 @@ from aprende.nn.pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from aprende.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from aprende.nn.upsampling import Upsample
 
 __all__ = [
@@ -127,4 +154,29 @@ __all__ = [
     "ModuleDict",
     "ParameterDict",
     "ParameterList",
+    "PReLU",
+    "RReLU",
+    "Hardshrink",
+    "Softmax2d",
+    "Softshrink",
+    "Tanhshrink",
+    "Threshold",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ChannelShuffle",
+    "PixelShuffle",
+    "PixelUnshuffle",
 ]
