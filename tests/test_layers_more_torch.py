@@ -107,14 +107,13 @@ def test_shrink_of_integers_raises_torchs_type(dtype):
 
 
 def check_module(ours, theirs, array, tol=1e-7, upstream_seed=1):
-    """Copy torch's state into ours, run both on ``array`` (float64 unless the modules say
-    otherwise), back-propagate one random upstream gradient, compare everything."""
+    """Copy torch's state into ours, run both on ``array`` (in its dtype), back-propagate one
+    random upstream gradient, compare everything."""
     state = {k: aprende.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
     ours.load_state_dict(state)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    dtype = next((p.dtype for p in theirs.parameters()), torch.float64)
-    x_ours = aprende.tensor(array, requires_grad=True, dtype=getattr(aprende, str(dtype)[6:]))
-    x_theirs = torch.tensor(array, requires_grad=True, dtype=dtype)
+    x_ours = aprende.tensor(array, requires_grad=True)
+    x_theirs = torch.tensor(array, requires_grad=True)
     y_ours, y_theirs = ours(x_ours), theirs(x_theirs)
     np.testing.assert_allclose(y_ours.detach().numpy(), y_theirs.detach().numpy(), tol, tol)
     upstream = np.random.default_rng(upstream_seed).standard_normal(tuple(y_theirs.shape))
@@ -126,7 +125,7 @@ def check_module(ours, theirs, array, tol=1e-7, upstream_seed=1):
             p_ours.grad.numpy(), p_theirs.grad.numpy(), tol, tol, err_msg=name
         )
     for (name, b_ours), b_theirs in zip(ours.named_buffers(), theirs.buffers(), strict=True):
-        np.testing.assert_allclose(b_ours.detach().numpy(), b_theirs.numpy(), tol, tol, err_msg=name)
+        np.testing.assert_allclose(b_ours.numpy(), b_theirs.numpy(), tol, tol, err_msg=name)
     assert repr(ours) == repr(theirs)
     return y_ours, y_theirs
 
@@ -250,3 +249,136 @@ def test_inplace_functional_on_a_leaf_that_requires_grad_raises_torchs_type(name
     x_ours = aprende.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=name):
         getattr(aprende.nn.functional, name)(x_ours, *INPLACE[name])
+
+
+# ---- normalisation -----------------------------------------------------------------------------
+
+
+def _randomise(module):
+    """Non-trivial affine parameters, so that γ and β are checked too."""
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(0.5, 1.5)
+    return module
+
+
+NORMS = [
+    ("GroupNorm", (2, 4), {}, (3, 4, 5)),
+    ("GroupNorm", (1, 4), {"eps": 1e-3}, (2, 4, 2, 3)),
+    ("GroupNorm", (4, 4), {"affine": False}, (2, 4, 3)),
+    ("GroupNorm", (2, 6), {"bias": False}, (2, 6)),
+    ("RMSNorm", (5,), {}, (3, 4, 5)),
+    ("RMSNorm", ([4, 5],), {"eps": 1e-3}, (3, 4, 5)),
+    ("RMSNorm", ((5,),), {"elementwise_affine": False}, (2, 5)),
+    ("LocalResponseNorm", (2,), {}, (2, 5, 3)),
+    ("LocalResponseNorm", (3,), {"alpha": 0.5, "beta": 0.6, "k": 2.0}, (2, 4, 3, 2)),
+    ("LocalResponseNorm", (4,), {"alpha": 1.0}, (1, 3, 2, 2, 2)),
+    ("InstanceNorm1d", (3,), {}, (2, 3, 5)),
+    ("InstanceNorm1d", (3,), {"affine": True}, (3, 5)),
+    ("InstanceNorm2d", (4,), {"affine": True, "bias": False}, (2, 4, 3, 5)),
+    ("InstanceNorm2d", (4,), {"affine": True, "track_running_stats": True}, (2, 4, 3, 5)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("name", "args", "kwargs", "shape"), NORMS)
+def test_norm_module_equals_torchs(name, args, kwargs, shape, dtype):
+    theirs = _randomise(getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, dtype)))
+    ours = getattr(nn, name)(*args, **kwargs).to(getattr(aprende, dtype))
+    tol = 1e-7 if dtype == "float64" else 2e-5
+    x = rng.standard_normal(shape) * 2 + 1
+    check_module(ours, theirs, x.astype(dtype), tol)
+
+
+def test_rms_norm_default_eps_is_the_dtypes_epsilon():
+    x = np.full((2, 3), 1e-4)  # mean(x²) = 1e-8 is close enough to ε(float32) ≈ 1.2e-7 to tell
+    for dtype in ("float32", "float64"):
+        ours = aprende.nn.functional.rms_norm(aprende.tensor(x, dtype=getattr(aprende, dtype)), [3])
+        theirs = torch.nn.functional.rms_norm(torch.tensor(x, dtype=getattr(torch, dtype)), [3])
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+@pytest.mark.parametrize(
+    ("cls", "shape"), [("InstanceNorm1d", (3, 2, 6)), ("InstanceNorm2d", (2, 2, 3, 3))]
+)
+def test_instance_norm_running_stats_and_eval_equal_torchs(cls, shape, momentum):
+    theirs = getattr(torch.nn, cls)(2, momentum=momentum, affine=True, track_running_stats=True)
+    theirs = _randomise(theirs.double())
+    ours = getattr(nn, cls)(2, momentum=momentum, affine=True, track_running_stats=True)
+    ours = ours.double()
+    step_rng = np.random.default_rng(3)
+    check_module(ours, theirs, step_rng.standard_normal(shape))
+    for _ in range(3):
+        x = step_rng.standard_normal(shape) * 3 + 2
+        ours(aprende.tensor(x)), theirs(torch.tensor(x))
+    for (key, ours_value), theirs_value in zip(
+        ours.state_dict().items(), theirs.state_dict().values(), strict=True
+    ):
+        np.testing.assert_allclose(
+            ours_value.detach().numpy(), theirs_value.numpy(), 1e-12, err_msg=key
+        )
+    ours.eval(), theirs.eval()
+    check_module(ours, theirs, step_rng.standard_normal(shape))
+
+
+@pytest.mark.parametrize("use_input_stats", [True, False])
+def test_functional_instance_norm_with_running_stats_equals_torchs(use_input_stats):
+    x = rng.standard_normal((4, 3, 5))
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    stats = {aprende: [aprende.tensor(mean)], torch: [torch.tensor(mean)]}
+    stats[aprende].append(aprende.tensor(var.copy()))
+    stats[torch].append(torch.tensor(var.copy()))
+
+    def op(ns, a, w, b):
+        return ns.nn.functional.instance_norm(a, *stats[ns], w, b, use_input_stats, 0.3)
+
+    compare(op, [x, rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)])
+    for ours, theirs in zip(stats[aprende], stats[torch], strict=True):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), 1e-12)
+
+
+FUNCTIONAL_NORMS = {
+    "group_norm": lambda ns, a, w, b: ns.nn.functional.group_norm(a, 2, w, b),
+    "group_norm-no-affine": lambda ns, a, w, b: (
+        ns.nn.functional.group_norm(a, 4) + w.sum() * b.sum()
+    ),
+    "rms_norm": lambda ns, a, w, b: ns.nn.functional.rms_norm(a, [4, 5], None, 1e-6) * b[0],
+    "instance_norm": lambda ns, a, w, b: ns.nn.functional.instance_norm(a, weight=w, bias=b),
+    "local_response_norm": lambda ns, a, w, b: ns.nn.functional.local_response_norm(a, 3) * w[0],
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONAL_NORMS)
+def test_functional_norm_equals_torchs(name):
+    compare(
+        FUNCTIONAL_NORMS[name],
+        [rng.standard_normal((2, 4, 4, 5)), rng.uniform(0.5, 1.5, 4), rng.standard_normal(4)],
+    )
+
+
+NORM_ERRORS = {
+    "group_norm groups": lambda ns, a: ns.nn.functional.group_norm(a, 3),
+    "group_norm weight": lambda ns, a: ns.nn.functional.group_norm(a, 2, ns.ones(3, dtype=a.dtype)),
+    "GroupNorm channels": lambda ns, a: ns.nn.GroupNorm(3, 4),
+    "rms_norm shape": lambda ns, a: ns.nn.functional.rms_norm(a, [4]),
+    "RMSNorm shape": lambda ns, a: ns.nn.RMSNorm([4, 4])(a),
+    "local_response_norm 2-D": lambda ns, a: ns.nn.functional.local_response_norm(a[0, :, 0], 2),
+    "InstanceNorm1d 4-D": lambda ns, a: ns.nn.InstanceNorm1d(4)(a),
+    "InstanceNorm2d 2-D": lambda ns, a: ns.nn.InstanceNorm2d(4)(a[0, 0]),
+    "InstanceNorm2d affine features": lambda ns, a: ns.nn.InstanceNorm2d(3, affine=True)(a),
+    "instance_norm one position": lambda ns, a: ns.nn.functional.instance_norm(a[:, :, :1, :1]),
+}
+
+
+@pytest.mark.parametrize("name", NORM_ERRORS)
+def test_bad_norm_arguments_raise_torchs_type(name):
+    raises_like_torch(NORM_ERRORS[name], [rng.standard_normal((2, 4, 3, 5))])
+
+
+def test_instance_norm_warns_as_torch_when_features_do_not_match_without_affine():
+    x = rng.standard_normal((2, 3, 4))
+    with pytest.warns(UserWarning):
+        torch.nn.InstanceNorm1d(5)(torch.tensor(x))
+    with pytest.warns(UserWarning, match="num_features"):
+        nn.InstanceNorm1d(5)(aprende.tensor(x))

@@ -50,7 +50,10 @@ from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from aprende.nn.dropout import Dropout, Dropout2d
 from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
+from aprende.nn.group_norm import GroupNorm
+from aprende.nn.instance_norm import InstanceNorm1d, InstanceNorm2d
 from aprende.nn.linear import Linear
+from aprende.nn.local_response_norm import LocalResponseNorm
 from aprende.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -89,6 +92,7 @@ from aprende.nn.pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from aprende.nn.rms_norm import RMSNorm
 from aprende.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from aprende.nn.upsampling import Upsample
 
@@ -179,4 +183,9 @@ __all__ = [
     "ChannelShuffle",
     "PixelShuffle",
     "PixelUnshuffle",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "RMSNorm",
 ]

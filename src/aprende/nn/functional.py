@@ -13,7 +13,11 @@ import warnings
 from aprende import autograd as _autograd
 from aprende._tensor import Tensor
 from aprende.nn.embedding import embedding
+from aprende.nn.group_norm import group_norm
+from aprende.nn.instance_norm import instance_norm
+from aprende.nn.local_response_norm import local_response_norm
 from aprende.nn.normalization import layer_norm
+from aprende.nn.rms_norm import rms_norm
 from aprende.ops import activation as _activation
 from aprende.ops import activation_shrink as _activation_shrink
 from aprende.ops import activation_smooth as _activation_smooth
@@ -213,4 +217,8 @@ __all__ = [
     "tanhshrink",
     "threshold",
     "threshold_",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "rms_norm",
 ]
