@@ -382,3 +382,62 @@ def test_instance_norm_warns_as_torch_when_features_do_not_match_without_affine(
         torch.nn.InstanceNorm1d(5)(torch.tensor(x))
     with pytest.warns(UserWarning, match="num_features"):
         nn.InstanceNorm1d(5)(aprende.tensor(x))
+
+
+# ---- dropout: PyTorch's random stream differs, so compare the maps, not the masks -------------
+
+
+def _alpha_dropout_map(y, grad, x):
+    """(a, b, dropped value, gradient slope) read off an alpha-dropout output: kept elements
+    are a·x + b with gradient a, dropped ones one constant with gradient 0."""
+    kept = grad != 0
+    a, b = np.polyfit(x[kept], y[kept], 1)
+    dropped = np.unique(np.round(y[~kept], 12))
+    assert dropped.size == 1
+    return np.array([a, b, dropped[0], np.unique(np.round(grad[kept], 12)).item()])
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+@pytest.mark.parametrize("name", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_is_torchs_affine_map(name, p):
+    x = rng.standard_normal((40, 30, 2))
+    maps = []
+    for ns in (aprende, torch):
+        t = ns.tensor(x, requires_grad=True)
+        y = getattr(ns.nn.functional, name)(t, p, True)
+        y.sum().backward()
+        maps.append(_alpha_dropout_map(y.detach().numpy(), t.grad.numpy(), x))
+    np.testing.assert_allclose(maps[0], maps[1], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("cls", "shape"),
+    [("Dropout1d", (6, 5, 4)), ("Dropout1d", (6, 4)), ("AlphaDropout", (3, 4)),
+     ("FeatureAlphaDropout", (3, 4, 2, 2))],
+)  # fmt: skip
+def test_dropout_module_repr_and_eval_as_torchs(cls, shape):
+    ours, theirs = getattr(nn, cls)(0.4), getattr(torch.nn, cls)(0.4)
+    assert repr(ours) == repr(theirs)
+    x = rng.standard_normal(shape)
+    ours.eval(), theirs.eval()
+    check_module(ours, theirs, x)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [lambda ns, a: ns.nn.functional.dropout1d(a, 0.5),
+     lambda ns, a: ns.nn.functional.dropout1d(a[0], 1.5),
+     lambda ns, a: ns.nn.functional.alpha_dropout(a, -0.1, True),
+     lambda ns, a: ns.nn.functional.feature_alpha_dropout(a[0, 0, 0], 0.5, True),
+     lambda ns, a: ns.nn.AlphaDropout(2.0)],
+)  # fmt: skip
+def test_bad_dropout_arguments_raise_torchs_type(op):
+    raises_like_torch(op, [rng.standard_normal((2, 3, 4, 5))])
+
+
+@pytest.mark.parametrize("name", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_with_p_one_gives_zeros_as_torch(name):
+    x = rng.standard_normal((3, 4))
+    ours = getattr(aprende.nn.functional, name)(aprende.tensor(x), 1.0, True)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x), 1.0, True)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

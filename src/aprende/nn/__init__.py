@@ -47,7 +47,13 @@ from aprende.nn.container import (
     Sequential,
 )
 from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
-from aprende.nn.dropout import Dropout, Dropout2d
+from aprende.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    FeatureAlphaDropout,
+)
 from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
 from aprende.nn.group_norm import GroupNorm
@@ -188,4 +194,7 @@ __all__ = [
     "InstanceNorm2d",
     "LocalResponseNorm",
     "RMSNorm",
+    "AlphaDropout",
+    "Dropout1d",
+    "FeatureAlphaDropout",
 ]

@@ -46,7 +46,13 @@ from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
-from aprende.ops.dropout import dropout, dropout2d
+from aprende.ops.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    feature_alpha_dropout,
+)
 from aprende.ops.elementwise import sign
 from aprende.ops.inplace import check_inplace, write_result
 from aprende.ops.linear import linear
@@ -221,4 +227,7 @@ __all__ = [
     "instance_norm",
     "local_response_norm",
     "rms_norm",
+    "alpha_dropout",
+    "dropout1d",
+    "feature_alpha_dropout",
 ]
