@@ -94,13 +94,40 @@ def test_pixel_shuffle_of_2d_input_raises_torchs_type():
     raises_like_torch(f("pixel_shuffle", 1), [rng.standard_normal((4, 4))])
 
 
+INTEGER_ERRORS = {
+    "hardshrink": f("hardshrink"),
+    "softshrink": f("softshrink"),
+    "prelu": lambda ns, a: ns.nn.functional.prelu(a, ns.ones(1)),
+    "rrelu": f("rrelu"),
+    "group_norm": f("group_norm", 1),
+    "rms_norm": f("rms_norm", [3]),
+    "instance_norm": f("instance_norm"),
+}
+
+
 @pytest.mark.parametrize("dtype", ["int64", "bool"])
-def test_shrink_of_integers_raises_torchs_type(dtype):
-    for name in ("hardshrink", "softshrink"):
-        with pytest.raises((RuntimeError, NotImplementedError)):
-            getattr(torch.nn.functional, name)(torch.tensor([1, 2]).to(getattr(torch, dtype)))
-        with pytest.raises((RuntimeError, NotImplementedError)):
-            getattr(aprende.nn.functional, name)(aprende.tensor([1, 2]).to(getattr(aprende, dtype)))
+@pytest.mark.parametrize("name", INTEGER_ERRORS)
+def test_float_ops_refuse_integers_with_torchs_type(name, dtype):
+    raises_like_torch(INTEGER_ERRORS[name], [np.ones((2, 2, 3))], dtype)
+
+
+def test_threshold_of_bool_raises_torchs_type():
+    raises_like_torch(f("threshold", 0, 1), [np.ones(3)], "bool")
+
+
+def test_rrelu_bounds_in_the_wrong_order_raise_torchs_type():
+    raises_like_torch(f("rrelu", 0.5, 0.1, True), [np.ones(3)])
+
+
+def test_tanhshrink_of_bool_raises_torchs_type():
+    raises_like_torch(f("tanhshrink"), [np.ones(3)], "bool")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_inputs_where_torch_takes_them(dtype):
+    compare(f("tanhshrink"), [np.arange(-2, 3)], dtype, grad=False)
+    compare(f("local_response_norm", 2), [np.arange(-6, 6).reshape(2, 3, 2) % 5], "int64")
+    compare(f("pixel_shuffle", 2), [np.arange(16).reshape(1, 4, 2, 2)], dtype, grad=False)
 
 
 # ---- modules: the same weights → the same outputs and gradients --------------------------------

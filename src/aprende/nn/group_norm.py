@@ -7,6 +7,7 @@ from aprende._tensor import Tensor
 from aprende.creation import empty
 from aprende.nn import init
 from aprende.nn.module import Module, Parameter
+from aprende.ops.activation import require_floating
 from aprende.ops.math import rsqrt
 
 
@@ -25,6 +26,7 @@ def group_norm(
     rsqrt, so the gradient is the chain rule through them.
     """
     op = "group_norm"
+    require_floating(input, op)
     if input.ndim < 2:
         raise RuntimeError(
             f"{op}: expected an input of shape (N, C, ...) with at least 2 dimensions, got "

@@ -8,6 +8,7 @@ import warnings
 from aprende import autograd
 from aprende._tensor import Tensor
 from aprende.nn.normalization import _BatchNorm
+from aprende.ops.activation import require_floating
 from aprende.ops.math import rsqrt
 
 
@@ -30,6 +31,7 @@ def instance_norm(
     γ (``weight``) and β (``bias``) have shape (C,). Composed of differentiable ops.
     """
     op = "instance_norm"
+    require_floating(input, op)
     if input.ndim < 3:
         raise ValueError(
             f"{op}: expected an input of shape (N, C, d1, ...) with at least 3 dimensions, "

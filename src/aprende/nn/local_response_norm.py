@@ -4,6 +4,7 @@ its neighbouring channels at the same position."""
 from __future__ import annotations
 
 from aprende._tensor import Tensor
+from aprende.backend import is_floating
 from aprende.nn.module import Module
 from aprende.ops.resample import pad
 
@@ -13,7 +14,8 @@ def local_response_norm(
 ) -> Tensor:
     """y_c = x_c / (k + α/n · Σ_{c'} x²_{c'})^β for an input (N, C, ...), the sum over the n =
     ``size`` channels c − ⌊n/2⌋ ≤ c' ≤ c + ⌈n/2⌉ − 1 that exist (missing ones count as 0, and
-    the sum is still divided by n, as PyTorch). Composed of differentiable ops."""
+    the sum is still divided by n, as PyTorch). Integer inputs give the default float dtype,
+    with PyTorch's integer (truncated) mean of the squares. Composed of differentiable ops."""
     if input.ndim < 3:
         raise ValueError(
             f"local_response_norm: Expected 3D or higher dimensionality input (got "
@@ -26,7 +28,11 @@ def local_response_norm(
     widths = (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2)
     padded = pad(squares, widths).squeeze(1)
     energy = sum(padded[:, start : start + channels] for start in range(size))
-    return input / (energy * (alpha / size) + k) ** beta
+    if is_floating(input.dtype):
+        mean = energy * (1 / size)
+    else:  # PyTorch's average pooling of an integer tensor divides in integers
+        mean = energy // size
+    return input / (mean * alpha + k) ** beta
 
 
 class LocalResponseNorm(Module):

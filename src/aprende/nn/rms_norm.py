@@ -10,6 +10,7 @@ from aprende.creation import empty
 from aprende.nn import init
 from aprende.nn.module import Module, Parameter
 from aprende.nn.normalization import _as_shape
+from aprende.ops.activation import require_floating
 from aprende.ops.math import rsqrt
 
 
@@ -23,6 +24,7 @@ def rms_norm(
     which must equal ``normalized_shape``; γ (``weight``) has that shape. ``eps=None`` uses the
     machine epsilon of the input's dtype (``finfo(dtype).eps``). Composed of mean and rsqrt,
     so the gradient is the chain rule through them."""
+    require_floating(input, "rms_norm")
     shape = _as_shape(normalized_shape)
     if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
         raise RuntimeError(

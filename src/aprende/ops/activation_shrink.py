@@ -69,8 +69,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    """f(x) = x − tanh(x); f′ = tanh²(x) (composed, so the gradient comes from the chain rule)."""
-    require_floating(input, "tanhshrink")
+    """f(x) = x − tanh(x); f′ = tanh²(x) (composed, so the gradient comes from the chain rule).
+    Integer inputs give the default float dtype; bool ones raise, as PyTorch (no subtraction
+    of bool tensors)."""
     return input - input.tanh()
 
 
@@ -79,7 +80,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     Integer tensors keep their dtype. ``inplace``: accepted, the result is a new tensor
     (``F.threshold_`` changes its input)."""
     if input.dtype == np.bool_:
-        raise RuntimeError("threshold: \"threshold_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError("threshold: not implemented for bool tensors")
     return Threshold.apply(input, threshold=threshold, value=value)
 
 
