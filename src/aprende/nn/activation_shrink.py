@@ -98,7 +98,8 @@ class PReLU(Module):
 
 class RReLU(Module):
     """f(x) = x for x > 0, a·x otherwise; in training a ~ U(lower, upper) per element (from
-    aprende's generator), in evaluation a = (lower + upper)/2. f′ = 1 or a."""
+    aprende's generator), in evaluation a = (lower + upper)/2. f′ = 1 or a. ``inplace`` is
+    accepted for PyTorch compatibility; the result is always a new tensor."""
 
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
         super().__init__()
