@@ -57,6 +57,7 @@ from aprende.creation import (
     zeros_like,
 )
 from aprende.ops.activation import celu, leaky_relu, relu, selu, sigmoid, tanh
+from aprende.ops.activation_shrink import hardshrink, prelu, rrelu, threshold
 from aprende.ops.aliases import absolute, divide, multiply, negative, sgn, subtract, true_divide
 from aprende.ops.arithmetic import floor_divide, fmod, remainder
 from aprende.ops.binary_math import (
@@ -249,6 +250,7 @@ from aprende.ops.shape import (
     unsqueeze,
     vstack,
 )
+from aprende.ops.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from aprende.ops.solve import det, inverse, logdet, matrix_power, slogdet
 from aprende.ops.sort import argsort, kthvalue, msort, searchsorted, sort, topk, unique
 from aprende.ops.special import erf, erfc, erfinv, logit, sinc, xlogy

@@ -705,6 +705,7 @@ class Tensor:
 
 from aprende import autograd  # noqa: E402 - these modules import Tensor from here
 from aprende.ops import activation as _activation  # noqa: E402
+from aprende.ops import activation_shrink as _activation_shrink  # noqa: E402
 from aprende.ops import aliases as _aliases  # noqa: E402
 from aprende.ops import arithmetic as _arithmetic  # noqa: E402
 from aprende.ops import binary_math as _binary_math  # noqa: E402
@@ -770,4 +771,5 @@ _install_methods(
     _aliases,
     _inplace,
     _sampling,
+    _activation_shrink,
 )

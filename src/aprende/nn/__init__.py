@@ -30,6 +30,15 @@ from aprende.nn.activation import (
     Softsign,
     Tanh,
 )
+from aprende.nn.activation_shrink import (
+    Hardshrink,
+    PReLU,
+    RReLU,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+)
 from aprende.nn.attention import MultiheadAttention
 from aprende.nn.container import (
     ModuleDict,
@@ -39,10 +48,19 @@ from aprende.nn.container import (
     Sequential,
 )
 from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
-from aprende.nn.dropout import Dropout, Dropout2d
+from aprende.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    FeatureAlphaDropout,
+)
 from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
+from aprende.nn.group_norm import GroupNorm
+from aprende.nn.instance_norm import InstanceNorm1d, InstanceNorm2d
 from aprende.nn.linear import Linear
+from aprende.nn.local_response_norm import LocalResponseNorm
 from aprende.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -55,6 +73,23 @@ from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
 from aprende.nn.noise import GaussianNoise
 from aprende.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from aprende.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from aprende.nn.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -64,6 +99,8 @@ from aprende.nn.pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from aprende.nn.rms_norm import RMSNorm
+from aprende.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from aprende.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -141,4 +178,37 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "PReLU",
+    "RReLU",
+    "Hardshrink",
+    "Softmax2d",
+    "Softshrink",
+    "Tanhshrink",
+    "Threshold",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ChannelShuffle",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "RMSNorm",
+    "AlphaDropout",
+    "Dropout1d",
+    "FeatureAlphaDropout",
 ]

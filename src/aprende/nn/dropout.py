@@ -40,3 +40,29 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout1d(_DropoutNd):
+    """In training, zero each whole channel ``x[n, c]`` of an (N, C, L) input (or ``x[c]`` of
+    a (C, L) one) with probability ``p`` and scale the kept ones by 1/(1 − p); in evaluation,
+    the identity (``F.dropout1d``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for self-normalising (SELU) networks: in training, dropped elements take SELU's
+    saturation value and an affine map keeps mean 0 and variance 1 (``F.alpha_dropout``); in
+    evaluation, the identity."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels ``x[n, c]`` (``F.feature_alpha_dropout``); in
+    evaluation, the identity."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)

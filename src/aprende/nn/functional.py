@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import warnings
 
+from aprende import autograd as _autograd
 from aprende._tensor import Tensor
 from aprende.nn.embedding import embedding
+from aprende.nn.group_norm import group_norm
+from aprende.nn.instance_norm import instance_norm
+from aprende.nn.local_response_norm import local_response_norm
 from aprende.nn.normalization import layer_norm
+from aprende.nn.rms_norm import rms_norm
 from aprende.ops import activation as _activation
+from aprende.ops import activation_shrink as _activation_shrink
 from aprende.ops import activation_smooth as _activation_smooth
 from aprende.ops import reduce as _reduce
 from aprende.ops.activation import (
@@ -27,13 +33,28 @@ from aprende.ops.activation import (
     sigmoid,
     tanh,
 )
+from aprende.ops.activation_shrink import (
+    hardshrink,
+    prelu,
+    rrelu,
+    softshrink,
+    tanhshrink,
+    threshold,
+)
 from aprende.ops.activation_smooth import gelu, glu, logsigmoid, mish, silu, softplus, softsign
 from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
-from aprende.ops.dropout import dropout, dropout2d
+from aprende.ops.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    feature_alpha_dropout,
+)
 from aprende.ops.elementwise import sign
+from aprende.ops.inplace import check_inplace, write_result
 from aprende.ops.linear import linear
 from aprende.ops.losses import (
     binary_cross_entropy,
@@ -47,6 +68,7 @@ from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
 from aprende.ops.resample import interpolate, pad
 from aprende.ops.scatter import one_hot
+from aprende.ops.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -90,6 +112,50 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     if dim is None:
         dim = _implicit_dim("log_softmax", input.ndim)
     return _reduce.log_softmax(input, dim, dtype=dtype)
+
+
+def _in_place(input: Tensor, op: str, function, *args) -> Tensor:
+    """Write ``function(input, *args)`` into ``input`` under aprende's in-place rules (refused
+    on a tensor that requires grad while gradients are on; one version later); returns it."""
+    check_inplace(input, op)
+    with _autograd.no_grad():
+        result = function(input, *args)
+    return write_result(input, op, result)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In place: x ← max(0, x); returns ``input``."""
+    return _in_place(input, "relu_", _activation.relu)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In place: x ← x for x > 0, negative_slope·x otherwise; returns ``input``."""
+    return _in_place(input, "leaky_relu_", _activation.leaky_relu, negative_slope)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In place: x ← x for x > 0, α(eˣ − 1) otherwise; returns ``input``."""
+    return _in_place(input, "elu_", elu, alpha)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In place: x ← λx for x > 0, λα(eˣ − 1) otherwise (SELU's λ, α); returns ``input``."""
+    return _in_place(input, "selu_", selu)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In place: x ← x for x > 0, α(e^(x/α) − 1) otherwise; returns ``input``."""
+    return _in_place(input, "celu_", celu, alpha)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In place: x ← clip(x, min_val, max_val); returns ``input``."""
+    return _in_place(input, "hardtanh_", hardtanh, min_val, max_val)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In place: x ← x where x > threshold, ``value`` elsewhere; returns ``input``."""
+    return _in_place(input, "threshold_", _activation_shrink.threshold, threshold, value)
 
 
 __all__ = [
@@ -143,4 +209,27 @@ __all__ = [
     "embedding",
     "layer_norm",
     "multi_head_attention_forward",
+    "celu_",
+    "channel_shuffle",
+    "elu_",
+    "hardshrink",
+    "hardtanh_",
+    "leaky_relu_",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "prelu",
+    "relu_",
+    "rrelu",
+    "selu_",
+    "softshrink",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "rms_norm",
+    "alpha_dropout",
+    "dropout1d",
+    "feature_alpha_dropout",
 ]
