@@ -63,6 +63,8 @@ from aprende.nn.pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from aprende.nn.recurrent import GRU, LSTM, RNN, RNNBase
+from aprende.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from aprende.nn.upsampling import Upsample
 
 __all__ = [
@@ -127,4 +129,12 @@ __all__ = [
     "ModuleDict",
     "ParameterDict",
     "ParameterList",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
 ]
