@@ -109,8 +109,6 @@ class RNNBase(Module):
             text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            text += f", nonlinearity={self.nonlinearity}"
         if self.bias is not True:
             text += f", bias={self.bias}"
         if self.batch_first is not False:

@@ -130,15 +130,17 @@ class RNNCellBase(Module):
         return input.ndim == 2
 
     def _hidden(self, hx: Tensor | None, input: Tensor, batched: bool, which: str) -> Tensor:
-        """``hx`` checked against the input ((N, H) for an (N, I) input), or zeros; batched."""
+        """``hx`` checked against the input (N, I), which came (I,) when not ``batched``, or
+        zeros; as (N, H)."""
         name = type(self).__name__
         if hx is None:
             return zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
         if hx.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected {which} to be 1D or 2D, got {hx.ndim}D instead")
-        if hx.ndim != input.ndim:
+        if hx.ndim != (2 if batched else 1):
             raise RuntimeError(
-                f"{name}: expected {which} of {input.ndim} dimensions as the input, got {hx.ndim}D"
+                f"{name}: expected a {2 if batched else 1}D {which} for a "
+                f"{'batched' if batched else 'unbatched'} input, got {hx.ndim}D"
             )
         hx = hx if batched else unsqueeze(hx, 0)
         if hx.shape[0] != input.shape[0]:
