@@ -12,10 +12,12 @@ from __future__ import annotations
 import warnings
 
 from aprende._tensor import Tensor
-from aprende.creation import empty, zeros
+from aprende.creation import empty, tensor, zeros
 from aprende.nn.module import Module, Parameter
 from aprende.nn.rnn_cells import gru_step, lstm_step, reset_uniform, rnn_step
+from aprende.nn.utils.rnn import PackedSequence, packed_like, pad_packed_sequence
 from aprende.ops.dropout import dropout as _dropout
+from aprende.ops.elementwise import where
 from aprende.ops.linear import linear
 from aprende.ops.shape import cat, squeeze, stack, transpose, unbind, unsqueeze
 
@@ -28,6 +30,10 @@ class RNNBase(Module):
     ``bias_hh_l{k}`` (G·H,) (and LSTM's ``weight_hr_l{k}`` (P, H)), with the suffix
     ``_reverse`` for the right-to-left direction, all uniform in ±1/√H; the checks of the input
     and the initial state; and the loop over layers, directions and time steps.
+
+    The input may also be a ``PackedSequence`` (``nn.utils.rnn.pack_padded_sequence``): each
+    sequence then runs over its own steps only, h_n holds each one's state at its last step
+    (in the batch's original order), and the output comes packed alike.
 
     Input (L, N, input_size), (N, L, input_size) with ``batch_first``, or unbatched
     (L, input_size); output (L, N, D·H') (batch first as the input; (L, D·H') unbatched) for
@@ -170,7 +176,9 @@ class RNNBase(Module):
     def _unbatched_state(self, hx):
         return None if hx is None else unsqueeze(hx, 1)
 
-    def forward(self, input: Tensor, hx=None):
+    def forward(self, input: Tensor | PackedSequence, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         self._check_state_rank(hx, batched)
         if not batched:
@@ -188,21 +196,32 @@ class RNNBase(Module):
             output = transpose(output, 0, 1)
         return output, self._final_state(finals, batched)
 
+    def _forward_packed(self, sequence: PackedSequence, hx):
+        """The layers over the real steps of each sequence only: a sequence's state stops
+        changing after its last step, so h_n is the state at that step (and the right-to-left
+        direction starts there); the output comes packed as the input."""
+        padded, lengths = pad_packed_sequence(sequence)
+        self._check_input(padded)
+        self._check_state_rank(hx, True)
+        output, finals = self._run_layers(padded, self._states(hx, padded), lengths.numpy())
+        return packed_like(sequence, output), self._final_state(finals, True)
+
     def _final_state(self, finals: list, batched: bool):
         """h_n (num_layers·D, N, H') from the last state of each layer and direction."""
         h_n = stack(finals, 0)
         return h_n if batched else squeeze(h_n, 1)
 
-    def _run_layers(self, input: Tensor, states: list) -> tuple[Tensor, list]:
+    def _run_layers(self, input: Tensor, states: list, lengths=None) -> tuple[Tensor, list]:
         """The output of the last layer (L, N, D·H') and the last state of every layer and
-        direction, in the order of ``states``."""
+        direction, in the order of ``states``; sequence n stops at step ``lengths[n]`` when
+        lengths (an integer array) are given."""
         finals = []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self._directions):
                 state = states[layer * self._directions + direction]
                 weights = self._weights(layer, direction)
-                output, state = self._run_direction(input, state, weights, bool(direction))
+                output, state = self._run_direction(input, state, weights, direction, lengths)
                 outputs.append(output)
                 finals.append(state)
             input = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
@@ -210,17 +229,27 @@ class RNNBase(Module):
                 input = _dropout(input, self.dropout, True)
         return input, finals
 
-    def _run_direction(self, input: Tensor, state, weights: tuple, reverse: bool):
+    def _run_direction(self, input: Tensor, state, weights: tuple, reverse: bool, lengths):
         """One layer in one direction over the sequence: the hidden states (L, N, H') in time
-        order (right to left when ``reverse``) and the state after the last step taken."""
+        order (right to left when ``reverse``) and the state after the last step taken.
+        With ``lengths``, sequence n keeps its state at the steps t ≥ lengths[n]."""
         weight_ih, _, bias_ih, *_ = weights
         gates_x = unbind(linear(input, weight_ih, bias_ih), 0)
         steps = range(len(gates_x) - 1, -1, -1) if reverse else range(len(gates_x))
         hidden = [None] * len(gates_x)
         for t in steps:
-            state = self._step(gates_x[t], state, weights)
+            new = self._step(gates_x[t], state, weights)
+            state = new if lengths is None else _keep_finished(lengths > t, new, state)
             hidden[t] = state[0] if isinstance(state, tuple) else state
         return stack(hidden, 0), state
+
+
+def _keep_finished(running, new, old):
+    """The new state for the sequences still ``running`` (a bool array (N,)), the old one for
+    those already past their end; states are tensors or tuples of tensors."""
+    if isinstance(new, tuple):
+        return tuple(_keep_finished(running, n, o) for n, o in zip(new, old, strict=True))
+    return where(tensor(running[:, None], device=new.device), new, old)
 
 
 def _check_sizes(mode: str, hidden_size, num_layers, dropout, proj_size) -> None:
