@@ -13,6 +13,9 @@ torch = pytest.importorskip("torch")
 
 from torch_reference import raises_like_torch  # noqa: E402
 
+# torch's own note that its LSTM with projections runs without oneDNN
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+
 TOLERANCE = {"float64": 1e-7, "float32": 1e-5}
 
 
@@ -316,3 +319,89 @@ def test_bad_pad_sequence_arguments_raise_as_torch(shapes, kwargs):
         lambda ns, *xs: ns.nn.utils.rnn.pad_sequence(list(xs), **kwargs),
         [np.zeros(s) for s in shapes],
     )
+
+
+# ---- packed sequences ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize(
+    ("lengths", "enforce_sorted"), [([5, 3, 3, 1], True), ([2, 5, 1, 3], False)]
+)
+def test_pack_and_pad_equal_torchs(lengths, enforce_sorted, batch_first):
+    rng = np.random.default_rng(6)
+    shape = (4, 5, 2) if batch_first else (5, 4, 2)
+    x, torch_x = _pair(rng.normal(size=shape), "float64")
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first, enforce_sorted)
+    torch_packed = torch.nn.utils.rnn.pack_padded_sequence(
+        torch_x, lengths, batch_first, enforce_sorted
+    )
+    for ours, theirs in zip(packed[1:], torch_packed[1:], strict=True):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(packed.data.detach().numpy(), torch_packed.data.detach().numpy())
+    options = {"batch_first": batch_first, "padding_value": -2.0, "total_length": 6}
+    padded, out_lengths = nn.utils.rnn.pad_packed_sequence(packed, **options)
+    torch_padded, torch_lengths = torch.nn.utils.rnn.pad_packed_sequence(torch_packed, **options)
+    np.testing.assert_array_equal(padded.detach().numpy(), torch_padded.detach().numpy())
+    np.testing.assert_array_equal(out_lengths.numpy(), torch_lengths.numpy())
+    assert out_lengths.dtype == aprende.int64
+    upstream = rng.normal(size=torch_padded.shape)
+    (padded * aprende.tensor(upstream)).sum().backward()
+    (torch_padded * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), torch_x.grad.numpy())
+
+
+@pytest.mark.parametrize("configuration", [{}, {"num_layers": 2, "bidirectional": True}])
+@pytest.mark.parametrize(("name", "network"), NETWORKS)
+def test_networks_over_packed_sequences_equal_torchs(name, network, configuration):
+    rng = np.random.default_rng(7)
+    kwargs = {**network, **configuration}
+    ours, reference = _modules(name, 3, 5, **kwargs)
+    x, torch_x = _pair(rng.normal(size=(5, 4, 3)), "float64")
+    lengths = [2, 5, 1, 3]
+    states = [_pair(rng.normal(size=s), "float64") for s in _state_shapes(name, kwargs, (4,))]
+    state, torch_state = zip(*states, strict=True)
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    torch_packed = torch.nn.utils.rnn.pack_padded_sequence(torch_x, lengths, enforce_sorted=False)
+    output, final = ours(packed, state if name == "LSTM" else state[0])
+    torch_output, torch_final = reference(
+        torch_packed, torch_state if name == "LSTM" else torch_state[0]
+    )
+    np.testing.assert_array_equal(output.batch_sizes.numpy(), torch_output.batch_sizes.numpy())
+    outs = [output.data, *_flat(final)]
+    torch_outs = [torch_output.data, *_flat(torch_final)]
+    loss, torch_loss = 0, 0
+    for out, torch_out in zip(outs, torch_outs, strict=True):
+        np.testing.assert_allclose(out.detach().numpy(), torch_out.detach().numpy(), 1e-7, 1e-7)
+        upstream = rng.normal(size=torch_out.shape)
+        loss = loss + (out * aprende.tensor(upstream)).sum()
+        torch_loss = torch_loss + (torch_out * torch.tensor(upstream)).sum()
+    loss.backward()
+    torch_loss.backward()
+    leaves = [(x, torch_x), *states]
+    named = dict(reference.named_parameters())
+    leaves += [(p, named[name]) for name, p in ours.named_parameters()]
+    for leaf, torch_leaf in leaves:
+        np.testing.assert_allclose(leaf.grad.numpy(), torch_leaf.grad.numpy(), 1e-7, 1e-7)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "kwargs"),
+    [([3, 2], {}), ([2, 3, 1], {}), ([3, 0, 1], {"enforce_sorted": False})],
+    ids=["batch size", "unsorted", "zero length"],
+)
+def test_bad_pack_arguments_raise_as_torch(lengths, kwargs):
+    raises_like_torch(
+        lambda ns, x: ns.nn.utils.rnn.pack_padded_sequence(x, lengths, **kwargs),
+        [np.zeros((3, 3, 2))],
+    )
+
+
+def test_pad_packed_to_a_short_total_length_raises_as_torch():
+    def op(ns, x):
+        packed = ns.nn.utils.rnn.pack_padded_sequence(x, [3, 2])
+        return ns.nn.utils.rnn.pad_packed_sequence(packed, total_length=2)
+
+    raises_like_torch(op, [np.zeros((3, 2, 1))])
