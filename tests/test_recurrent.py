@@ -282,3 +282,31 @@ def test_bad_arguments_name_the_layer():
         nn.LSTMCell(3, 4)(aprende.zeros(2, 3), (aprende.zeros(2, 4), aprende.zeros(2, 5)))
     with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
         nn.RNNBase("GRU", 3, 4, proj_size=2)
+
+
+def test_a_packed_batch_runs_each_sequence_over_its_own_steps():
+    rng = np.random.default_rng(10)
+    gru = nn.GRU(3, 4, num_layers=2, bidirectional=True, dtype=aprende.float64)
+    x = rng.normal(size=(5, 3, 3))
+    lengths = [2, 5, 4]
+    packed = nn.utils.rnn.pack_padded_sequence(aprende.tensor(x), lengths, enforce_sorted=False)
+    output, h_n = gru(packed)
+    padded, _ = nn.utils.rnn.pad_packed_sequence(output)
+    for b, length in enumerate(lengths):
+        alone, h_alone = numpy_gru_network(x[:length, b : b + 1], _numpy(gru), 2)
+        np.testing.assert_allclose(padded.detach().numpy()[:length, b], alone[:, 0], rtol=1e-12)
+        assert np.all(padded.detach().numpy()[length:, b] == 0)
+        np.testing.assert_allclose(h_n.detach().numpy()[:, b], h_alone[:, 0], rtol=1e-12)
+
+
+def test_a_packed_lstm_passes_gradcheck():
+    rng = np.random.default_rng(11)
+    lstm = nn.LSTM(2, 2, bidirectional=True, dtype=aprende.float64)
+    x = aprende.tensor(rng.normal(size=(3, 2, 2)), requires_grad=True)
+
+    def run(x, *parameters):
+        packed = nn.utils.rnn.pack_padded_sequence(x, [1, 3], enforce_sorted=False)
+        output, (h_n, c_n) = lstm(packed)
+        return output.data, h_n, c_n
+
+    assert gradcheck(run, (x, *lstm.parameters()))

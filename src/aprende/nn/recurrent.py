@@ -203,7 +203,7 @@ class RNNBase(Module):
         padded, lengths = pad_packed_sequence(sequence)
         self._check_input(padded)
         self._check_state_rank(hx, True)
-        output, finals = self._run_layers(padded, self._states(hx, padded), lengths.numpy())
+        output, finals = self._run_layers(padded, self._states(hx, padded), lengths.cpu().numpy())
         return packed_like(sequence, output), self._final_state(finals, True)
 
     def _final_state(self, finals: list, batched: bool):

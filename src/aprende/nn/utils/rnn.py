@@ -66,6 +66,17 @@ class PackedSequence(NamedTuple):
     unsorted_indices: Tensor | None = None
 
 
+def _host(values: Tensor) -> np.ndarray:
+    """A small index tensor's values as a NumPy array, wherever the tensor lives."""
+    return values.cpu().numpy()
+
+
+def _order(sequence: PackedSequence, batch: int) -> np.ndarray:
+    """The batch order of a packed sequence's rows (longest first)."""
+    indices = sequence.sorted_indices
+    return np.arange(batch) if indices is None else _host(indices).astype(np.int64)
+
+
 def _positions(batch_sizes: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(time step, batch index) of each row of a packed ``data``, in the padded batch."""
     steps = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
@@ -91,7 +102,7 @@ def pack_padded_sequence(
     sequences longer than t, longest first. ``enforce_sorted`` requires lengths that
     decrease; otherwise the batch is sorted (stably) and the order kept."""
     op = "pack_padded_sequence"
-    lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+    lengths = np.asarray(_host(lengths) if isinstance(lengths, Tensor) else lengths)
     lengths = lengths.astype(np.int64).reshape(-1)
     steps_dim, batch_dim = (1, 0) if batch_first else (0, 1)
     if input.ndim < 2 or len(lengths) != input.shape[batch_dim]:
@@ -119,25 +130,23 @@ def pack_padded_sequence(
         order, sorted_indices, unsorted_indices = np.arange(len(lengths)), None, None
     else:
         order = np.argsort(-lengths, kind="stable")
-        sorted_indices, unsorted_indices = tensor(order), tensor(np.argsort(order))
+        device = input.device
+        sorted_indices = tensor(order, device=device)
+        unsorted_indices = tensor(np.argsort(order), device=device)
     batch_sizes = (lengths[None, :] > np.arange(lengths.max(initial=0))[:, None]).sum(axis=1)
     steps, rows = _positions(batch_sizes, order)
     index = (steps, rows) if not batch_first else (rows, steps)
-    data = input[tensor(index[0]), tensor(index[1])]
+    data = input[tensor(index[0], device=input.device), tensor(index[1], device=input.device)]
     return PackedSequence(data, tensor(batch_sizes), sorted_indices, unsorted_indices)
 
 
 def packed_like(sequence: PackedSequence, padded: Tensor) -> PackedSequence:
     """``padded`` (T, B, *), in the original batch order, packed with the batch sizes and
     order of ``sequence``: the recurrent layers' packed output."""
-    batch_sizes = sequence.batch_sizes.numpy().astype(np.int64)
-    order = (
-        np.arange(padded.shape[1])
-        if sequence.sorted_indices is None
-        else sequence.sorted_indices.numpy()
-    )
-    steps, rows = _positions(batch_sizes, order)
-    return sequence._replace(data=padded[tensor(steps), tensor(rows)])
+    batch_sizes = _host(sequence.batch_sizes).astype(np.int64)
+    steps, rows = _positions(batch_sizes, _order(sequence, padded.shape[1]))
+    device = padded.device
+    return sequence._replace(data=padded[tensor(steps, device=device), tensor(rows, device=device)])
 
 
 def pad_packed_sequence(
@@ -149,9 +158,9 @@ def pad_packed_sequence(
     """Unpack a ``PackedSequence`` into (padded, lengths): padded (T, B, *) (or (B, T, *) with
     ``batch_first``) in the original batch order, ``padding_value`` after each sequence's end,
     T = ``total_length`` or the longest length; lengths (B,) int64."""
-    batch_sizes = sequence.batch_sizes.numpy().astype(np.int64)
+    batch_sizes = _host(sequence.batch_sizes).astype(np.int64)
     batch = int(batch_sizes[0]) if len(batch_sizes) else 0
-    order = np.arange(batch) if sequence.sorted_indices is None else sequence.sorted_indices.numpy()
+    order = _order(sequence, batch)
     steps_count = len(batch_sizes)
     if total_length is not None:
         if total_length < steps_count:
@@ -167,7 +176,7 @@ def pad_packed_sequence(
     source = np.full((steps_count, batch), len(steps), dtype=np.int64)
     source[steps, rows] = np.arange(len(steps))
     filler = full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    padded = cat([data, filler], 0)[tensor(source.reshape(-1))]
+    padded = cat([data, filler], 0)[tensor(source.reshape(-1), device=data.device)]
     padded = reshape(padded, (steps_count, batch, *data.shape[1:]))
     if batch_first:
         padded = padded.transpose(0, 1)
