@@ -1,7 +1,8 @@
 """Neural networks: modules, layers, activations, losses, initialisation, as ``torch.nn``.
 
 ``aprende.nn.functional`` (as ``F``) holds the stateless functions, ``aprende.nn.init`` the
-initialisers, ``aprende.nn.utils`` gradient clipping and the L1 penalty.
+initialisers, ``aprende.nn.utils`` gradient clipping and the L1 penalty, ``aprende.nn.utils.rnn``
+padding and packing batches of sequences.
 """
 
 from aprende.nn import functional, init, utils

@@ -254,7 +254,7 @@ def _keep_finished(running, new, old):
 
 def _check_sizes(mode: str, hidden_size, num_layers, dropout, proj_size) -> None:
     """PyTorch's constructor checks, with its exception types."""
-    if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
         raise ValueError(
             "dropout should be a number in range [0, 1] representing the probability of an "
             f"element being zeroed, got {dropout}"
