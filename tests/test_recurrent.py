@@ -310,3 +310,50 @@ def test_a_packed_lstm_passes_gradcheck():
         return output.data, h_n, c_n
 
     assert gradcheck(run, (x, *lstm.parameters()))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_networks_on_each_device_give_the_cpus_values_and_gradients(device, name, packed):
+    rng = np.random.default_rng(12)
+    reference = getattr(nn, name)(3, 4, num_layers=2, bidirectional=True, dtype=aprende.float64)
+    network = getattr(nn, name)(3, 4, num_layers=2, bidirectional=True, dtype=aprende.float64)
+    network.load_state_dict(reference.state_dict())
+    network.to(device)
+    x = rng.normal(size=(5, 2, 3))
+    results = []
+    for module, where in ((reference, "cpu"), (network, device)):
+        inputs = aprende.tensor(x, device=where, requires_grad=True)
+        if packed:
+            inputs_ = nn.utils.rnn.pack_padded_sequence(inputs, [3, 5], enforce_sorted=False)
+            output, final = module(inputs_)
+            output = output.data
+        else:
+            output, final = module(inputs)
+        outputs = (output, *(final if isinstance(final, tuple) else (final,)))
+        sum(o.sum() * (k + 1) for k, o in enumerate(outputs)).backward()
+        assert all(o.device == where for o in outputs)
+        grads = [inputs.grad] + [p.grad for p in module.parameters()]
+        results.append([t.detach().cpu().numpy() for t in (*outputs, *grads)])
+    for ours, expected in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_training_step_on_the_device_makes_no_host_round_trip(fake_cupy):
+    lstm, head = nn.LSTM(3, 8, num_layers=2).to("cuda"), nn.Linear(8, 1).to("cuda")
+    optimizer = aprende.optim.Adam([*lstm.parameters(), *head.parameters()])
+    rng = np.random.default_rng(13)
+    x = aprende.tensor(rng.standard_normal((6, 4, 3)).astype(np.float32), device="cuda")
+    y = aprende.tensor(rng.standard_normal((4, 1)).astype(np.float32), device="cuda")
+
+    def step():
+        optimizer.zero_grad()
+        _, (h_n, _) = lstm(x)
+        loss = nn.functional.mse_loss(head(h_n[-1]), y)
+        loss.backward()
+        optimizer.step()
+
+    step()  # the optimizer's state is allocated on the first step
+    fake_cupy.counters.reset()
+    step()
+    assert (fake_cupy.counters.syncs, fake_cupy.counters.uploads) == (0, 0)

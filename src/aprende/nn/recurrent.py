@@ -12,9 +12,9 @@ from __future__ import annotations
 import warnings
 
 from aprende._tensor import Tensor
-from aprende.creation import empty, tensor, zeros
+from aprende.creation import empty, tensor
 from aprende.nn.module import Module, Parameter
-from aprende.nn.rnn_cells import gru_step, lstm_step, reset_uniform, rnn_step
+from aprende.nn.rnn_cells import gru_step, lstm_step, reset_uniform, rnn_step, zero_state
 from aprende.nn.utils.rnn import PackedSequence, packed_like, pad_packed_sequence
 from aprende.ops.dropout import dropout as _dropout
 from aprende.ops.elementwise import where
@@ -153,7 +153,7 @@ class RNNBase(Module):
         checked and unbound, or zeros."""
         expected = (self.num_layers * self._directions, input.shape[1], size)
         if hx is None:
-            return [zeros(*expected[1:], dtype=input.dtype, device=input.device)] * expected[0]
+            return [zero_state(input, expected[1:])] * expected[0]
         if tuple(hx.shape) != expected:
             raise RuntimeError(
                 f"{type(self).__name__}: Expected {which} size {expected}, got {tuple(hx.shape)}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 from aprende._tensor import Tensor
-from aprende.creation import empty, zeros
+from aprende.backend import get_array_module
+from aprende.creation import empty
 from aprende.nn import init
 from aprende.nn.module import Module, Parameter
 from aprende.ops.activation import relu, sigmoid, tanh
@@ -66,6 +67,13 @@ def gru_step(gates_x: Tensor, h: Tensor, weight_hh: Tensor, bias_hh: Tensor | No
     z = sigmoid(z_x + z_h)
     n = tanh(n_x + r * n_h)
     return (1 - z) * n + z * h
+
+
+def zero_state(input: Tensor, shape: tuple) -> Tensor:
+    """The default initial state: zeros of ``input``'s dtype, made where the input lives (on a
+    GPU, allocated there rather than uploaded from the host)."""
+    xp = get_array_module(input.data)
+    return Tensor._make(xp.zeros(shape, dtype=input.dtype), False)
 
 
 def reset_uniform(module: Module, hidden_size: int) -> None:
@@ -134,7 +142,7 @@ class RNNCellBase(Module):
         zeros; as (N, H)."""
         name = type(self).__name__
         if hx is None:
-            return zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
+            return zero_state(input, (input.shape[0], self.hidden_size))
         if hx.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected {which} to be 1D or 2D, got {hx.ndim}D instead")
         if hx.ndim != (2 if batched else 1):
