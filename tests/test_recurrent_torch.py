@@ -231,6 +231,19 @@ def test_input_of_another_dtype_raises_as_torch():
     raises_like_torch(lambda ns, x: _network(ns, "LSTM", 3, 5)(x), [np.zeros((4, 2, 3))], "float32")
 
 
+def test_states_of_another_dtype_raise_as_torch():
+    raises_like_torch(
+        lambda ns, x, h: _network(ns, "GRU", 3, 5)(x, h),
+        [np.zeros((4, 2, 3)), np.zeros((1, 2, 5))],
+        ["float64", "float32"],
+    )
+    raises_like_torch(
+        lambda ns, x, h: _network(ns, "GRUCell", 3, 5)(x, h),
+        [np.zeros((2, 3)), np.zeros((2, 5))],
+        ["float32", "float64"],
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [

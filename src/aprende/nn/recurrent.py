@@ -66,7 +66,6 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        self._flat_weights_names = []
         for layer in range(num_layers):
             for direction in range(self._directions):
                 self._add_weights(layer, direction, device, dtype)
@@ -89,10 +88,9 @@ class RNNBase(Module):
             shapes.update(bias_ih=(gates,), bias_hh=(gates,))
         if self.proj_size:
             shapes["weight_hr"] = (self.proj_size, self.hidden_size)
-        suffix = f"_l{layer}" + ("_reverse" if direction else "")
         for kind, shape in shapes.items():
-            setattr(self, kind + suffix, Parameter(empty(*shape, dtype=dtype, device=device)))
-            self._flat_weights_names.append(kind + suffix)
+            weight = Parameter(empty(*shape, dtype=dtype, device=device))
+            setattr(self, kind + _suffix(layer, direction), weight)
 
     def reset_parameters(self) -> None:
         """Draw every weight and bias uniform in ±1/√hidden_size, as PyTorch."""
@@ -105,9 +103,8 @@ class RNNBase(Module):
     def _weights(self, layer: int, direction: int) -> tuple:
         """(weight_ih, weight_hh, bias_ih, bias_hh, weight_hr) of one layer and direction, None
         for those the network lacks."""
-        suffix = f"_l{layer}" + ("_reverse" if direction else "")
         kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
-        return tuple(getattr(self, kind + suffix, None) for kind in kinds)
+        return tuple(getattr(self, kind + _suffix(layer, direction), None) for kind in kinds)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -242,6 +239,11 @@ class RNNBase(Module):
             state = new if lengths is None else _keep_finished(lengths > t, new, state)
             hidden[t] = state[0] if isinstance(state, tuple) else state
         return stack(hidden, 0), state
+
+
+def _suffix(layer: int, direction: int) -> str:
+    """PyTorch's parameter-name suffix: ``_l0``, ``_l0_reverse``, ``_l1``, ..."""
+    return f"_l{layer}" + ("_reverse" if direction else "")
 
 
 def _keep_finished(running, new, old):
