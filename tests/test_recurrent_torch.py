@@ -111,8 +111,11 @@ def test_networks_equal_torchs(name, network, configuration, with_state, dtype):
     _check_same(ours, reference, inputs, torch_inputs, dtype, rng)
 
 
+UNBATCHED = [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True}]
+
+
 @pytest.mark.parametrize("with_state", [False, True])
-@pytest.mark.parametrize("configuration", [{}, {"num_layers": 2, "bidirectional": True}])
+@pytest.mark.parametrize("configuration", UNBATCHED)
 @pytest.mark.parametrize(("name", "network"), NETWORKS)
 def test_unbatched_networks_equal_torchs(name, network, configuration, with_state):
     rng = np.random.default_rng(1)
@@ -125,6 +128,14 @@ def test_unbatched_networks_equal_torchs(name, network, configuration, with_stat
         inputs.append(state if name == "LSTM" else state[0])
         torch_inputs.append(torch_state if name == "LSTM" else torch_state[0])
     _check_same(ours, reference, inputs, torch_inputs, "float64", rng)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_an_empty_batch_gives_torchs_shapes(name):
+    ours, reference = _modules(name, 3, 5, num_layers=2)
+    outs = _flat(ours(aprende.zeros(4, 0, 3, dtype=aprende.float64)))
+    torch_outs = _flat(reference(torch.zeros(4, 0, 3, dtype=torch.float64)))
+    assert [tuple(t.shape) for t in outs] == [tuple(t.shape) for t in torch_outs]
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
