@@ -1,7 +1,8 @@
 """Neural networks: modules, layers, activations, losses, initialisation, as ``torch.nn``.
 
 ``aprende.nn.functional`` (as ``F``) holds the stateless functions, ``aprende.nn.init`` the
-initialisers, ``aprende.nn.utils`` gradient clipping and the L1 penalty.
+initialisers, ``aprende.nn.utils`` gradient clipping and the L1 penalty, ``aprende.nn.utils.rnn``
+padding and packing batches of sequences.
 """
 
 from aprende.nn import functional, init, utils
@@ -99,7 +100,9 @@ from aprende.nn.pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from aprende.nn.recurrent import GRU, LSTM, RNN, RNNBase
 from aprende.nn.rms_norm import RMSNorm
+from aprende.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from aprende.nn.shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from aprende.nn.transformer import (
     Transformer,
@@ -211,4 +214,12 @@ __all__ = [
     "AlphaDropout",
     "Dropout1d",
     "FeatureAlphaDropout",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
 ]

@@ -1,4 +1,5 @@
-"""Gradient clipping, the L1 penalty, and flattening parameters into one vector."""
+"""Gradient clipping, the L1 penalty, and flattening parameters into one vector;
+``aprende.nn.utils.rnn`` pads batches of sequences of different lengths."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 from aprende import backend
 from aprende._tensor import Tensor
 from aprende.creation import tensor
+from aprende.nn.utils import rnn
 from aprende.ops.shape import cat
 
 
