@@ -38,6 +38,7 @@ from aprende.nn.container import (
     Sequential,
 )
 from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from aprende.nn.distance import CosineSimilarity, PairwiseDistance
 from aprende.nn.dropout import Dropout, Dropout2d
 from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
@@ -45,10 +46,24 @@ from aprende.nn.linear import Linear
 from aprende.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
@@ -127,4 +142,20 @@ __all__ = [
     "ModuleDict",
     "ParameterDict",
     "ParameterList",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

@@ -32,6 +32,7 @@ from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
+from aprende.ops.distances import cosine_similarity, pairwise_distance, pdist
 from aprende.ops.dropout import dropout, dropout2d
 from aprende.ops.elementwise import sign
 from aprende.ops.linear import linear
@@ -41,9 +42,27 @@ from aprende.ops.losses import (
     l1_loss,
     mse_loss,
 )
+from aprende.ops.margin_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from aprende.ops.regression_losses import (
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
 from aprende.ops.resample import interpolate, pad
 from aprende.ops.scatter import one_hot
 
@@ -141,4 +160,21 @@ __all__ = [
     "scaled_dot_product_attention",
     "embedding",
     "layer_norm",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pdist",
+    "gaussian_nll_loss",
+    "huber_loss",
+    "kl_div",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
