@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aprende._tensor import Tensor
+from aprende.autograd import is_grad_enabled
 from aprende.backend import get_array_module
 from aprende.creation import as_tensor
 from aprende.ops.activation import relu
@@ -62,12 +63,26 @@ def hinge_embedding_loss(
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, *, reduction: str = "mean") -> Tensor:
-    """Two-class logistic loss ℓ = log(1 + e^(−y·x)) for targets y = ±1 of the input's shape."""
+    """Two-class logistic loss ℓ = log(1 + e^(−y·x)) for targets y = ±1 of the input's shape.
+
+    As in PyTorch, a target that requires grad is refused (RuntimeError).
+    """
     op = "soft_margin_loss"
     check_reduction(reduction, op)
     input, target = _tensor(input), _tensor(target)
     _check_same_numel(input, target, op)
+    _refuse_gradient(target, "target", op)
     return apply_reduction(log1p(exp(-input * target)), reduction)
+
+
+def _refuse_gradient(value: Tensor, name: str, op: str) -> None:
+    """A RuntimeError, as PyTorch, for an argument the op does not differentiate that asks for
+    a gradient."""
+    if value.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"{op} is not differentiable with respect to argument '{name}'; pass "
+            f"{name}.detach(), or create it without requires_grad"
+        )
 
 
 def _check_same_numel(input: Tensor, target: Tensor, op: str) -> None:
@@ -128,7 +143,8 @@ def multi_margin_loss(
     """Multi-class hinge loss of (N, C) scores x and class indices y:
     ℓ_n = (1/C) Σ_{i ≠ y_n} w_yn·max(0, margin − x_n,yn + x_n,i)^p, p = 1 or 2.
 
-    ``weight`` (C,) rescales each sample by its class. A (C,) input takes a 0-d target.
+    ``weight`` (C,) rescales each sample by its class (a constant: one that requires grad is
+    refused, as PyTorch). A (C,) input takes a 0-d target.
     """
     op = "multi_margin_loss"
     check_reduction(reduction, op)
@@ -136,6 +152,8 @@ def multi_margin_loss(
         raise ValueError(f"{op}: only p == 1 and p == 2 supported, got p={p}")
     if weight is not None and weight.ndim != 1:
         raise ValueError(f"{op}: weight must be one-dimensional, got shape {weight.shape}")
+    if weight is not None:
+        _refuse_gradient(weight, "weight", op)
     target = _check_class_target(input, _tensor(target), op)
     rows = input.reshape(-1, input.shape[-1])
     labels = target.reshape(-1, 1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from aprende._tensor import Tensor
 from aprende.creation import as_tensor, full_like
 from aprende.ops._checks import check_floating, check_tensor
@@ -141,7 +143,8 @@ def poisson_nll_loss(
     else:
         loss = input - target * log(input + eps)
     if full:
-        stirling = target * log(target) - target + 0.5 * log(2 * math.pi * target)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 where y = 0, masked next
+            stirling = target * log(target) - target + 0.5 * log(2 * math.pi * target)
         loss = loss + masked_fill(stirling, target <= 1, 0)
     return apply_reduction(loss, reduction)
 
