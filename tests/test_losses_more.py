@@ -365,3 +365,67 @@ def test_bad_arguments_name_the_op():
         F.kl_div(const(X), const(Y), reduction="max")
     with pytest.raises(RuntimeError, match="pdist only supports 2D"):
         F.pdist(const(np.ones(3)))
+
+
+LABELS = np.array([0, 4, 2, 2])
+LABEL_LISTS = np.array([[3, 0, -1, 1, 2], [1, 2, 3, 4, 0], [-1, 2, 0, 0, 0], [4, 4, -1, 0, 0]])
+SIGNS = np.sign(X[:, 0])
+COUNTS = rng.poisson(2.0, size=(4, 5)).astype(float)
+
+# (name, op(inputs, constants), differentiable inputs, constant inputs)
+ON_DEVICES = [
+    ("huber", lambda x, y: F.huber_loss(x, y, delta=0.5), [X, Y], []),
+    ("smooth_l1", lambda x, y: F.smooth_l1_loss(x, y, beta=0.5), [X, Y], []),
+    ("kl_div", lambda x, y: F.kl_div(x, y, reduction="batchmean"), [X, np.abs(Y)], []),
+    ("poisson full", lambda x, y: F.poisson_nll_loss(x, y, full=True), [X], [COUNTS]),
+    ("gaussian", lambda x, y, v: F.gaussian_nll_loss(x, y, v), [X, Y, np.abs(Y)], []),
+    ("margin_ranking", lambda a, b, y: F.margin_ranking_loss(a, b, y), [X[:, 0], Y[:, 0]], [SIGNS]),
+    ("hinge_embedding", lambda x, y: F.hinge_embedding_loss(x, y), [X[:, 0]], [SIGNS]),
+    ("soft_margin", lambda x, y: F.soft_margin_loss(x, y), [X[:, 0]], [SIGNS]),
+    ("multilabel_soft_margin", lambda x, y: F.multilabel_soft_margin_loss(x, y), [X], [Y > 0]),
+    ("multi_margin", lambda x, y, w: F.multi_margin_loss(x, y, 2, weight=w), [X], [LABELS, X[0]]),
+    ("multilabel_margin", lambda x, y: F.multilabel_margin_loss(x, y), [X], [LABEL_LISTS]),
+    ("cosine_embedding", lambda a, b, y: F.cosine_embedding_loss(a, b, y), [X, Y], [SIGNS]),
+    ("triplet", lambda a, p, n: F.triplet_margin_loss(a, p, n, swap=True), [X, Y, 2 * X], []),
+    ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b), [X, Y], []),
+    ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b, 1.5), [X, Y], []),
+    ("pdist", lambda x: F.pdist(x), [X], []),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "leaves", "constants"), ON_DEVICES, ids=[c[0] for c in ON_DEVICES]
+)
+def test_same_values_and_gradients_on_every_device(name, op, leaves, constants, device):
+    results = []
+    for dev in ("cpu", device):
+        inputs = [aprende.tensor(a, requires_grad=True, device=dev) for a in leaves]
+        fixed = [
+            aprende.tensor(np.asarray(c, dtype=np.float64) if c.dtype == bool else c, device=dev)
+            for c in constants
+        ]
+        out = op(*inputs, *fixed)
+        assert out.device == dev
+        out.sum().backward()
+        results.append([out.detach().cpu().numpy()] + [t.grad.cpu().numpy() for t in inputs])
+    for ours, reference in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-14)
+
+
+def test_no_host_round_trip_on_the_device(fake_cupy):
+    x = aprende.tensor(X, requires_grad=True, device="cuda")
+    labels = aprende.tensor(LABELS, device="cuda")
+    label_lists = aprende.tensor(LABEL_LISTS, device="cuda")
+    var = aprende.tensor(np.abs(Y), device="cuda")
+    fake_cupy.counters.reset()
+    total = F.multi_margin_loss(x, labels) + F.multilabel_margin_loss(x, label_lists)
+    total = total + F.gaussian_nll_loss(x, x.detach() * 0, var) + F.pdist(x).sum()
+    total.backward()
+    assert fake_cupy.counters.syncs == 0
+
+
+def test_bad_labels_on_the_device_raise_at_the_next_read(cupy):
+    x = aprende.tensor(X, device="cuda")
+    loss = F.multi_margin_loss(x, aprende.tensor(np.array([0, 1, 9, 2]), device="cuda"))
+    with pytest.raises(RuntimeError, match=r"multi_margin_loss: target out of range"):
+        loss.item()

@@ -14,6 +14,7 @@ from aprende._tensor import Tensor
 from aprende.autograd import is_grad_enabled
 from aprende.backend import get_array_module
 from aprende.creation import as_tensor
+from aprende.ops._checks import check_on_device
 from aprende.ops.activation import relu
 from aprende.ops.activation_smooth import logsigmoid
 from aprende.ops.binary_math import clamp_min
@@ -23,7 +24,6 @@ from aprende.ops.losses import check_reduction
 from aprende.ops.math import log1p
 from aprende.ops.reduce import sum as _sum
 from aprende.ops.regression_losses import apply_reduction
-from aprende.ops.scatter import gather
 
 
 def _tensor(value) -> Tensor:
@@ -123,11 +123,15 @@ def _check_class_target(input: Tensor, target: Tensor, op: str) -> Tensor:
         )
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected integer class indices as target, got {target.dtype}")
-    if target.numel() and (int(target.data.min()) < 0 or int(target.data.max()) >= input.shape[-1]):
-        raise RuntimeError(
-            f"{op}: target out of range: class indices must lie in [0, {input.shape[-1]}), got "
-            f"values in [{int(target.data.min())}, {int(target.data.max())}]"
-        )
+    classes = input.shape[-1]
+    labels = target.data
+    check_on_device(
+        (labels < 0) | (labels >= classes),
+        lambda: RuntimeError(
+            f"{op}: target out of range: class indices must lie in [0, {classes}), got values "
+            f"in [{int(labels.min())}, {int(labels.max())}]"
+        ),
+    )
     return target
 
 
@@ -156,12 +160,13 @@ def multi_margin_loss(
         _refuse_gradient(weight, "weight", op)
     target = _check_class_target(input, _tensor(target), op)
     rows = input.reshape(-1, input.shape[-1])
-    labels = target.reshape(-1, 1)
-    hinge = relu(margin - gather(rows, 1, labels) + rows) ** p
-    others = labels.data != _class_indices(rows)
+    labels = target.data.reshape(-1, 1).clip(0, rows.shape[1] - 1)  # range checked above
+    is_label = labels == _class_indices(rows)  # (N, C)
+    zero = rows.dtype.type(0)
+    hinge = relu(margin - _sum(where(_mask(is_label), rows, zero), 1, keepdim=True) + rows) ** p
     if weight is not None:
-        hinge = hinge * weight[target.reshape(-1)].reshape(-1, 1)
-    loss = _sum(where(_mask(others), hinge, rows.dtype.type(0)), 1) / rows.shape[1]
+        hinge = hinge * _mask(weight.data[labels].astype(rows.dtype))
+    loss = _sum(where(_mask(~is_label), hinge, zero), 1) / rows.shape[1]
     return apply_reduction(loss.reshape(target.shape), reduction)
 
 
@@ -192,13 +197,17 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, *, reduction: str = "m
     rows, labels = input.reshape(-1, input.shape[-1]), target.data.reshape(-1, input.shape[-1])
     classes = _class_indices(rows)
     listed = _before_first_negative(labels)  # (N, K): k comes before the first −1
-    if ((labels >= input.shape[-1]) & listed).any():
-        raise RuntimeError(
-            f"{op}: target out of range: class indices must lie in [-1, {input.shape[-1]})"
-        )
+    check_on_device(
+        (labels >= input.shape[-1]) & listed,
+        lambda: RuntimeError(
+            f"{op}: target out of range: class indices must lie in [-1, {input.shape[-1]}), "
+            f"got the largest {int(labels.max())}"
+        ),
+    )
     picked = labels.clip(0)
-    is_target = ((picked[:, :, None] == classes[None]) & listed[:, :, None]).any(1)  # (N, C)
-    scores = gather(rows, 1, _mask(picked))  # (N, K): x_n,j of each listed j
+    picks = picked[:, :, None] == classes[None]  # (N, K, C): one-hot of each listed j
+    is_target = (picks & listed[:, :, None]).any(1)  # (N, C)
+    scores = _sum(where(_mask(picks), rows.unsqueeze(1), rows.dtype.type(0)), 2)  # x_n,j
     hinge = relu(1 - scores.unsqueeze(2) + rows.unsqueeze(1))  # (N, K, C)
     pairs = listed[:, :, None] & ~is_target[:, None, :]
     loss = _sum(where(_mask(pairs), hinge, rows.dtype.type(0)), (1, 2)) / rows.shape[1]

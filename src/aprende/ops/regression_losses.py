@@ -14,7 +14,7 @@ import numpy as np
 
 from aprende._tensor import Tensor
 from aprende.creation import as_tensor, full_like
-from aprende.ops._checks import check_floating, check_tensor
+from aprende.ops._checks import check_floating, check_on_device, check_tensor
 from aprende.ops.distances import clamp_min_pass_gradient
 from aprende.ops.elementwise import abs as _abs
 from aprende.ops.elementwise import exp, log, where
@@ -162,7 +162,8 @@ def gaussian_nll_loss(
 
     ``var`` has the input's shape (one variance per output), or one dim fewer, or a 1 in one
     of its dims (one variance shared along it), or is a number. The clamp at ε passes the
-    gradient unchanged, as PyTorch's no-grad clamp. Negative variances raise ValueError.
+    gradient unchanged, as PyTorch's no-grad clamp. Negative variances raise ValueError (on a
+    GPU at the next read from it, so the step does not wait).
     """
     op = "gaussian_nll_loss"
     check_tensor(input, "input", op)
@@ -170,8 +171,9 @@ def gaussian_nll_loss(
         if var < 0:
             raise ValueError(f"{op}: var has negative entry/entries, got {var}")
         var = full_like(input.detach(), float(var))
-    elif bool((var.detach() < 0).any()):
-        raise ValueError(f"{op}: var has negative entry/entries")
+    else:
+        error = ValueError(f"{op}: var has negative entry/entries")
+        check_on_device(var.data < 0, lambda: error)
     var = _variance_shape(var, input, op)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: {reduction} is not valid (expected 'mean', 'sum' or 'none')")
