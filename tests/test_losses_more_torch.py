@@ -715,3 +715,121 @@ def test_arguments_torch_does_not_differentiate_are_refused():
             theirs()
         with pytest.raises(RuntimeError, match="not differentiable with respect to argument"):
             ours()
+
+
+S, T = np.array(0.7), np.array(-0.4)
+
+# (id, op, arrays, dtypes, compare gradients): 0-d and empty inputs, mixed dtypes
+EDGES = [
+    ("huber 0-d", lambda ns, x, y: F(ns).huber_loss(x, y), [S, T], "float64", True),
+    (
+        "kl_div 0-d batchmean",
+        lambda ns, x, y: F(ns).kl_div(x, y, reduction="batchmean"),
+        [S, np.array(0.3)],
+        "float64",
+        True,
+    ),
+    (
+        "soft_margin 0-d",
+        lambda ns, x, y: F(ns).soft_margin_loss(x, y.detach()),
+        [S, np.array(1)],
+        ["float64", "int64"],
+        True,
+    ),
+    (
+        "margin_ranking 0-d",
+        lambda ns, a, b, y: F(ns).margin_ranking_loss(a, b, y),
+        [S, T, np.array(1.0)],
+        "float64",
+        True,
+    ),
+    (
+        "hinge_embedding 0-d",
+        lambda ns, x, y: F(ns).hinge_embedding_loss(x, y),
+        [S, np.array(-1.0)],
+        "float64",
+        True,
+    ),
+    (
+        "poisson 0-d",
+        lambda ns, x, y: F(ns).poisson_nll_loss(x, y),
+        [S, np.array(2.0)],
+        "float64",
+        True,
+    ),
+    (
+        "gaussian 0-d",
+        lambda ns, x, y, v: F(ns).gaussian_nll_loss(x, y, v),
+        [S, T, np.array(0.5)],
+        "float64",
+        True,
+    ),
+    ("pairwise 0-d", lambda ns, a, b: F(ns).pairwise_distance(a, b), [S, T], "float64", True),
+    (
+        "multilabel_soft_margin 1-d",
+        lambda ns, x, y: F(ns).multilabel_soft_margin_loss(x, y),
+        [np.array([0.1, -2.0, 3.0]), np.array([1.0, 0, 1])],
+        "float64",
+        True,
+    ),
+    ("pdist empty", lambda ns, x: F(ns).pdist(x), [np.zeros((0, 3))], "float64", True),
+    (
+        "cosine_embedding empty",
+        lambda ns, a, b, y: F(ns).cosine_embedding_loss(a, b, y),
+        [np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0)],
+        "float64",
+        True,
+    ),
+    # PyTorch's huber_loss keeps the input's dtype; its backward refuses mixed dtypes.
+    (
+        "huber float32 with float64",
+        lambda ns, x, y: F(ns).huber_loss(x, y),
+        [normal(3), normal(3)],
+        ["float32", "float64"],
+        False,
+    ),
+    (
+        "huber float64 with float32",
+        lambda ns, x, y: F(ns).huber_loss(x, y),
+        [normal(3), normal(3)],
+        ["float64", "float32"],
+        False,
+    ),
+    (
+        "smooth_l1 promotes",
+        lambda ns, x, y: F(ns).smooth_l1_loss(x, y),
+        [normal(3), normal(3)],
+        ["float32", "float64"],
+        True,
+    ),
+    (
+        "kl_div promotes",
+        lambda ns, x, y: F(ns).kl_div(x, y, reduction="sum"),
+        [normal(3), rng.random(3)],
+        ["float32", "float64"],
+        True,
+    ),
+    (
+        "margin_ranking int target",
+        lambda ns, a, b, y: F(ns).margin_ranking_loss(a, b, y),
+        [normal(3), normal(3), np.array([1, -1, 1])],
+        ["float32", "float32", "int64"],
+        True,
+    ),
+    (
+        "gaussian broadcast target",
+        lambda ns, x, y, v: F(ns).gaussian_nll_loss(x, y, v),
+        [normal(4, 3), normal(3), rng.random((4, 3))],
+        "float64",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "arrays", "dtype", "grad"), EDGES, ids=[e[0] for e in EDGES]
+)
+def test_edge_cases_match_torch(name, op, arrays, dtype, grad):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(op, arrays, dtype, grad=grad)

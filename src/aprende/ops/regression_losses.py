@@ -19,7 +19,7 @@ from aprende.ops.distances import clamp_min_pass_gradient
 from aprende.ops.elementwise import abs as _abs
 from aprende.ops.elementwise import exp, log, where
 from aprende.ops.indexing import masked_fill
-from aprende.ops.losses import _check_regression, check_reduction, l1_loss
+from aprende.ops.losses import _check_regression, as_target, check_reduction, l1_loss
 from aprende.ops.reduce import mean as _mean
 from aprende.ops.reduce import sum as _sum
 from aprende.ops.shape import broadcast_tensors, unsqueeze
@@ -43,14 +43,17 @@ def huber_loss(
     """Huber loss: ℓ = ½(x − y)² where |x − y| < δ, else δ·(|x − y| − ½δ); times ``weight``
     (of the input's shape) when given.
 
-    Quadratic near the target, linear (slope ±δ) far from it. Dtypes promote and shapes
-    broadcast with a UserWarning, as ``mse_loss``; δ must be positive.
+    Quadratic near the target, linear (slope ±δ) far from it. The result has the input's
+    dtype (a float64 target with a float32 input gives float32, as PyTorch); shapes broadcast
+    with a UserWarning, as ``mse_loss``; δ must be positive.
     """
     if delta <= 0:
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
-    input, target = _check_regression(input, target, reduction, "huber_loss")
+    check_tensor(input, "input", "huber_loss")
+    # PyTorch's huber_loss computes in the input's dtype, where the other losses promote.
+    input, target = _check_regression(input, as_target(target, input), reduction, "huber_loss")
     input, target = broadcast_tensors(input, target)
     diff = input - target
     size = _abs(diff)
