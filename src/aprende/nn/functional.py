@@ -1,8 +1,9 @@
 """``aprende.nn.functional`` (import as ``F``): the stateless form of every layer and loss.
 
 Activations re-export the core ops; ``linear``, the convolutions, ``dropout``, ``batch_norm``
-and the losses are the fused ops of ``aprende.ops`` (one graph node each, hand-written
-backward); ``embedding`` and ``layer_norm`` live beside their modules. Names, arguments and
+and the cross-entropy, BCE, MSE and L1 losses are the fused ops of ``aprende.ops`` (one graph
+node each, hand-written backward); the other losses and the distances are compositions of
+differentiable ops; ``embedding`` and ``layer_norm`` live beside their modules. Names, arguments and
 defaults follow ``torch.nn.functional``.
 """
 

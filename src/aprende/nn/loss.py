@@ -1,8 +1,9 @@
 """Loss functions as modules: J = the reduction (mean by default) of ℓ over the batch.
 
-Each wraps the fused op of ``aprende.nn.functional``; ``reduction`` is 'mean', 'sum' or
-'none' (the per-element losses), and weight tensors are registered as buffers, so
-``criterion.to(device)`` moves them with the model.
+Each wraps its function of ``aprende.nn.functional``; ``reduction`` is 'mean', 'sum' or
+'none' (the per-element losses; 'batchmean' too for ``KLDivLoss``), and weight tensors are
+registered as buffers, so ``criterion.to(device)`` moves them with the model. The arguments
+PyTorch lists after its deprecated ``size_average``/``reduce`` are keyword-only here.
 """
 
 from __future__ import annotations
