@@ -102,6 +102,7 @@ from aprende.ops.comparison import (
 )
 from aprende.ops.cumulative import cummax, cummin, cumprod, cumsum, diff, logcumsumexp
 from aprende.ops.decompositions import pinverse
+from aprende.ops.distances import cosine_similarity, pairwise_distance, pdist
 from aprende.ops.einsum import einsum
 from aprende.ops.elementwise import (
     abs,

@@ -49,6 +49,7 @@ from aprende.nn.container import (
     Sequential,
 )
 from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from aprende.nn.distance import CosineSimilarity, PairwiseDistance
 from aprende.nn.dropout import (
     AlphaDropout,
     Dropout,
@@ -65,10 +66,24 @@ from aprende.nn.local_response_norm import LocalResponseNorm
 from aprende.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from aprende.nn.mlp import MLP
 from aprende.nn.module import Module, Parameter
@@ -222,4 +237,20 @@ __all__ = [
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "PoissonNLLLoss",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

@@ -1,8 +1,9 @@
 """``aprende.nn.functional`` (import as ``F``): the stateless form of every layer and loss.
 
 Activations re-export the core ops; ``linear``, the convolutions, ``dropout``, ``batch_norm``
-and the losses are the fused ops of ``aprende.ops`` (one graph node each, hand-written
-backward); ``embedding`` and ``layer_norm`` live beside their modules. Names, arguments and
+and the cross-entropy, BCE, MSE and L1 losses are the fused ops of ``aprende.ops`` (one graph
+node each, hand-written backward); the other losses and the distances are compositions of
+differentiable ops; ``embedding`` and ``layer_norm`` live beside their modules. Names, arguments and
 defaults follow ``torch.nn.functional``.
 """
 
@@ -46,6 +47,7 @@ from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from aprende.ops.attention import scaled_dot_product_attention
 from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
+from aprende.ops.distances import cosine_similarity, pairwise_distance, pdist
 from aprende.ops.dropout import (
     alpha_dropout,
     dropout,
@@ -62,10 +64,28 @@ from aprende.ops.losses import (
     l1_loss,
     mse_loss,
 )
+from aprende.ops.margin_losses import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from aprende.ops.multi_head_attention import multi_head_attention_forward
 from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
 from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from aprende.ops.regression_losses import (
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
 from aprende.ops.resample import interpolate, pad
 from aprende.ops.scatter import one_hot
 from aprende.ops.shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
@@ -232,4 +252,21 @@ __all__ = [
     "alpha_dropout",
     "dropout1d",
     "feature_alpha_dropout",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pdist",
+    "gaussian_nll_loss",
+    "huber_loss",
+    "kl_div",
+    "poisson_nll_loss",
+    "smooth_l1_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]

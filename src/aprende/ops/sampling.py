@@ -20,6 +20,7 @@ from aprende import backend
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
+from aprende.ops._checks import check_on_device
 from aprende.ops.inplace import check_inplace, write_inplace
 
 TENSOR_METHODS = (
@@ -48,16 +49,6 @@ def _draw(array, generator, method: str, *args, **kwargs):
 def _uniform(array, shape: tuple, generator):
     """U[0, 1) draws in float64, of the given shape, on ``array``'s device."""
     return _draw(array, generator, "random", shape, dtype=np.float64)
-
-
-def _check_on_device(bad, error) -> None:
-    """Raise ``error()`` where any of ``bad`` holds: now for a host array, at the next host
-    read for a GPU array."""
-    if get_array_module(bad) is np:
-        if bad.any():
-            raise error()
-    elif bad.size:
-        backend.defer_check(bad.any(), error)
 
 
 class _Sampled(Function):
@@ -92,7 +83,7 @@ def _check_probability(p: float, op: str) -> None:
 def _check_probabilities(probabilities, op: str) -> None:
     """Every probability in [0, 1] (nan is not)."""
     bad = ~((probabilities >= 0) & (probabilities <= 1))
-    _check_on_device(
+    check_on_device(
         bad, lambda: RuntimeError(f"{op}: expected probabilities in [0, 1], got values outside")
     )
 
@@ -160,7 +151,7 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     """
     _check_floating(input, "poisson", "rates")
     rates = input.data
-    _check_on_device(
+    check_on_device(
         ~(rates >= 0),
         lambda: RuntimeError("poisson: invalid Poisson rate, expected rates to be non-negative"),
     )
@@ -228,13 +219,13 @@ def _check_multinomial(input: Tensor, num_samples: int, replacement: bool):
         )
     weights = input.data
     xp = get_array_module(weights)
-    _check_on_device(
+    check_on_device(
         ~((weights >= 0) & xp.isfinite(weights)),
         lambda: RuntimeError(
             "multinomial: probability tensor contains either `inf`, `nan` or element < 0"
         ),
     )
-    _check_on_device(
+    check_on_device(
         weights.sum(axis=-1) <= 0,
         lambda: RuntimeError(
             "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
