@@ -193,3 +193,60 @@ def test_chunk_and_split_cover_the_dimension(length, pieces):
     parts = x.split(pieces)
     assert len(parts) == max(-(-length // pieces), 1)
     np.testing.assert_array_equal(aprende.cat(parts).numpy(), np.arange(float(length)))
+
+
+# ---- pieces that share one gradient array (split, chunk, unbind) ------------------------------
+
+
+def _pieces_reference(x: np.ndarray, weights: list[np.ndarray], axis: int) -> np.ndarray:
+    """∂/∂x of Σᵢ Σ(wᵢ ⊙ pieceᵢ): the weights put back in place along ``axis``."""
+    return np.stack(weights, axis=axis)
+
+
+def test_unbind_pieces_used_several_times_get_the_summed_gradient():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(4, 3))
+    x = aprende.tensor(values, requires_grad=True)
+    pieces = x.unbind(1)
+    weights = [rng.normal(size=4) for _ in pieces]
+    loss = sum((p * aprende.tensor(w)).sum() for p, w in zip(pieces, weights, strict=True))
+    loss = loss + (pieces[0] * pieces[2]).sum()  # pieces 0 and 2 reach x twice
+    loss.backward()
+    expected = _pieces_reference(values, weights, axis=1)
+    expected[:, 0] += values[:, 2]
+    expected[:, 2] += values[:, 0]
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_pieces_back_propagate_in_separate_passes_and_again_with_retain_graph():
+    x = aprende.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    first, second, third = x.unbind()
+    first.sum().backward()
+    (2 * second).sum().backward(retain_graph=True)
+    (2 * second).sum().backward()  # the same graph again: the pieces saved nothing
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1], [4, 4], [0, 0]])
+    halves = x.split(2)
+    (grad,) = aprende.autograd.grad(halves[1].sum() * 3, x)
+    np.testing.assert_array_equal(grad.numpy(), [[0, 0], [0, 0], [3, 3]])
+
+
+def test_a_backward_that_failed_leaves_the_pieces_ready_for_the_next():
+    x = aprende.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    top, bottom = x.unbind()
+
+    def refuse(grad):
+        raise ValueError("stop")
+
+    handle = top.register_hook(refuse)  # raises after bottom's piece has back-propagated
+    with pytest.raises(ValueError, match="stop"):
+        (top.sum() + bottom.sum()).backward(retain_graph=True)
+    handle.remove()
+    (top.sum() + 3 * bottom.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 1], [3, 3]])
+
+
+def test_pieces_of_a_tensor_without_grad_are_plain_views():
+    x = aprende.tensor(np.arange(6.0).reshape(2, 3))
+    pieces = x.unbind(1)
+    assert all(p.grad_fn is None and not p.requires_grad for p in pieces)
+    assert np.shares_memory(pieces[1].numpy(), x.numpy())

@@ -382,6 +382,15 @@ def queue_callback(callback: Callable[[], None]) -> None:
     _after_backward.append(callback)
 
 
+_pass_number = 0
+
+
+def backward_pass_number() -> int:
+    """Which backward pass is running (or ran last): a node that shares state across its
+    pieces (``ops.shape.Piece``) tells passes apart with it."""
+    return _pass_number
+
+
 def _run_backward(
     roots: list, retain_graph: bool, stored: set, reach: set | None = None, captured=None
 ) -> dict:
@@ -399,6 +408,8 @@ def _run_backward(
     whose id is in ``captured`` has its gradient recorded there. ``stored`` holds the ids of
     the arrays already handed to a ``.grad``.
     """
+    global _pass_number
+    _pass_number += 1
     grads: dict = {}
     heap: list = []
     for tensor, grad in roots:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aprende import autograd
 from aprende._tensor import Tensor
 from aprende.autograd import Function, unbroadcast
 from aprende.backend import get_array_module
@@ -394,12 +395,9 @@ def split(
             raise RuntimeError(
                 f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {dim} has length {length}"
             )
-    pieces, start = [], 0
-    for size in sizes:
-        index = (slice(None),) * axis + (slice(start, start + size),)
-        pieces.append(input[index])
-        start += size
-    return tuple(pieces)
+    starts = np.cumsum([0, *sizes[:-1]], dtype=int).tolist()
+    slices = [slice(start, start + size) for start, size in zip(starts, sizes, strict=True)]
+    return pieces_of(input, [(slice(None),) * axis + (piece,) for piece in slices])
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -419,4 +417,67 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     if input.ndim == 0:
         raise IndexError("unbind: dimension specified as 0 but the tensor has no dimensions")
     axis = dim_index(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+    return pieces_of(input, [(slice(None),) * axis + (i,) for i in range(input.shape[axis])])
+
+
+class Whole(Function):
+    """The tensor that ``split``/``unbind`` cut: the identity, whose gradient the pieces
+    write into one shared array (``PieceGradients``) instead of one full-size array each.
+    A sequence of T steps then back-propagates in O(T) memory traffic, not O(T²)."""
+
+    def forward(self, a, gradients=None):
+        self.gradients = gradients
+        return a
+
+    def backward(self, grad):
+        self.gradients.buffer = None  # the engine holds it now
+        return (grad,)
+
+    def release(self) -> None:
+        """Nothing saved, nothing to free: the pieces may back-propagate again (as PyTorch's
+        unbind, which saves no tensor)."""
+
+
+class Piece(Function):
+    """One piece ``a[index]`` (basic indexing: a view); ∂/∂a is ``grad`` at ``index`` and 0
+    elsewhere, written into the whole's shared gradient array."""
+
+    def forward(self, a, gradients=None, index=None):
+        self.gradients, self.index = gradients, index
+        return a[index]
+
+    def backward(self, grad):
+        return (self.gradients.add(self.index, grad),)
+
+    def release(self) -> None:
+        """Nothing saved: see ``Whole.release``."""
+
+
+class PieceGradients:
+    """The gradient of a tensor cut into disjoint pieces, gathered in one array per backward
+    pass: the first piece to back-propagate in a pass allocates it and hands it on (the
+    engine then holds it for the whole), the others write their part into it and hand on
+    nothing. The whole, older than its pieces, runs after all of them, so the array is
+    complete when it is read."""
+
+    def __init__(self, shape: tuple, dtype):
+        self.shape, self.dtype = shape, dtype
+        self.buffer, self.pass_number = None, None
+
+    def add(self, index, grad):
+        first = self.pass_number != autograd.backward_pass_number()
+        if first:
+            self.pass_number = autograd.backward_pass_number()
+            self.buffer = get_array_module(grad).zeros(self.shape, dtype=grad.dtype)
+        self.buffer[index] = grad
+        return self.buffer if first else None
+
+
+def pieces_of(input: Tensor, indices: list) -> tuple[Tensor, ...]:
+    """``input[index]`` for each of the disjoint basic ``indices``, sharing one gradient
+    array when a gradient is needed (see ``Whole``)."""
+    if not (autograd.is_grad_enabled() and input.requires_grad):
+        return tuple(input[index] for index in indices)
+    gradients = PieceGradients(input.shape, input.dtype)
+    whole = Whole.apply(input, gradients=gradients)
+    return tuple(Piece.apply(whole, gradients=gradients, index=index) for index in indices)
