@@ -1,10 +1,10 @@
 """Optimizer: what every gradient-descent rule shares, as ``torch.optim.Optimizer``.
 
 The base class owns the parameter groups, the per-parameter state, the hyperparameter checks,
-``zero_grad``, the state dict and the step skeleton; each optimizer (SGD, Adagrad, RMSprop, Adam,
-AdamW) writes only its update rule ``_update``. An update runs in place on the raw arrays
-(``p.data``), a handful of NumPy ufunc calls with ``out=`` per parameter, into scratch arrays
-that are reused from step to step.
+``zero_grad``, the state dict and the step skeleton; each optimizer (SGD, ASGD, Rprop, Adagrad,
+Adadelta, RMSprop, Adam, AdamW, Adamax, NAdam, RAdam) writes only its update rule ``_update``.
+An update runs in place on the raw arrays (``p.data``), a handful of NumPy ufunc calls with
+``out=`` per parameter, into scratch arrays that are reused from step to step.
 
 Float32 denormals: where a gradient is exactly zero (a dead ReLU unit), state such as a momentum
 buffer or Adam's moments decays geometrically, sinks below the smallest normal float32
