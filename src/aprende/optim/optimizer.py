@@ -1,10 +1,10 @@
 """Optimizer: what every gradient-descent rule shares, as ``torch.optim.Optimizer``.
 
 The base class owns the parameter groups, the per-parameter state, the hyperparameter checks,
-``zero_grad``, the state dict and the step skeleton; each optimizer (SGD, Adagrad, RMSprop, Adam,
-AdamW) writes only its update rule ``_update``. An update runs in place on the raw arrays
-(``p.data``), a handful of NumPy ufunc calls with ``out=`` per parameter, into scratch arrays
-that are reused from step to step.
+``zero_grad``, the state dict and the step skeleton; each optimizer (SGD, ASGD, Rprop, Adagrad,
+Adadelta, RMSprop, Adam, AdamW, Adamax, NAdam, RAdam) writes only its update rule ``_update``.
+An update runs in place on the raw arrays (``p.data``), a handful of NumPy ufunc calls with
+``out=`` per parameter, into scratch arrays that are reused from step to step.
 
 Float32 denormals: where a gradient is exactly zero (a dead ReLU unit), state such as a momentum
 buffer or Adam's moments decays geometrically, sinks below the smallest normal float32
@@ -123,6 +123,21 @@ def _beta_pair(name: str, value: tuple[float, float]) -> None:
             )
 
 
+def _unit_interval(name: str, value: float) -> None:
+    """``0 <= value <= 1`` (NaN fails too): ``Invalid rho value: 1.5 (expected 0 <= rho <= 1)``."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"Invalid {name} value: {value} (expected 0 <= {name} <= 1)")
+
+
+def _eta_pair(name: str, value: tuple[float, float]) -> None:
+    """Rprop's factors (η⁻, η⁺) with 0 < η⁻ < 1 < η⁺: a step shrinks on a sign change."""
+    eta_minus, eta_plus = value
+    if not 0.0 < eta_minus < 1.0 < eta_plus:
+        raise ValueError(
+            f"Invalid eta values: {eta_minus}, {eta_plus} (expected 0 < etaminus < 1 < etaplus)"
+        )
+
+
 class Optimizer:
     """Base class of the optimizers: parameter groups, per-parameter state and the step loop.
 
@@ -140,6 +155,8 @@ class Optimizer:
 
     #: Hyperparameter name → its check, applied to ``defaults`` in this order.
     _hyperparameter_checks: ClassVar[dict[str, Callable[[str, object], None]]] = {}
+    #: State entries held as Python floats, which PyTorch keeps as 0-d tensors.
+    _scalar_state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params, defaults: dict):
         self._check_hyperparameters(defaults)
@@ -361,7 +378,10 @@ class Optimizer:
                 raise ValueError(
                     f"loaded state dict has state for parameter {key}, which no group lists"
                 )
-            state[p] = {name: _state_value(name, v, p) for name, v in values.items()}
+            state[p] = {
+                name: _scalar_value(v) if name in self._scalar_state else _state_value(name, v, p)
+                for name, v in values.items()
+            }
         groups = []
         for group, saved in zip(self.param_groups, saved_groups, strict=True):
             loaded = {
@@ -380,6 +400,11 @@ def _describe(value) -> str:
     if isinstance(value, dict):
         return f"a dict with keys {sorted(map(str, value))}"
     return type(value).__name__
+
+
+def _scalar_value(value) -> float:
+    """A loaded scalar state entry (a number, or a 0-d tensor from PyTorch) as a Python float."""
+    return float(value.item() if hasattr(value, "item") else value)
 
 
 def _state_value(name: str, value, p: Tensor):
