@@ -259,3 +259,17 @@ def test_every_dataset_name_is_a_loader_of_aprende_datasets():
 
     for name, choice in DATASETS.items():
         assert callable(getattr(datasets, choice.loader)), name
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "adamax", "nadam", "radam"])
+def test_every_adam_family_optimizer_is_built_with_the_configured_betas_and_eps(name):
+    from aprende import nn, optim
+    from aprende.cli.pipeline import build_optimizer
+
+    config = from_dict({"optimizer": name, "betas": [0.8, 0.95], "eps": 1e-6, "lr": 0.01})
+    optimizer = build_optimizer(config, nn.Linear(2, 1).parameters())
+    expected = {"adam": optim.Adam, "adamw": optim.AdamW, "adamax": optim.Adamax}
+    expected |= {"nadam": optim.NAdam, "radam": optim.RAdam}
+    assert type(optimizer) is expected[name]
+    group = optimizer.param_groups[0]
+    assert group["betas"] == (0.8, 0.95) and group["eps"] == 1e-6 and group["lr"] == 0.01

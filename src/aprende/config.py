@@ -71,7 +71,7 @@ DATASETS: dict[str, DatasetChoice] = {
 }
 IDX_DATASETS = ("mnist", "fashion_mnist")
 TASKS = ("auto", *DATASET_TASKS)
-OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 NORMALIZATIONS = ("standard", "minmax", "whitening", "none")
 IMPUTE = ("none", "mean", "median", "drop")
@@ -326,7 +326,7 @@ class RunConfig:
     lr: float = setting(1e-3, "optimizer", _positive, "learning rate η")
     momentum: float = setting(0.0, "optimizer", _non_negative, "momentum (sgd, rmsprop)")
     nesterov: bool = setting(False, "optimizer", switch(), "Nesterov momentum (sgd)")
-    betas: list = setting([0.9, 0.999], "optimizer", betas(), "(β₁, β₂) of adam/adamw")
+    betas: list = setting([0.9, 0.999], "optimizer", betas(), "(β₁, β₂) of the adam family")
     eps: float = setting(
         1e-8, "optimizer", _positive, "ε added to the denominator (not sgd; adagrad: 1e-10)"
     )
@@ -462,8 +462,8 @@ class RunConfig:
 APPLIES_TO_OPTIMIZER = {
     "momentum": ("sgd", "rmsprop"),
     "nesterov": ("sgd",),
-    "betas": ("adam", "adamw"),
-    "eps": ("adagrad", "rmsprop", "adam", "adamw"),
+    "betas": ("adam", "adamw", "adamax", "nadam", "radam"),
+    "eps": ("adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "radam"),
     "alpha": ("rmsprop",),
 }
 APPLIES_TO_SCHEDULE = {

@@ -466,8 +466,14 @@ def build_optimizer(config: RunConfig, parameters: Iterable[nn.Parameter]) -> Op
         return optim.RMSprop(
             parameters, alpha=config.alpha, eps=config.eps, momentum=config.momentum, **common
         )
-    cls = optim.Adam if name == "adam" else optim.AdamW
-    return cls(parameters, betas=tuple(config.betas), eps=config.eps, **common)
+    adam_family = {
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "adamax": optim.Adamax,
+        "nadam": optim.NAdam,
+        "radam": optim.RAdam,
+    }
+    return adam_family[name](parameters, betas=tuple(config.betas), eps=config.eps, **common)
 
 
 def _eps(config: RunConfig, default: float) -> float:
