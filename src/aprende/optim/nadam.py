@@ -67,28 +67,18 @@ class NAdam(Optimizer):
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
         xp, scratch = work.xp, work.scratch
         state["step"] = t = state["step"] + 1
-        lr, weight_decay, psi = group["lr"], group["weight_decay"], group["momentum_decay"]
+        lr, psi = group["lr"], group["momentum_decay"]
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
-        if group["decoupled_weight_decay"]:
-            # w ← w (1 − ηλ)
-            if weight_decay != 0:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
-            weight_decay = 0
-        # g ← ∂J/∂w + λw
-        g = work.gradient(param, grad, weight_decay, group["maximize"])
+        # w ← w (1 − ηλ) (decoupled), g ← ∂J/∂w + λw
+        g = work.adam_gradient(param, grad, group)
         # μₜ = β₁(1 − ½·0.96^(tψ)), μₜ₊₁ = β₁(1 − ½·0.96^((t + 1)ψ))
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         # Πₜ = Πₜ₋₁ · μₜ
         state["mu_product"] = mu_product = state["mu_product"] * mu
-        # m ← β₁m + (1 − β₁)g
-        work.lerp_(exp_avg, g, 1 - beta1)
-        # v ← β₂v + (1 − β₂)g²
-        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        xp.multiply(g, 1 - beta2, out=scratch)
-        xp.multiply(scratch, g, out=scratch)
-        xp.add(exp_avg_sq, scratch, out=exp_avg_sq)
+        # m ← β₁m + (1 − β₁)g ;  v ← β₂v + (1 − β₂)g²
+        work.adam_moments(g, exp_avg, exp_avg_sq, group["betas"])
         # denom = √(v / (1 − β₂ᵗ)) + ε
         denom = xp.divide(exp_avg_sq, 1 - beta2**t, out=scratch)
         xp.sqrt(denom, out=denom)

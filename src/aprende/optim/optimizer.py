@@ -67,6 +67,33 @@ class _Workspace:
         xp.multiply(param, weight_decay, out=out)
         return (xp.subtract if maximize else xp.add)(out, grad, out=out)
 
+    def adam_gradient(self, param, grad, group: dict):
+        """The gradient of the Adam family, after its weight decay:
+
+        w ← w (1 − ηλ)      (``decoupled_weight_decay``, AdamW's; then λ = 0 below)
+        g ← ∂J/∂w + λw      (−∂J/∂w when maximizing)
+        """
+        weight_decay = group["weight_decay"]
+        if group["decoupled_weight_decay"]:
+            if weight_decay != 0:
+                self.xp.multiply(param, 1 - group["lr"] * weight_decay, out=param)
+            weight_decay = 0
+        return self.gradient(param, grad, weight_decay, group["maximize"])
+
+    def adam_moments(self, g, exp_avg, exp_avg_sq, betas: tuple[float, float]) -> None:
+        """The two moving averages of the Adam family, in place (uses ``scratch``):
+
+        m ← β₁m + (1 − β₁)g
+        v ← β₂v + (1 − β₂)g²
+        """
+        beta1, beta2 = betas
+        xp, scratch = self.xp, self.scratch
+        self.lerp_(exp_avg, g, 1 - beta1)
+        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+        xp.multiply(g, 1 - beta2, out=scratch)
+        xp.multiply(scratch, g, out=scratch)
+        xp.add(exp_avg_sq, scratch, out=exp_avg_sq)
+
     def lerp_(self, start, end, weight: float) -> None:
         """start ← start + weight·(end − start): an exponential moving average, in place.
 

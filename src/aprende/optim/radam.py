@@ -65,23 +65,13 @@ class RAdam(Optimizer):
     def _update(self, param, grad, state: dict, group: dict, work: _Workspace) -> None:
         xp, scratch = work.xp, work.scratch
         state["step"] = t = state["step"] + 1
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
-        if group["decoupled_weight_decay"]:
-            # w ← w (1 − ηλ)
-            if weight_decay != 0:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
-            weight_decay = 0
-        # g ← ∂J/∂w + λw
-        g = work.gradient(param, grad, weight_decay, group["maximize"])
-        # m ← β₁m + (1 − β₁)g
-        work.lerp_(exp_avg, g, 1 - beta1)
-        # v ← β₂v + (1 − β₂)g²
-        xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        xp.multiply(g, 1 - beta2, out=scratch)
-        xp.multiply(scratch, g, out=scratch)
-        xp.add(exp_avg_sq, scratch, out=exp_avg_sq)
+        # w ← w (1 − ηλ) (decoupled), g ← ∂J/∂w + λw
+        g = work.adam_gradient(param, grad, group)
+        # m ← β₁m + (1 − β₁)g ;  v ← β₂v + (1 − β₂)g²
+        work.adam_moments(g, exp_avg, exp_avg_sq, group["betas"])
         bias_correction2 = 1 - beta2**t
         # m̂ = m / (1 − β₁ᵗ)   (into g's scratch: g is not needed after)
         update = xp.divide(exp_avg, 1 - beta1**t, out=work.grad_scratch)
