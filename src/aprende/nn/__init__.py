@@ -59,6 +59,7 @@ from aprende.nn.dropout import (
 )
 from aprende.nn.embedding import Embedding
 from aprende.nn.flatten import Flatten, Unflatten
+from aprende.nn.fold import Fold, Unfold
 from aprende.nn.group_norm import GroupNorm
 from aprende.nn.instance_norm import InstanceNorm1d, InstanceNorm2d
 from aprende.nn.linear import Linear
@@ -253,4 +254,6 @@ __all__ = [
     "SoftMarginLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "Fold",
+    "Unfold",
 ]

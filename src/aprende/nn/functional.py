@@ -56,6 +56,7 @@ from aprende.ops.dropout import (
     feature_alpha_dropout,
 )
 from aprende.ops.elementwise import sign
+from aprende.ops.fold import fold, unfold
 from aprende.ops.inplace import check_inplace, write_result
 from aprende.ops.linear import linear
 from aprende.ops.losses import (
@@ -269,4 +270,6 @@ __all__ = [
     "soft_margin_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "fold",
+    "unfold",
 ]

@@ -120,9 +120,22 @@ def im2col(x, geometry: Geometry):
             geometry.crop(padded[: stop - start])[...] = block
             block = padded[: stop - start]
         filled = cols[: stop - start]
-        for i, j, rows, columns in geometry.windows():
-            filled[:, :, i, j] = block[:, :, rows, columns]
+        gather_windows(block, geometry, filled)
         yield start, stop, filled
+
+
+def gather_windows(padded, geometry: Geometry, cols) -> None:
+    """cols[n, c, i, j, p, q] = x̃[n, c, p·s_H + i·d_H, q·s_W + j·d_W] from the padded x̃
+    (m, C, H̃, W̃) into cols (m, C, K_H, K_W, OH, OW): one strided copy per kernel offset."""
+    for i, j, rows, columns in geometry.windows():
+        cols[:, :, i, j] = padded[:, :, rows, columns]
+
+
+def add_windows(cols, geometry: Geometry, padded) -> None:
+    """x̃[n, c, p·s_H + i·d_H, q·s_W + j·d_W] += cols[n, c, i, j, p, q]: the adjoint of
+    ``gather_windows``, one strided add per kernel offset (overlapping windows add up)."""
+    for i, j, rows, columns in geometry.windows():
+        padded[:, :, rows, columns] += cols[:, :, i, j]
 
 
 def wide_im2col(x, geometry: Geometry):
@@ -198,8 +211,7 @@ def col2im(kernel, g, geometry: Geometry, channels: int):
         spread = cols[:m].reshape(m, channels, *geometry.kernel, *geometry.out)
         target = out[start:stop] if padded is None else padded[:m]
         target[...] = 0
-        for i, j, rows, columns in geometry.windows():
-            target[:, :, rows, columns] += spread[:, :, i, j]
+        add_windows(spread, geometry, target)
         if padded is not None:
             out[start:stop] = geometry.crop(target)
     return out
