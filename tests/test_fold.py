@@ -115,3 +115,49 @@ def test_errors(call):
 def test_kernel_size_of_floats_is_a_type_error():
     with pytest.raises(TypeError, match="unfold"):
         F.unfold(aprende.zeros(1, 1, 4, 4), (2.0, 2.0))
+
+
+def test_bilinear_is_the_bilinear_form():
+    """yₙₒ = Σᵢⱼ x₁[n, i] A[o, i, j] x₂[n, j] + bₒ, written out as a NumPy einsum."""
+    x1, x2 = RNG.standard_normal((2, 4, 3)), RNG.standard_normal((2, 4, 5))
+    weight, bias = RNG.standard_normal((6, 3, 5)), RNG.standard_normal(6)
+    ours = F.bilinear(*(aprende.tensor(a) for a in (x1, x2, weight, bias)))
+    expected = np.einsum("bni,oij,bnj->bno", x1, weight, x2) + bias
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+
+def test_bilinear_gradcheck():
+    inputs = [
+        aprende.tensor(RNG.standard_normal(s), requires_grad=True)
+        for s in ((4, 3), (4, 2), (5, 3, 2), (5,))
+    ]
+    assert gradcheck(F.bilinear, inputs)
+    assert gradcheck(lambda a, b, w: F.bilinear(a, b, w), inputs[:3])
+
+
+def test_bilinear_module_shapes():
+    module = aprende.nn.Bilinear(3, 2, 4, dtype=aprende.float64)
+    assert module.weight.shape == (4, 3, 2) and module.bias.shape == (4,)
+    out = module(
+        aprende.zeros(5, 3, dtype=aprende.float64), aprende.zeros(5, 2, dtype=aprende.float64)
+    )
+    np.testing.assert_array_equal(
+        out.detach().numpy(), np.broadcast_to(module.bias.detach().numpy(), (5, 4))
+    )
+
+
+def test_upsampling_bilinear_aligns_corners():
+    """align_corners=True: a 2 × 2 image doubled to 4 × 4 keeps its corners and interpolates
+    at thirds in between."""
+    x = np.array([[0.0, 3.0], [6.0, 9.0]])
+    out = aprende.nn.UpsamplingBilinear2d(scale_factor=2)(aprende.tensor(x[None, None]))
+    thirds = np.arange(4) / 3
+    np.testing.assert_allclose(
+        out.numpy()[0, 0], 6 * thirds[:, None] + 3 * thirds[None, :], rtol=1e-12
+    )
+
+
+def test_upsampling_nearest_repeats_pixels():
+    x = RNG.standard_normal((1, 2, 3, 2))
+    out = aprende.nn.UpsamplingNearest2d(scale_factor=2)(aprende.tensor(x)).numpy()
+    np.testing.assert_array_equal(out, x.repeat(2, axis=2).repeat(2, axis=3))

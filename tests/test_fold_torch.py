@@ -127,3 +127,96 @@ def test_integer_input_not_implemented(op):
         return ns.nn.functional.fold(x, (5, 5), 2)
 
     assert raises_like_torch(call, [np.zeros((2, 12, 16))], "int64") is NotImplementedError
+
+
+def _bilinear(ns, x1, x2, weight, bias):
+    return ns.nn.functional.bilinear(x1, x2, weight, bias)
+
+
+BILINEAR_SHAPES = [
+    ("batch", (4, 3), (4, 5), (6, 3, 5)),
+    ("two batch dims", (2, 4, 3), (2, 4, 5), (6, 3, 5)),
+    ("unbatched", (3,), (5,), (2, 3, 5)),
+    ("empty batch", (0, 3), (0, 5), (2, 3, 5)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "name, shape1, shape2, weight", BILINEAR_SHAPES, ids=[s[0] for s in BILINEAR_SHAPES]
+)
+def test_bilinear(name, shape1, shape2, weight, dtype):
+    arrays = [RNG.standard_normal(s) for s in (shape1, shape2, weight, weight[:1])]
+    compare(_bilinear, arrays, dtype)
+    compare(lambda ns, a, b, w: _bilinear(ns, a, b, w, None), arrays[:3], dtype)
+
+
+def test_bilinear_integers():
+    arrays = [RNG.integers(-3, 4, s) for s in ((4, 3), (4, 5), (6, 3, 5), (6,))]
+    compare(_bilinear, arrays, "int64")
+
+
+BILINEAR_ERRORS = [
+    ("input2 size", (4, 3), (4, 4), (6, 3, 5), (6,)),
+    ("input1 size", (4, 5), (4, 5), (6, 3, 5), (6,)),
+    ("batch dims", (4, 3), (3, 5), (6, 3, 5), (6,)),
+    ("ndim", (4, 3), (5,), (6, 3, 5), (6,)),
+    ("bias size", (4, 3), (4, 5), (6, 3, 5), (5,)),
+    ("0-d", (), (), (6, 3, 5), (6,)),
+]
+
+
+@pytest.mark.parametrize("row", BILINEAR_ERRORS, ids=[e[0] for e in BILINEAR_ERRORS])
+def test_bilinear_errors(row):
+    raises_like_torch(_bilinear, [np.zeros(s) for s in row[1:]])
+
+
+def test_bilinear_dtypes_must_match():
+    arrays = [RNG.standard_normal(s) for s in ((4, 3), (4, 5), (6, 3, 5))]
+    raises_like_torch(
+        lambda ns, a, b, w: ns.nn.functional.bilinear(a, b.float(), w.float()), arrays
+    )
+
+
+def test_bilinear_module_from_copied_weights():
+    theirs = torch.nn.Bilinear(3, 5, 6).double()
+    ours = aprende.nn.Bilinear(3, 5, 6, dtype=aprende.float64)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: aprende.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    x1, x2 = RNG.standard_normal((7, 3)), RNG.standard_normal((7, 5))
+    expected = theirs(torch.tensor(x1), torch.tensor(x2)).detach().numpy()
+    np.testing.assert_allclose(
+        ours(aprende.tensor(x1), aprende.tensor(x2)).detach().numpy(), expected, rtol=1e-12
+    )
+    assert repr(ours) == repr(theirs)
+
+
+def test_bilinear_init_range_as_pytorch():
+    """Both frameworks draw from U(±1/√in1_features): the same bound, not the same stream."""
+    aprende.manual_seed(0)
+    module = aprende.nn.Bilinear(16, 3, 50)
+    bound = 1 / np.sqrt(16)
+    for values in (module.weight.detach().numpy(), module.bias.detach().numpy()):
+        assert np.abs(values).max() <= bound
+        assert np.abs(values).max() > 0.9 * bound
+    assert aprende.nn.Bilinear(4, 3, 2, bias=False).bias is None
+    with pytest.raises(ValueError, match="in1_features"):
+        aprende.nn.Bilinear(0, 3, 2)
+
+
+UPSAMPLING = [
+    ("UpsamplingNearest2d", dict(scale_factor=2)),
+    ("UpsamplingNearest2d", dict(size=(5, 7))),
+    ("UpsamplingBilinear2d", dict(scale_factor=2)),
+    ("UpsamplingBilinear2d", dict(size=(5, 7))),
+    ("UpsamplingBilinear2d", dict(scale_factor=(1.5, 3))),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, options", UPSAMPLING)
+def test_upsampling_modules(name, options, dtype):
+    compare(
+        lambda ns, x: getattr(ns.nn, name)(**options)(x), [RNG.standard_normal((2, 3, 4, 3))], dtype
+    )
+    assert repr(getattr(aprende.nn, name)(**options)) == repr(getattr(torch.nn, name)(**options))

@@ -62,7 +62,7 @@ from aprende.nn.flatten import Flatten, Unflatten
 from aprende.nn.fold import Fold, Unfold
 from aprende.nn.group_norm import GroupNorm
 from aprende.nn.instance_norm import InstanceNorm1d, InstanceNorm2d
-from aprende.nn.linear import Linear
+from aprende.nn.linear import Bilinear, Linear
 from aprende.nn.local_response_norm import LocalResponseNorm
 from aprende.nn.loss import (
     BCELoss,
@@ -127,7 +127,7 @@ from aprende.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from aprende.nn.upsampling import Upsample
+from aprende.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "MLP",
@@ -256,4 +256,7 @@ __all__ = [
     "TripletMarginWithDistanceLoss",
     "Fold",
     "Unfold",
+    "Bilinear",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]

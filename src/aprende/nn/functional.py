@@ -58,7 +58,7 @@ from aprende.ops.dropout import (
 from aprende.ops.elementwise import sign
 from aprende.ops.fold import fold, unfold
 from aprende.ops.inplace import check_inplace, write_result
-from aprende.ops.linear import linear
+from aprende.ops.linear import bilinear, linear
 from aprende.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -272,4 +272,5 @@ __all__ = [
     "triplet_margin_with_distance_loss",
     "fold",
     "unfold",
+    "bilinear",
 ]

@@ -1,4 +1,4 @@
-"""The fully connected layer: every output unit a neuron over every input."""
+"""The fully connected layer (every output unit a neuron over every input) and the bilinear one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from aprende._tensor import Tensor
 from aprende.creation import empty
 from aprende.nn import init
-from aprende.nn.functional import linear
+from aprende.nn.functional import bilinear, linear
 from aprende.nn.module import Module, Parameter
 
 
@@ -47,4 +47,54 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """yₒ = x₁ᵀ Aₒ x₂ + bₒ: ``out_features`` units, each a bilinear form of the two inputs.
+
+    ``weight`` A (out_features, in1_features, in2_features) and ``bias`` (out_features,) start,
+    as in PyTorch, uniform in ±1/√in1_features. Inputs (..., in1_features) and
+    (..., in2_features), output (..., out_features).
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        shape = (out_features, in1_features, in2_features)
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights and biases uniform in ±1/√in1_features, as PyTorch."""
+        if self.in1_features <= 0:
+            raise ValueError(
+                f"in1_features must be > 0, but got (in1_features={self.in1_features})"
+            )
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )

@@ -1,4 +1,5 @@
-"""Upsample: resize feature maps to a size or by a factor (a decoder's way back up)."""
+"""Upsample: resize feature maps to a size or by a factor (a decoder's way back up); the
+fixed-mode UpsamplingNearest2d and UpsamplingBilinear2d."""
 
 from __future__ import annotations
 
@@ -49,3 +50,21 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode "nearest" over (N, C, H, W): each output pixel copies the input pixel
+    ⌊p·H/OH⌋, ⌊q·W/OW⌋ (PyTorch keeps the class, deprecated, for ``Upsample``)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode "bilinear" and align_corners=True over (N, C, H, W): the corner
+    pixels of input and output coincide and output pixel p reads the input at p·(H − 1)/(OH − 1),
+    interpolated between its two neighbours per axis (PyTorch keeps the class, deprecated, for
+    ``Upsample``)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,9 +1,12 @@
-"""The affine map of a layer, y = x Wᵀ + b, and the same followed by its activation in one node.
+"""The affine map of a layer, y = x Wᵀ + b, and the same followed by its activation in one node;
+the bilinear map yₒ = x₁ᵀ Aₒ x₂ + bₒ.
 
 Shapes: x (..., in_features), W (out_features, in_features), b (out_features,).
 """
 
 from __future__ import annotations
+
+import math
 
 from aprende import backend
 from aprende._tensor import Tensor
@@ -126,3 +129,71 @@ def _linear_dtype_error(input: Tensor, weight: Tensor, bias: Tensor | None):
         + " must have the same dtype; convert the input (x.float()) or the model "
         "(model.double())"
     )
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """The bilinear map yₒ = x₁ᵀ Aₒ x₂ + bₒ = Σᵢⱼ x₁ᵢ A[o, i, j] x₂ⱼ + bₒ.
+
+    ``input1`` (..., in1_features) and ``input2`` (..., in2_features) with the same leading
+    dims, ``weight`` A (out_features, in1_features, in2_features), ``bias`` (out_features,) or
+    None; the result has shape (..., out_features). Computed as one GEMM, x₁ (A as
+    (in1, out·in2)), then a product with x₂ summed over j: the gradients come from those ops.
+    """
+    _bilinear_inputs(input1, input2, weight, bias)
+    out_features, in1, in2 = weight.shape
+    batch = input1.shape[:-1]
+    rows = math.prod(batch)
+    spread = input1.reshape(rows, in1) @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)
+    out = (spread.reshape(rows, out_features, in2) * input2.reshape(rows, 1, in2)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*batch, out_features)
+
+
+def _bilinear_inputs(input1: Tensor, input2: Tensor, weight: Tensor, bias) -> None:
+    """Checks that x₁, x₂, A and b fit together, as PyTorch checks them."""
+    op = "bilinear"
+    for name, value in (("input1", input1), ("input2", input2), ("weight", weight)):
+        check_tensor(value, name, op)
+    if bias is not None:
+        check_tensor(bias, "bias", op)
+    if input1.ndim == 0 or input2.ndim == 0:
+        raise IndexError(
+            f"{op}: expected inputs of at least one dimension (..., features), got shapes "
+            f"{input1.shape} and {input2.shape}"
+        )
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(
+            f"{op}: expected input1 and input2 with the same number of dimensions, got shapes "
+            f"{input1.shape} and {input2.shape}"
+        )
+    for dim, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1], strict=True)):
+        if a != b:
+            raise RuntimeError(
+                f"{op}: input batch dimensions do not match at dim {dim}: got {a} and {b}"
+            )
+    if weight.ndim != 3:
+        raise RuntimeError(
+            f"{op}: expected a 3-D weight (out_features, in1_features, in2_features), got a "
+            f"weight of shape {weight.shape}"
+        )
+    for name, size, expected in (
+        ("input1", input1.shape[-1], weight.shape[1]),
+        ("input2", input2.shape[-1], weight.shape[2]),
+    ):
+        if size != expected:
+            raise RuntimeError(
+                f"{op}: {name} size does not match weight size: got {size} but expected "
+                f"{expected} (weight of shape {weight.shape})"
+            )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise RuntimeError(
+            f"{op}: bias size does not match weight size: expected a bias of shape "
+            f"({weight.shape[0]},), got {bias.shape}"
+        )
+    tensors = (input1, input2, weight) + (() if bias is None else (bias,))
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError(
+            f"{op}: all tensors must have the same dtype, got "
+            + ", ".join(str(t.dtype) for t in tensors)
+        )
