@@ -48,7 +48,7 @@ from aprende.nn.container import (
     ParameterList,
     Sequential,
 )
-from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from aprende.nn.distance import CosineSimilarity, PairwiseDistance
 from aprende.nn.dropout import (
     AlphaDropout,
@@ -107,12 +107,15 @@ from aprende.nn.padding import (
     ZeroPad3d,
 )
 from aprende.nn.pooling import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
     MaxUnpool2d,
 )
 from aprende.nn.recurrent import GRU, LSTM, RNN, RNNBase
@@ -130,7 +133,9 @@ from aprende.nn.upsampling import Upsample
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
@@ -139,6 +144,7 @@ __all__ = [
     "BatchNorm1d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -152,6 +158,7 @@ __all__ = [
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxUnpool1d",
     "MaxUnpool2d",
     "Module",
     "ModuleList",
