@@ -47,11 +47,14 @@ class AdaptiveAvgPool2d(Function):
     """y = A_H x A_Wᵀ over the last two dims, with A the averaging matrices of the bins (row i
     holds 1/|bin i| on bin i); equals ``avg_pool2d`` when the bins are equal windows.
     ∂L/∂x = A_Hᵀ g A_W. A 1×1 output (global average pooling, the head of most CNNs) is the
-    plain mean over H·W, with ∂L/∂x = g/(H·W) everywhere."""
+    plain mean over H·W, with ∂L/∂x = g/(H·W) everywhere; an empty output (a size of 0) has
+    ∂L/∂x = 0."""
 
     def forward(self, x, *, out_size):
         xp = get_array_module(x)
-        self.shape = x.shape
+        self.shape, self.empty = x.shape, 0 in out_size
+        if self.empty:
+            return xp.zeros((*x.shape[:-2], *out_size), dtype=x.dtype)
         if out_size == (1, 1):
             return x.mean(axis=(-2, -1), keepdims=True)
         rows = _averaging_matrix(x.shape[-2], out_size[0], x.dtype, xp)
@@ -60,6 +63,8 @@ class AdaptiveAvgPool2d(Function):
         return _both_sides(x, rows, cols)
 
     def backward(self, grad):
+        if self.empty:  # no bin: nothing reaches the input
+            return (get_array_module(grad).zeros(self.shape, dtype=grad.dtype),)
         if not self.saved_tensors:  # the global mean
             out = get_array_module(grad).empty(self.shape, dtype=grad.dtype)
             out[...] = grad / grad.dtype.type(self.shape[-2] * self.shape[-1])

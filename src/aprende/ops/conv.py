@@ -10,6 +10,8 @@ one.
 
 from __future__ import annotations
 
+import math
+
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
@@ -135,7 +137,7 @@ class Convolution(Function):
                 kernel_gradient(widened(g[start:stop], geometry, wide), rows, total)
             grad_w = total.transpose(0, 2, 1).reshape(weight.shape)
         if len(needs) == 3 and needs[2]:
-            grad_b = bias_gradient(g.reshape(n * out_channels, length), n)
+            grad_b = bias_gradient(g.reshape(n * out_channels, length), out_channels)
         return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
@@ -181,7 +183,8 @@ class ConvolutionTranspose(Function):
         xp = get_array_module(grad)
         kernel = weight.reshape(groups, c // groups, -1)
         rows = x.reshape(n, groups, c // groups, h * w)
-        g = grad.reshape(n, -1, *geometry.size)
+        # the channels named, not -1: an empty batch leaves -1 undetermined
+        g = grad.reshape(n, groups * weight.shape[1], *geometry.size)
         grad_x = xp.empty(rows.shape, grad.dtype) if needs[0] else None
         total = xp.zeros(kernel.transpose(0, 2, 1).shape, grad.dtype) if needs[1] else None
         products = wide = None
@@ -204,7 +207,7 @@ class ConvolutionTranspose(Function):
                     kernel_gradient(widened(rows[start:stop], geometry, wide), block, total)
         grad_b = None
         if len(needs) == 3 and needs[2]:
-            grad_b = bias_gradient(g.reshape(n * g.shape[1], -1), n)
+            grad_b = bias_gradient(g.reshape(n * g.shape[1], math.prod(geometry.size)), g.shape[1])
         return (
             None if grad_x is None else grad_x.reshape(x.shape),
             None if total is None else total.transpose(0, 2, 1).reshape(weight.shape),
