@@ -48,7 +48,7 @@ from aprende.nn.container import (
     ParameterList,
     Sequential,
 )
-from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from aprende.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from aprende.nn.distance import CosineSimilarity, PairwiseDistance
 from aprende.nn.dropout import (
     AlphaDropout,
@@ -108,12 +108,15 @@ from aprende.nn.padding import (
     ZeroPad3d,
 )
 from aprende.nn.pooling import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+    MaxUnpool1d,
     MaxUnpool2d,
 )
 from aprende.nn.recurrent import GRU, LSTM, RNN, RNNBase
@@ -131,7 +134,9 @@ from aprende.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNear
 
 __all__ = [
     "MLP",
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
@@ -140,6 +145,7 @@ __all__ = [
     "BatchNorm1d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
     "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -153,6 +159,7 @@ __all__ = [
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxUnpool1d",
     "MaxUnpool2d",
     "Module",
     "ModuleList",

@@ -163,7 +163,85 @@ class Conv2d(_ConvNd):
     _functional = staticmethod(F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolution layers share: ``output_padding``, and a forward pass
+    that may be given the output size to reach. A subclass names its ``dims`` and its
+    functional form."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] = 0,
+        output_padding: int | tuple[int, ...] = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: int | tuple[int, ...] = 1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        layer = type(self).__name__
+        if isinstance(padding, str):
+            raise ValueError(
+                f"{layer}: padding must be an int or {self.dims} ints, got {padding!r}"
+            )
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, device, dtype,
+        )  # fmt: skip
+        self.output_padding = _ntuple(output_padding, self.dims, "output_padding", layer)
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        """``output_size`` (the spatial sizes, optionally after the leading dims) picks the
+        output padding that reaches it (one of the sizes a strided convolution maps to the
+        input's size)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding(input, tuple(output_size)[-self.dims :])
+        return self._functional(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding,
+            self.groups, self.dilation,
+        )  # fmt: skip
+
+    def _output_padding(self, input: Tensor, size: tuple) -> tuple[int, ...]:
+        extra, dims = [], self.dims
+        for k in range(dims):
+            smallest = (
+                (input.shape[-dims + k] - 1) * self.stride[k]
+                - 2 * self.padding[k]
+                + self.dilation[k] * (self.kernel_size[k] - 1)
+                + 1
+            )
+            largest = smallest + self.stride[k] - 1
+            if not smallest <= size[k] <= largest:
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {size}, but valid "
+                    f"sizes for an input of shape {input.shape} range from {smallest} to "
+                    f"{largest} in dimension {k} (for an input of {input.shape[-dims + k]})"
+                )
+            extra.append(size[k] - smallest)
+        return tuple(extra)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-d convolution (the gradient of ``Conv1d`` with respect to its input) over
+    (N, C_in, L) or (C_in, L): each input value spreads over K output positions, ``stride``
+    apart; upsamples by ``stride``.
+
+    ``weight`` (in_channels, out_channels/groups, K), ``bias`` (out_channels,); output
+    (N, out_channels, (L − 1)·s − 2p + d·(K − 1) + output_padding + 1).
+    """
+
+    dims = 1
+    _functional = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-d convolution (the gradient of ``Conv2d`` with respect to its input): each
     input value spreads over a K_H × K_W patch of the output, ``stride`` apart; upsamples
     by ``stride``. ``output_padding`` adds rows/columns at the end (smaller than the stride or
@@ -174,57 +252,4 @@ class ConvTranspose2d(_ConvNd):
     """
 
     dims = 2
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        output_padding: int | tuple[int, int] = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: int | tuple[int, int] = 1,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ):
-        if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype,
-        )  # fmt: skip
-        self.output_padding = _ntuple(output_padding, 2, "output_padding", "ConvTranspose2d")
-
-    def forward(self, input: Tensor, output_size=None) -> Tensor:
-        """``output_size`` (H, W), optionally with the leading dims, picks the output padding
-        that reaches it (one of the sizes a strided Conv2d maps to the input's size)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = self._output_padding(input, tuple(output_size)[-2:])
-        return F.conv_transpose2d(
-            input, self.weight, self.bias, self.stride, self.padding, output_padding,
-            self.groups, self.dilation,
-        )  # fmt: skip
-
-    def _output_padding(self, input: Tensor, size: tuple) -> tuple[int, int]:
-        extra = []
-        for k in range(2):
-            smallest = (
-                (input.shape[-2 + k] - 1) * self.stride[k]
-                - 2 * self.padding[k]
-                + self.dilation[k] * (self.kernel_size[k] - 1)
-                + 1
-            )
-            largest = smallest + self.stride[k] - 1
-            if not smallest <= size[k] <= largest:
-                raise ValueError(
-                    f"ConvTranspose2d: requested an output size of {size}, but valid sizes for "
-                    f"an input of shape {input.shape} range from {smallest} to {largest} in "
-                    f"dimension {k} (for an input of {input.shape[-2 + k]})"
-                )
-            extra.append(size[k] - smallest)
-        return tuple(extra)
+    _functional = staticmethod(F.conv_transpose2d)

@@ -43,9 +43,16 @@ from aprende.ops.activation_shrink import (
     threshold,
 )
 from aprende.ops.activation_smooth import gelu, glu, logsigmoid, mish, silu, softplus, softsign
-from aprende.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from aprende.ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+)
 from aprende.ops.attention import scaled_dot_product_attention
-from aprende.ops.conv import conv1d, conv2d, conv_transpose2d
+from aprende.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from aprende.ops.cross_entropy import cross_entropy, nll_loss
 from aprende.ops.distances import cosine_similarity, pairwise_distance, pdist
 from aprende.ops.dropout import (
@@ -79,7 +86,16 @@ from aprende.ops.margin_losses import (
 from aprende.ops.multi_head_attention import multi_head_attention_forward
 from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
-from aprende.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool2d
+from aprende.ops.pool import (
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)
 from aprende.ops.regression_losses import (
     gaussian_nll_loss,
     huber_loss,
@@ -180,8 +196,12 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -189,6 +209,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
     "conv_transpose2d",
     "cross_entropy",
     "dropout",
@@ -197,7 +218,10 @@ __all__ = [
     "linear",
     "log_softmax",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool1d",
     "max_unpool2d",
     "mse_loss",
     "nll_loss",

@@ -135,6 +135,37 @@ class AvgPool1d(_AvgPoolNd):
     pool = staticmethod(F.avg_pool1d)
 
 
+class _AdaptivePoolNd(Module):
+    """What the adaptive poolings share: the output size, and the repr."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """Average over the bins that split L into ``output_size`` parts (bin i covers
+    [⌊i·L/O⌋, ⌈(i + 1)·L/O⌉)), for (N, C, L) or (C, L)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePoolNd):
+    """Maximum over the bins of ``AdaptiveAvgPool1d``; with ``return_indices`` the layer
+    returns (values, indices)."""
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
 class AdaptiveAvgPool2d(Module):
     """Average over the bins that split H and W into ``output_size`` parts (bin i covers
     [⌊i·H/OH⌋, ⌈(i + 1)·H/OH⌉)); None in ``output_size`` keeps that dim."""
@@ -178,6 +209,26 @@ class MaxUnpool2d(Module):
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
         return F.max_unpool2d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(Module):
+    """The partial inverse of ``MaxPool1d``: each value back at its index in a zero row of
+    length (L − 1)·s − 2p + k, or ``output_size`` given to forward. The sizes are kept as
+    1-tuples, as PyTorch."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        return F.max_unpool1d(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 

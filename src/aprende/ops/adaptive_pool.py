@@ -1,6 +1,7 @@
-"""Adaptive pooling over the last two dims of (N, C, H, W) or (C, H, W): the output size is
-given and the windows (bins) follow from it, as PyTorch: bin i along a dim of length L split
-into O bins covers [⌊i·L/O⌋, ⌈(i + 1)·L/O⌉), so bins may differ in size and overlap."""
+"""Adaptive pooling over the last two dims of (N, C, H, W) or (C, H, W), and over L of
+(N, C, L) or (C, L) as a height of 1: the output size is given and the windows (bins) follow
+from it, as PyTorch: bin i along a dim of length L split into O bins covers
+[⌊i·L/O⌋, ⌈(i + 1)·L/O⌉), so bins may differ in size and overlap."""
 
 from __future__ import annotations
 
@@ -46,11 +47,14 @@ class AdaptiveAvgPool2d(Function):
     """y = A_H x A_Wᵀ over the last two dims, with A the averaging matrices of the bins (row i
     holds 1/|bin i| on bin i); equals ``avg_pool2d`` when the bins are equal windows.
     ∂L/∂x = A_Hᵀ g A_W. A 1×1 output (global average pooling, the head of most CNNs) is the
-    plain mean over H·W, with ∂L/∂x = g/(H·W) everywhere."""
+    plain mean over H·W, with ∂L/∂x = g/(H·W) everywhere; an empty output (a size of 0) has
+    ∂L/∂x = 0."""
 
     def forward(self, x, *, out_size):
         xp = get_array_module(x)
-        self.shape = x.shape
+        self.shape, self.empty = x.shape, 0 in out_size
+        if self.empty:
+            return xp.zeros((*x.shape[:-2], *out_size), dtype=x.dtype)
         if out_size == (1, 1):
             return x.mean(axis=(-2, -1), keepdims=True)
         rows = _averaging_matrix(x.shape[-2], out_size[0], x.dtype, xp)
@@ -59,6 +63,8 @@ class AdaptiveAvgPool2d(Function):
         return _both_sides(x, rows, cols)
 
     def backward(self, grad):
+        if self.empty:  # no bin: nothing reaches the input
+            return (get_array_module(grad).zeros(self.shape, dtype=grad.dtype),)
         if not self.saved_tensors:  # the global mean
             out = get_array_module(grad).empty(self.shape, dtype=grad.dtype)
             out[...] = grad / grad.dtype.type(self.shape[-2] * self.shape[-1])
@@ -188,3 +194,66 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     sink = [] if return_indices else None
     out = AdaptiveMaxPool2d.apply(input, out_size=size, sink=sink)
     return (out, Tensor._make(sink[0], False)) if return_indices else out
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor, output_size, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool2d`` returning (values, indices) whatever ``return_indices`` says,
+    as PyTorch's."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1-d: the 2-d bins over a height of 1
+# ---------------------------------------------------------------------------------------------
+
+
+def _adaptive_length(input: Tensor, output_size, op: str) -> int:
+    """The output length as an int (an int, or a sequence of one), checked as PyTorch."""
+    check_tensor(input, "input", op)
+    check_floating(input, "input", op)
+    if input.ndim not in (2, 3) or 0 in input.shape[-1:]:
+        raise RuntimeError(
+            f"{op}: expected a 2D or 3D tensor with a non-zero length, but got shape {input.shape}"
+        )
+    if output_size is None or isinstance(output_size, bool):
+        raise TypeError(f"{op}: output_size must be an int or a tuple of one int, got None")
+    sizes = (output_size,) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 1:
+        raise RuntimeError(
+            f"{op}: argument 'output_size' should contain one int (got {len(sizes)})"
+        )
+    if sizes[0] < 0:
+        raise RuntimeError(
+            f"{op}: elements of output_size must be greater than or equal to 0 but received "
+            f"{sizes[0]}"
+        )
+    return sizes[0]
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average over the bins that split L into ``output_size`` parts: bin i covers
+    [⌊i·L/O⌋, ⌈(i + 1)·L/O⌉); (N, C, L) or (C, L) to (N, C, O) or (C, O).
+    ``adaptive_avg_pool2d`` over a height of 1."""
+    length = _adaptive_length(input, output_size, "adaptive_avg_pool1d")
+    return AdaptiveAvgPool2d.apply(input.unsqueeze(-2), out_size=(1, length)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over the bins of ``adaptive_avg_pool1d``; with ``return_indices`` also the
+    int64 position along L of each maximum. ``adaptive_max_pool2d`` over a height of 1."""
+    length = _adaptive_length(input, output_size, "adaptive_max_pool1d")
+    sink = [] if return_indices else None
+    rows = AdaptiveMaxPool2d.apply(input.unsqueeze(-2), out_size=(1, length), sink=sink)
+    if not return_indices:
+        return rows.squeeze(-2)
+    return rows.squeeze(-2), Tensor._make(sink[0].squeeze(-2), False)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor, output_size, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """``adaptive_max_pool1d`` returning (values, indices) whatever ``return_indices`` says,
+    as PyTorch's."""
+    return adaptive_max_pool1d(input, output_size, True)

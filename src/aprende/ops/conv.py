@@ -10,6 +10,8 @@ one.
 
 from __future__ import annotations
 
+import math
+
 from aprende._tensor import Tensor
 from aprende.autograd import Function
 from aprende.backend import get_array_module
@@ -135,7 +137,7 @@ class Convolution(Function):
                 kernel_gradient(widened(g[start:stop], geometry, wide), rows, total)
             grad_w = total.transpose(0, 2, 1).reshape(weight.shape)
         if len(needs) == 3 and needs[2]:
-            grad_b = bias_gradient(g.reshape(n * out_channels, length), n)
+            grad_b = bias_gradient(g.reshape(n * out_channels, length), out_channels)
         return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
@@ -181,7 +183,8 @@ class ConvolutionTranspose(Function):
         xp = get_array_module(grad)
         kernel = weight.reshape(groups, c // groups, -1)
         rows = x.reshape(n, groups, c // groups, h * w)
-        g = grad.reshape(n, -1, *geometry.size)
+        # the channels named, not -1: an empty batch leaves -1 undetermined
+        g = grad.reshape(n, groups * weight.shape[1], *geometry.size)
         grad_x = xp.empty(rows.shape, grad.dtype) if needs[0] else None
         total = xp.zeros(kernel.transpose(0, 2, 1).shape, grad.dtype) if needs[1] else None
         products = wide = None
@@ -204,7 +207,7 @@ class ConvolutionTranspose(Function):
                     kernel_gradient(widened(rows[start:stop], geometry, wide), block, total)
         grad_b = None
         if len(needs) == 3 and needs[2]:
-            grad_b = bias_gradient(g.reshape(n * g.shape[1], -1), n)
+            grad_b = bias_gradient(g.reshape(n * g.shape[1], math.prod(geometry.size)), g.shape[1])
         return (
             None if grad_x is None else grad_x.reshape(x.shape),
             None if total is None else total.transpose(0, 2, 1).reshape(weight.shape),
@@ -437,31 +440,64 @@ def conv_transpose2d(
     (smaller than the stride or the dilation) adds rows/columns at the end, to reach the input
     size of a strided ``conv2d`` whose division was not exact.
     """
-    op = "conv_transpose2d"
-    shape, weight_shape, _ = _layout(op, 2, input, weight, bias, groups, transposed=True)
+    return _transposed_convolution(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )  # fmt: skip
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    output_padding: int | tuple[int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int] = 1,
+) -> Tensor:
+    """Transposed 1-d convolution: every input value x[n, c, p] adds x · W[c, o, j] to
+    y[n, o, p·s + j·d − p_L] (then + b[o]).
+
+    ``input`` (N, C_in, L) or unbatched (C_in, L); ``weight`` (C_in, C_out/groups, K); output
+    (N, C_out, (L − 1)·s − 2p + d·(K − 1) + output_padding + 1); the arguments as
+    ``conv_transpose2d``'s, with one value per setting. Computed as ``conv_transpose2d`` over
+    a height of 1.
+    """
+    return _transposed_convolution(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+        dilation,
+    )  # fmt: skip
+
+
+def _transposed_convolution(
+    op: str, dims: int, input, weight, bias, stride, padding, output_padding, groups, dilation
+):
+    shape, weight_shape, _ = _layout(op, dims, input, weight, bias, groups, transposed=True)
     if isinstance(padding, str):
         raise TypeError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
-    stride = _positive(stride, 2, "stride", op)
-    dilation = _positive(dilation, 2, "dilation", op)
-    padding = _padding(padding, 2, op)
-    extra = _padding(output_padding, 2, op)
+    stride = _positive(stride, dims, "stride", op)
+    dilation = _positive(dilation, dims, "dilation", op)
+    padding = _padding(padding, dims, op)
+    extra = _padding(output_padding, dims, op)
     if any(e >= s and e >= d for e, s, d in zip(extra, stride, dilation, strict=True)):
         raise RuntimeError(
             f"{op}: output padding must be smaller than either stride or dilation, got "
             f"output_padding={extra}, stride={stride}, dilation={dilation}"
         )
+    length = input.shape[-dims:]
     size = tuple(
-        (shape[2 + k] - 1) * stride[k]
+        (length[k] - 1) * stride[k]
         - 2 * padding[k]
         + dilation[k] * (weight.shape[2 + k] - 1)
         + extra[k]
         + 1
-        for k in range(2)
+        for k in range(dims)
     )
     if min(size) < 1:
         raise RuntimeError(
-            f"{op}: an input of {shape[2]} x {shape[3]} per channel gives an output of "
-            f"{size[0]} x {size[1]}: the output size is too small (reduce the padding)"
+            f"{op}: an input of {' x '.join(map(str, length))} per channel gives an output of "
+            f"{' x '.join(map(str, size))}: the output size is too small (reduce the padding)"
         )
     return _apply(
         ConvolutionTranspose,
@@ -470,10 +506,10 @@ def conv_transpose2d(
         bias,
         shape=shape,
         weight_shape=weight_shape,
-        stride=stride,
-        pads=tuple(p for p in padding for _ in range(2)),
-        dilation=dilation,
+        stride=_planar(stride, 1),
+        pads=tuple(p for p in _planar(padding, 0) for _ in range(2)),
+        dilation=_planar(dilation, 1),
         groups=groups,
-        size=size,
-        dims=2,
+        size=_planar(size, 1),
+        dims=dims,
     )

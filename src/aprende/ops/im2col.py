@@ -259,11 +259,11 @@ def kernel_gradient(g, cols, total) -> None:
     total += get_array_module(g).matmul(cols, g.transpose(0, 1, 3, 2)).sum(axis=0)
 
 
-def bias_gradient(g, n: int):
+def bias_gradient(g, channels: int):
     """Σ_{n, p, q} g per channel, from g as (N·C, OH·OW) rows: each row's sum as the
     matrix-vector product G 1 (BLAS, ~2x NumPy's reduction over the last axis), then Σₙ."""
     ones = backend.constant(1, g.shape[1], g.dtype, get_array_module(g))
-    return (g @ ones).reshape(n, -1).sum(axis=0)
+    return (g @ ones).reshape(-1, channels).sum(axis=0)
 
 
 def conv_size(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> tuple:

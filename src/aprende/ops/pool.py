@@ -462,13 +462,31 @@ def max_unpool2d(
     """Place each value of ``input`` at its ``indices`` (from ``max_pool2d(...,
     return_indices=True)``) in a zero plane of size ``output_size``, by default
     ((H − 1)·s − 2p + k) per dim; (N, C, H, W) or (C, H, W)."""
-    op = "max_unpool2d"
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    output_size=None,
+) -> Tensor:
+    """Place each value of ``input`` at its ``indices`` (positions along L, from
+    ``max_pool1d(..., return_indices=True)``) in a zero row of length ``output_size``, by
+    default (L − 1)·s − 2p + k; (N, C, L) or (C, L). ``max_unpool2d`` over a height of 1."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _max_unpool(op: str, dims: int, input, indices, kernel_size, stride, padding, output_size):
     check_tensor(input, "input", op)
     check_tensor(indices, "indices", op)
     check_floating(input, "input", op)
-    if input.ndim not in (3, 4):
+    if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
-            f"{op}: expected a 3D or 4D input, but got a tensor of shape {input.shape}"
+            f"{op}: expected a {dims + 1}D or {dims + 2}D input, but got a tensor of shape "
+            f"{input.shape}"
         )
     if indices.shape != input.shape:
         raise RuntimeError(
@@ -479,36 +497,40 @@ def max_unpool2d(
         raise RuntimeError(
             f"{op}: elements in indices should be type int64 but got {indices.dtype}"
         )
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if _no_stride(stride) else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op)
-    size = _unpool_size(input.shape[-2:], kernel, stride, padding, output_size, op)
+    kernel = _ints(kernel_size, dims, "kernel_size", op)
+    stride = kernel if _no_stride(stride) else _ints(stride, dims, "stride", op)
+    padding = _ints(padding, dims, "padding", op)
+    size = _unpool_size(input.shape[-dims:], kernel, stride, padding, output_size, op)
     if indices.numel():
-        outside = (indices.data < 0) | (indices.data >= size[0] * size[1])
+        outside = (indices.data < 0) | (indices.data >= math.prod(size))
         if outside.any():
             bad = int(indices.data[outside].reshape(-1)[0])
             raise RuntimeError(
                 f"{op}: found an invalid max index {bad} (output planes are of size "
-                f"{size[0]}x{size[1]})"
+                f"{'x'.join(map(str, size))})"
             )
-    return MaxUnpool2d.apply(input, indices, out_size=size)
+    if dims == 2:
+        return MaxUnpool2d.apply(input, indices, out_size=size)
+    rows = MaxUnpool2d.apply(input.unsqueeze(-2), indices.unsqueeze(-2), out_size=(1, *size))
+    return rows.squeeze(-2)
 
 
-def _unpool_size(size, kernel, stride, padding, output_size, op: str) -> tuple[int, int]:
-    """PyTorch's rule: the default size, or ``output_size`` (2 sizes, or 4 with N and C)
-    within one stride of it."""
+def _unpool_size(size, kernel, stride, padding, output_size, op: str) -> tuple[int, ...]:
+    """PyTorch's rule: the default size, or ``output_size`` (one size per spatial dim, or
+    those after N and C) within one stride of it."""
+    dims = len(kernel)
     default = [
         (n - 1) * s + k - 2 * p for n, k, s, p in zip(size, kernel, stride, padding, strict=True)
     ]
     if output_size is None:
         return tuple(default)
     sizes = tuple(output_size)
-    if len(sizes) == 4:
+    if len(sizes) == dims + 2:
         sizes = sizes[2:]
-    if len(sizes) != 2:
+    if len(sizes) != dims:
         raise ValueError(
-            f"{op}: output_size should be a sequence containing 2 or 4 elements, but it has "
-            f"a length of {len(sizes)}"
+            f"{op}: output_size should be a sequence containing {dims} or {dims + 2} elements, "
+            f"but it has a length of {len(sizes)}"
         )
     for dim, (n, d, s) in enumerate(zip(sizes, default, stride, strict=True)):
         if not d - s < n < d + s:
@@ -566,3 +588,31 @@ def avg_pool1d(
     rows = input.unsqueeze(-2)
     windows = _windows(rows, (1, k), (1, s), (0, p), (1, 1), ceil_mode, op)
     return _avg_pool(rows, windows, count_include_pad, None).squeeze(-2)
+
+
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: IntPair,
+    stride: IntPair | None = None,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """``max_pool2d`` returning (values, indices) whatever ``return_indices`` says, as
+    PyTorch's."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size: int,
+    stride: int | None = None,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """``max_pool1d`` returning (values, indices) whatever ``return_indices`` says, as
+    PyTorch's."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
