@@ -86,15 +86,12 @@ from aprende.ops.margin_losses import (
 from aprende.ops.multi_head_attention import multi_head_attention_forward
 from aprende.ops.normalization import batch_norm
 from aprende.ops.normalize import normalize
-from aprende.ops.pool import (
+from aprende.ops.pool import avg_pool2d, max_pool2d, max_unpool1d, max_unpool2d
+from aprende.ops.pool1d import (
     avg_pool1d,
-    avg_pool2d,
     max_pool1d,
     max_pool1d_with_indices,
-    max_pool2d,
     max_pool2d_with_indices,
-    max_unpool1d,
-    max_unpool2d,
 )
 from aprende.ops.regression_losses import (
     gaussian_nll_loss,

@@ -1,6 +1,6 @@
 """Pooling over the last two dims of (N, C, H, W) or (C, H, W): max and average over sliding
-windows, max unpooling, and the 1-d forms (as 2-d with height 1); each is one graph node with
-a hand-written backward (the adaptive forms are in ``adaptive_pool``).
+windows, and max unpooling (2-d and 1-d); each is one graph node with a hand-written backward
+(the 1-d poolings are in ``pool1d``, the adaptive forms in ``adaptive_pool``).
 
 Window geometry as PyTorch: with kernel k, stride s, padding p and dilation d per dim, the
 output has ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1 positions (⌈·⌉ with ``ceil_mode``, dropping a last
@@ -539,80 +539,3 @@ def _unpool_size(size, kernel, stride, padding, output_size, op: str) -> tuple[i
                 f"{d + s}, exclusive)"
             )
     return tuple(int(n) for n in sizes)
-
-
-# ---------------------------------------------------------------------------------------------
-# 1-d pooling: 2-d pooling with height 1
-# ---------------------------------------------------------------------------------------------
-
-
-def max_pool1d(
-    input: Tensor,
-    kernel_size: int,
-    stride: int | None = None,
-    padding: int = 0,
-    dilation: int = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-):
-    """1-d max pooling over the last dim of (N, C, L) or (C, L): ``max_pool2d`` with height 1;
-    the indices are positions along L."""
-    op = "max_pool1d"
-    _check_input(input, op, dims=1)
-    k = _single(kernel_size, "kernel_size", op)
-    s = k if _no_stride(stride) else _single(stride, "stride", op)
-    p, d = _single(padding, "padding", op), _single(dilation, "dilation", op)
-    rows = input.unsqueeze(-2)
-    windows = _windows(rows, (1, k), (1, s), (0, p), (1, d), ceil_mode, op)
-    result = _max_pool(rows, windows, return_indices)
-    if return_indices:
-        return result[0].squeeze(-2), result[1].squeeze(-2)
-    return result.squeeze(-2)
-
-
-def avg_pool1d(
-    input: Tensor,
-    kernel_size: int,
-    stride: int | None = None,
-    padding: int = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-) -> Tensor:
-    """1-d average pooling over the last dim of (N, C, L) or (C, L): ``avg_pool2d`` with
-    height 1."""
-    op = "avg_pool1d"
-    _check_input(input, op, dims=1)
-    k = _single(kernel_size, "kernel_size", op)
-    s = k if _no_stride(stride) else _single(stride, "stride", op)
-    p = _single(padding, "padding", op)
-    rows = input.unsqueeze(-2)
-    windows = _windows(rows, (1, k), (1, s), (0, p), (1, 1), ceil_mode, op)
-    return _avg_pool(rows, windows, count_include_pad, None).squeeze(-2)
-
-
-def max_pool2d_with_indices(
-    input: Tensor,
-    kernel_size: IntPair,
-    stride: IntPair | None = None,
-    padding: IntPair = 0,
-    dilation: IntPair = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """``max_pool2d`` returning (values, indices) whatever ``return_indices`` says, as
-    PyTorch's."""
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool1d_with_indices(
-    input: Tensor,
-    kernel_size: int,
-    stride: int | None = None,
-    padding: int = 0,
-    dilation: int = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """``max_pool1d`` returning (values, indices) whatever ``return_indices`` says, as
-    PyTorch's."""
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
